@@ -1,0 +1,1 @@
+"""Datasets: a checksummed manifest, fetching into the cache, and loaders."""
