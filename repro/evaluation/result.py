@@ -1,0 +1,124 @@
+"""The result of evaluating one model on one task: summary, tables, per-query values, provenance."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from repro.atomic import atomic_write, atomic_write_text
+
+
+@dataclass
+class TaskResult:
+    """What a task evaluation produces.
+
+    ``summary``: setting -> metric -> macro-averaged value (the paper's headline numbers).
+    ``tables``: setting -> row (language or ``X-Y`` pair) -> metric -> value, plus ``n`` queries.
+    ``per_query``: ``setting/row/metric`` -> per-query values, and ``setting/row/ids`` -> query ids,
+    kept so that later analyses can bootstrap over queries.
+    """
+
+    task: str
+    summary: dict[str, dict[str, float]]
+    tables: dict[str, dict[str, dict[str, float]]]
+    per_query: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, object] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary and tables (per-query values live in a separate .npz)."""
+        return {"task": self.task, "summary": self.summary, "tables": self.tables, **self.info}
+
+    def save(self, path: Path) -> Path:
+        """Write ``path`` (JSON) and ``path`` with suffix ``.perquery.npz``; both atomically."""
+        path = Path(path)
+        npz = path.with_suffix(".perquery.npz")
+        data = self.to_dict()
+        data["per_query_file"] = npz.name
+
+        def write_npz(fh: io.BufferedIOBase) -> None:
+            np.savez_compressed(fh, **{k: np.asarray(v) for k, v in self.per_query.items()})
+
+        atomic_write(npz, write_npz)
+        atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False, default=_jsonable) + "\n")
+        return path
+
+
+def _jsonable(obj: object) -> object:
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def load_per_query(path: Path) -> dict[str, np.ndarray]:
+    """Per-query arrays saved beside a result JSON."""
+    with np.load(Path(path).with_suffix(".perquery.npz"), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def format_table(rows: dict[str, dict[str, float]], columns: list[str], title: str, row_header: str = "") -> str:
+    """A plain-text table with one row per key; floats get 4 decimals, counts none."""
+    header = [row_header] + columns
+    body = []
+    for key, vals in rows.items():
+        cells = [key]
+        for c in columns:
+            v = vals.get(c)
+            if v is None:
+                cells.append("-")
+            elif c == "n" or (isinstance(v, (int, np.integer))):
+                cells.append(f"{int(v)}")
+            elif c.startswith("rank distance"):
+                cells.append(f"{v:.1f}")
+            else:
+                cells.append(f"{v:.4f}")
+        body.append(cells)
+    widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
+    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    out = [title, line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in body]
+    return "\n".join(out)
+
+
+def format_matrix(values: dict[tuple[str, str], float], rows: list[str], cols: list[str], title: str) -> str:
+    """A row-language x column-language matrix (e.g. cross-lingual mAP, query X -> corpus Y)."""
+    width = 6
+    out = [title, "q\\c".ljust(4) + "".join(c.rjust(width + 1) for c in cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = values.get((r, c))
+            cells.append(("-" if v is None else f"{v:.3f}").rjust(width + 1))
+        out.append(r.ljust(4) + "".join(cells))
+    return "\n".join(out)
+
+
+def render(result: TaskResult) -> str:
+    """The tables a person reads: the summary, each per-language table, and the cross-lingual
+    matrix (mAP of query language X against corpus language Y)."""
+    parts = []
+    metrics = sorted({m for s in result.summary.values() for m in s}, key=_metric_order)
+    parts.append(format_table(result.summary, metrics, f"{result.task}: summary (macro-averaged)", "setting"))
+    for setting, rows in result.tables.items():
+        if setting == "cross":
+            pairs = {tuple(k.split("-", 1)): v for k, v in rows.items()}
+            langs = list(dict.fromkeys([p[0] for p in pairs] + [p[1] for p in pairs]))
+            first = metrics[0]
+            parts.append(format_matrix({p: v[first] for p, v in pairs.items()}, langs, langs, f"{result.task} cross-lingual {first} (query language \\ corpus language)"))
+            continue
+        cols = sorted({m for r in rows.values() for m in r if m != "n"}, key=_metric_order) + ["n"]
+        parts.append(format_table(rows, cols, f"{result.task}: {setting}", "lang"))
+    return "\n\n".join(parts)
+
+
+_ORDER = ["mAP", "R@1", "R@10", "MRR@10", "nDCG@10", "R@100", "rank distance", "xx->en", "en->xx", "mean"]
+
+
+def _metric_order(name: str) -> tuple[int, str]:
+    return (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)
