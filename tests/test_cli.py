@@ -1,0 +1,54 @@
+"""The command line as a user runs it: bad input is one line on stderr, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repro.cli", *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "--task", "nope"], "unknown task 'nope'; known tasks: xquad-r, mlqa-r, tatoeba, tydi-goldp"),
+        (["eval", "--task", "xquad-r", "--langs", ","], "empty --langs"),
+        (["eval", "--task", "xquad-r", "--langs", "en,xx"], "xquad-r has no language xx"),
+        (["eval", "--task", "mlqa-r", "--langs", "el"], "mlqa-r has no language el"),
+        (["eval", "--task", "xquad-r", "--model", "./no/such/folder"], "no/such/folder"),
+        (["data", "fetch", "--from", "/no/such/mirror"], "mirror folder /no/such/mirror does not exist"),
+        (["data", "fetch", "--dataset", "imagenet"], "unknown dataset 'imagenet'"),
+        (["eval", "--task", "xquad-r", "--limit", "0"], "--limit"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args: list[str], message: str) -> None:
+    r = repro(*args)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
+    assert message in r.stderr
+    assert len(lines) <= 3  # click usage errors add a usage line and a hint; ours are one line
+
+
+def test_missing_data_is_named_before_any_model_loads(tmp_path: Path) -> None:
+    r = repro("eval", "--task", "tydi-goldp", "--langs", "sw", env={"REPRO_HOME": str(tmp_path)})
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0
+    assert "tydiqa-goldp/arabic_dev.json" in r.stderr and "repro data fetch" in r.stderr
+    assert not (tmp_path / "eval").exists()
+
+
+def test_help_explains_commands() -> None:
+    r = repro("eval", "--help")
+    assert r.returncode == 0
+    for word in ("--model", "--task", "--langs", "--limit", "xquad-r", "rank distance"):
+        assert word in r.stdout
