@@ -27,8 +27,8 @@ MEASURES: tuple[Measure, ...] = (AP(), Recall(1), Recall(10), RR(10), NDCG(10))
 SETTINGS: tuple[str, ...] = ("mono", "cross", "multi")
 
 
-class _Language:
-    """One language's questions and candidates, possibly restricted, with embeddings."""
+class EncodedLanguage:
+    """One language's questions and candidates, possibly restricted, and their embeddings."""
 
     def __init__(self, data: LareqaLanguage, keep: set[str] | None) -> None:
         q, c = data.questions, data.candidates
@@ -64,6 +64,40 @@ def _score(values: dict[str, np.ndarray]) -> dict[str, float]:
     return {name: float(v.mean()) if len(v) else float("nan") for name, v in values.items()}
 
 
+def encode_lareqa(
+    encoder: Encoder,
+    dataset: str,
+    langs: Sequence[str] | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+) -> list[EncodedLanguage]:
+    """Load and encode the questions and candidates of every selected language.
+
+    ``limit`` keeps the first N parallel questions (and the paragraphs holding their answers):
+    a smaller, faster task whose numbers are not comparable with the full one.
+    """
+    languages = check_languages(dataset, list(langs) if langs is not None else None)
+    datas = [load_lareqa(dataset, lang) for lang in languages]
+    keep = _limited_ids(datas, limit)
+    langs_data = [EncodedLanguage(d, keep) for d in datas]
+    for ld in langs_data:
+        ld.q_emb = encoder.encode(ld.questions, "query", progress=f"{dataset} {ld.language} questions" if progress else False)
+        ld.c_emb = encoder.encode(ld.candidates, "passage", progress=f"{dataset} {ld.language} candidates" if progress else False)
+    return langs_data
+
+
+def multilingual_pool(langs_data: list[EncodedLanguage]) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+    """The union of all languages' candidates, and for each language's queries the rows of every
+    parallel copy of their answer in that union (the multilingual setting's relevance)."""
+    offsets = np.cumsum([0] + [len(ld.candidates) for ld in langs_data])
+    pool = np.concatenate([ld.c_emb for ld in langs_data])
+    qrels = [
+        [np.array([offsets[j] + y.gold_of[p] for j, y in enumerate(langs_data) if p in y.gold_of]) for p in x.parallel_ids]
+        for x in langs_data
+    ]
+    return pool, qrels
+
+
 def evaluate_lareqa(
     encoder: Encoder,
     dataset: str,
@@ -72,22 +106,18 @@ def evaluate_lareqa(
     settings: Sequence[str] = SETTINGS,
     progress: bool = True,
 ) -> TaskResult:
-    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r``.
-
-    ``limit`` keeps the first N parallel questions (and the paragraphs holding their answers):
-    a smaller, faster task whose numbers are not comparable with the full one.
-    """
-    languages = check_languages(dataset, list(langs) if langs is not None else None)
-    datas = [load_lareqa(dataset, lang) for lang in languages]
-    keep = _limited_ids(datas, limit)
-    langs_data = [_Language(d, keep) for d in datas]
-
+    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r`` (see :func:`encode_lareqa` for ``limit``)."""
     t0 = time.perf_counter()
-    for ld in langs_data:
-        ld.q_emb = encoder.encode(ld.questions, "query", progress=f"{dataset} {ld.language} questions" if progress else False)
-        ld.c_emb = encoder.encode(ld.candidates, "passage", progress=f"{dataset} {ld.language} candidates" if progress else False)
+    langs_data = encode_lareqa(encoder, dataset, langs, limit, progress)
     encode_s = time.perf_counter() - t0
+    result = score_lareqa(langs_data, dataset, settings)
+    result.info["limit"] = limit
+    result.info["seconds"]["encode"] = round(encode_s, 2)
+    return result
 
+
+def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequence[str] = SETTINGS) -> TaskResult:
+    """Search and score already-encoded languages in the requested settings."""
     summary: dict[str, dict[str, float]] = {}
     tables: dict[str, dict[str, dict[str, float]]] = {}
     per_query: dict[str, np.ndarray] = {}
@@ -118,16 +148,10 @@ def evaluate_lareqa(
                 record("cross", f"{x.language}-{y.language}", [x.ids[i] for i in rows], evaluate(run, qrels, MEASURES))
 
     if "multi" in settings:
-        offsets = np.cumsum([0] + [len(ld.candidates) for ld in langs_data])
-        pool = np.concatenate([ld.c_emb for ld in langs_data])
+        pool, all_qrels = multilingual_pool(langs_data)
         multi_measures = MEASURES + (RankDistance(),)
-        for x in langs_data:
-            run = exact_search(x.q_emb, pool)
-            qrels = [
-                np.array([offsets[j] + y.gold_of[p] for j, y in enumerate(langs_data) if p in y.gold_of])
-                for p in x.parallel_ids
-            ]
-            record("multi", x.language, x.ids, evaluate(run, qrels, multi_measures))
+        for x, qrels in zip(langs_data, all_qrels):
+            record("multi", x.language, x.ids, evaluate(exact_search(x.q_emb, pool), qrels, multi_measures))
     search_s = time.perf_counter() - t0
 
     for setting, rows in tables.items():
@@ -136,11 +160,10 @@ def evaluate_lareqa(
 
     info = {
         "dataset": dataset,
-        "languages": languages,
-        "limit": limit,
+        "languages": [ld.language for ld in langs_data],
         "settings": [s for s in SETTINGS if s in settings],
         "n_questions": {ld.language: len(ld.ids) for ld in langs_data},
         "n_candidates": {ld.language: len(ld.candidates) for ld in langs_data},
-        "seconds": {"encode": round(encode_s, 2), "search_and_metrics": round(search_s, 2)},
+        "seconds": {"search_and_metrics": round(search_s, 2)},
     }
     return TaskResult(task=dataset, summary=summary, tables=tables, per_query=per_query, info=info)

@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 # Elements of the run gathered per step of relevant_ranks: large enough to amortise numpy call
-# overhead, small enough (16 MB of int64) to keep the scratch buffer cache-friendly.
-_CHUNK_ELEMENTS = 1 << 21
+# overhead, small enough (8 MB of int64) to keep the scratch buffer cache-friendly.
+_CHUNK_ELEMENTS = 1 << 20
+# Bound on the per-chunk relevance mask (one byte per candidate id per query), for shallow runs.
+_MARK_BYTES = 1 << 25
 
 
 @dataclass(frozen=True)
@@ -117,19 +119,19 @@ def relevant_ranks(run: Run, qrels: Sequence[np.ndarray] | np.ndarray) -> Releva
     if n_q == 0 or r_max == 0 or depth == 0:
         return RelevantRanks(ranks=ranks, n_relevant=counts, depth=depth)
 
-    rows_per_chunk = max(1, _CHUNK_ELEMENTS // depth)
+    lo, hi = int(ids.min()), int(ids.max())
+    if lo < -1:
+        raise ValueError(f"run ids must be >= 0 (or -1 for an empty slot), found {lo}")
+    # One boolean row per query marks its relevant candidates; gathering that row with the run's
+    # ids flags relevant positions. A spare last column per row stays False, so id -1 (offset by
+    # the row start) lands on the previous row's spare column and never matches.
+    width = hi + 2
+    rows_per_chunk = max(1, min(_CHUNK_ELEMENTS // depth, _MARK_BYTES // width))
     buf = np.empty((min(rows_per_chunk, n_q), depth), dtype=np.int64)
     for start in range(0, n_q, rows_per_chunk):
         stop = min(start + rows_per_chunk, n_q)
         c = stop - start
         block = ids[start:stop]
-        lo, hi = int(block.min()), int(block.max())
-        if lo < -1:
-            raise ValueError(f"run ids must be >= 0 (or -1 for an empty slot), found {lo}")
-        # One boolean row per query marks its relevant candidates; gathering that row with the
-        # run's ids flags relevant positions. A spare last column per row stays False, so id -1
-        # (offset by the row start) lands on the previous row's spare column and never matches.
-        width = hi + 2
         mark = np.zeros(c * width, dtype=bool)
         offsets = np.arange(c, dtype=np.int64) * width
         r = rel[start:stop]
