@@ -30,3 +30,11 @@ def fetched(mirror: Path) -> None:
     from repro.data.fetch import fetch
 
     fetch(source=mirror, progress=False)
+
+
+@pytest.fixture(scope="session")
+def encoder(fetched: None):
+    """The embedded e5-small, prepared once (a no-op after `make model`), short inputs for speed."""
+    from repro.models.encoder import Encoder
+
+    return Encoder("e5-small", max_length=128, batch_size=32)

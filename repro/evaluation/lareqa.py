@@ -46,6 +46,7 @@ class EncodedLanguage:
         self.parallel_ids = [q["parallel_id"][i] for i in q_rows]
         self.questions = [q["question"][i] for i in q_rows]
         self.candidates = [c["sentence"][i] for i in c_rows]
+        self.candidate_ids = [c["candidate_id"][i] for i in c_rows]
         self.gold_of = {pid: remap[g] for pid, g in zip(self.parallel_ids, gold)}
         self.q_emb = np.empty((0, 0), dtype=np.float32)
         self.c_emb = np.empty((0, 0), dtype=np.float32)
