@@ -149,6 +149,41 @@ def eval_cmd(model_spec: str, task: str, langs: str | None, limit: int | None, b
         click.echo(f"\nwall time {result.info['wall_seconds']:.1f} s; result: {out}")
 
 
+# ---------------------------------------------------------------- run
+@cli.command("run")
+@click.argument("experiment", type=click.Path(path_type=Path))
+@click.option("--profile", type=click.Choice(["quick", "full", "paper"]), default="quick", show_default=True,
+              help="quick: minutes, toy scale; full: the CPU reproduction; paper: the paper's settings (GPU).")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
+              help="Where result files go (default: results/<experiment>/<profile>).")
+@click.option("--dry-run", is_flag=True, help="List the steps and which are cached; run nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: bool, quiet: bool) -> None:
+    """Train and evaluate every grid point of an experiment YAML (cached and resumable).
+
+    Each step (training one grid point, evaluating one model on one task) is cached under a hash of
+    its config, data checksums and code; re-running a finished experiment does no work, and a killed
+    run resumes from the last checkpoint or finished step.
+    """
+    from repro.runner.experiment import load_experiment
+    from repro.runner.store import StepStore
+    from repro.runner.summary import render_summary
+    from repro.runner.sweep import plan, point_label, run_experiment
+
+    exp = load_experiment(experiment, profile)
+    results_dir = results_dir or Path("results") / exp.name / profile
+    if dry_run:
+        store = StepStore()
+        for step in plan(exp):
+            state = "cached" if store.record(step.key) else "to run"
+            click.echo(f"{state:<7} {step.kind:<5} {point_label(step.point):<22} {step.task or ''}")
+        return
+    outcome = run_experiment(exp, results_dir, progress=not quiet)
+    click.echo(render_summary(json.loads((results_dir / "summary.json").read_text())))
+    click.echo(f"{len(outcome.computed)} steps computed, {len(outcome.cached)} cached, "
+               f"{outcome.seconds:.1f} s; results in {results_dir}")
+
+
 def main() -> None:
     """Console entry point: ReproError becomes one line on stderr and exit code 2."""
     try:

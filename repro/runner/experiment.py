@@ -1,0 +1,123 @@
+"""Experiment files: a YAML that names a backbone, a training config, a grid and evaluation tasks.
+
+A profile (``quick``, ``full``, ``paper``) overrides parts of the file; it changes scale, never the
+code path. Example (experiments/hybrid-sweep.yaml)::
+
+    name: hybrid-sweep
+    train: {model: e5-small, corpus: xnli, steps: 300, batch_size: 32}
+    grid: {alpha: [0, 0.25, 0.5, 0.75, 1], seed: [0, 1, 2]}
+    eval:
+      tasks: [xquad-r, mlqa-r, tydi-goldp, tatoeba]
+      only: {tatoeba: {alpha: [0, 0.5, 1], seed: [0]}}
+    profiles:
+      quick: {train: {steps: 20}, grid: {seed: [0]}, eval: {limit: 100}}
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from repro.errors import ReproError
+from repro.evaluation.tasks import TASKS
+
+
+class EvalSpec(BaseModel):
+    """Which tasks run, at which scale, on which grid points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[str] = Field(default_factory=lambda: ["xquad-r", "mlqa-r"])
+    langs: dict[str, list[str]] = Field(default_factory=dict, description="task -> languages (default: all)")
+    limit: int | None = Field(default=None, ge=1, description="questions per language (smaller task)")
+    max_length: int = Field(default=128, ge=8)
+    batch_size: int = Field(default=64, ge=1)
+    precision: str = "auto"
+    only: dict[str, dict[str, list[Any]]] = Field(
+        default_factory=dict, description="task -> grid values it runs on (others: every point)"
+    )
+    base_model: bool = Field(default=True, description="also evaluate the untrained backbone")
+
+
+class Experiment(BaseModel):
+    """A resolved experiment: one profile applied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    profile: str
+    train: dict[str, Any]
+    grid: dict[str, list[Any]]
+    eval: EvalSpec
+
+    def points(self) -> list[dict[str, Any]]:
+        """The grid's points in a stable order (first key varies slowest)."""
+        keys = list(self.grid)
+        return [dict(zip(keys, values)) for values in itertools.product(*(self.grid[k] for k in keys))]
+
+    def tasks_for(self, point: dict[str, Any] | None) -> list[str]:
+        """The tasks that run at a grid point (None = the base model, which gets every task)."""
+        if point is None:
+            return list(self.eval.tasks)
+        out = []
+        for task in self.eval.tasks:
+            rule = self.eval.only.get(task, {})
+            if all(point.get(k) in v for k, v in rule.items()):
+                out.append(task)
+        return out
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def load_experiment(path: Path, profile: str) -> Experiment:
+    """Read an experiment YAML and apply ``profile``; every problem is a one-line ReproError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReproError(f"experiment file {path} not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ReproError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ReproError(f"{path}: an experiment must be a mapping with name, train, grid, eval")
+    profiles = raw.pop("profiles", {}) or {}
+    if profile not in profiles:
+        raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
+    resolved = _merge(raw, profiles[profile] or {})
+    resolved["profile"] = profile
+    try:
+        exp = Experiment.model_validate(resolved)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise ReproError(f"{path} (profile {profile}): {loc}: {err['msg']}") from None
+    unknown = [t for t in exp.eval.tasks if t not in TASKS]
+    if unknown:
+        raise ReproError(f"{path}: unknown task {', '.join(unknown)}; known: {', '.join(TASKS)}")
+    for task, rule in exp.eval.only.items():
+        bad = [k for k in rule if k not in exp.grid]
+        if task not in exp.eval.tasks or bad:
+            raise ReproError(f"{path}: eval.only.{task} must name a task of eval.tasks and grid keys ({', '.join(exp.grid)})")
+    # Validate training settings now, not after an hour of other steps.
+    from repro.training.trainer import TrainConfig
+
+    for point in exp.points():
+        try:
+            TrainConfig.model_validate({**exp.train, **point})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ReproError(f"{path} (profile {profile}): train.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    return exp

@@ -1,0 +1,197 @@
+"""Run an experiment: train every grid point, evaluate it and the base model, keep every result.
+
+Each train or eval step is cached in the step store under its content key, so a finished sweep
+re-runs in seconds and a killed one resumes (training from its last checkpoint, evaluation from
+the last finished task). Results are copied into a results folder with their provenance.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from repro.atomic import atomic_write, atomic_write_text
+from repro.data.manifest import checksums, sha256_file
+from repro.evaluation.result import TaskResult, load_per_query
+from repro.evaluation.tasks import get_task
+from repro.provenance import provenance
+from repro.runner.experiment import Experiment
+from repro.runner.store import StepStore, code_version, step_key
+
+
+def point_label(point: dict[str, Any] | None) -> str:
+    """A folder name for a grid point: ``alpha=0.5,seed=0``; ``base`` for the untrained model."""
+    if point is None:
+        return "base"
+    return ",".join(f"{k}={v}" for k, v in point.items())
+
+
+@dataclass
+class Step:
+    """One unit of cached work."""
+
+    kind: str  # "train" or "eval"
+    key: str
+    point: dict[str, Any] | None
+    payload: dict[str, Any]
+    task: str | None = None
+    depends_on: str | None = None
+
+
+@dataclass
+class SweepOutcome:
+    """What a run did: steps computed vs taken from the cache, and where results are."""
+
+    computed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    results_dir: Path | None = None
+    seconds: float = 0.0
+
+
+def _corpus_checksums(corpus: str) -> dict[str, str]:
+    path = Path(corpus)
+    if corpus != "xnli" and path.is_file():
+        return {str(path): sha256_file(path)}
+    return checksums(["xnli"])
+
+
+def plan(exp: Experiment) -> list[Step]:
+    """The steps of an experiment in execution order (base model first, then each grid point)."""
+    from repro.training.trainer import TrainConfig
+
+    steps: list[Step] = []
+    ev = exp.eval
+
+    def eval_payload(task: str, model_ref: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "task": task, "model": model_ref, "langs": ev.langs.get(task), "limit": ev.limit,
+            "max_length": ev.max_length, "precision": ev.precision,
+            "data": checksums(list(get_task(task).datasets)),
+        }
+
+    if ev.base_model:
+        base = {"base": exp.train.get("model", "e5-small")}
+        for task in exp.tasks_for(None):
+            payload = eval_payload(task, base)
+            steps.append(Step("eval", step_key("eval", payload), None, payload, task=task))
+    for point in exp.points():
+        config = TrainConfig.model_validate({**exp.train, **point})
+        payload = {"config": config.model_dump(mode="json"), "data": _corpus_checksums(config.corpus)}
+        train_key = step_key("train", payload)
+        steps.append(Step("train", train_key, point, payload))
+        for task in exp.tasks_for(point):
+            ep = eval_payload(task, {"train_step": train_key})
+            steps.append(Step("eval", step_key("eval", ep), point, ep, task=task, depends_on=train_key))
+    return steps
+
+
+def _run_train(step: Step, store: StepStore, progress: bool) -> dict[str, Any]:
+    from repro.training.trainer import TrainConfig, train
+
+    config = TrainConfig.model_validate(step.payload["config"])
+    summary = train(config, store.path(step.key), progress=progress)
+    return {"kind": "train", "point": step.point, "payload": step.payload, "summary": summary,
+            "code_version": code_version("train"), "provenance": provenance()}
+
+
+class _EncoderCache:
+    """Keeps the last encoder: consecutive eval steps of one model load it once."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.encoder = None
+
+    def get(self, model: str, max_length: int, batch_size: int, precision: str):
+        from repro.models.encoder import Encoder
+
+        key = (model, max_length, batch_size, precision)
+        if key != self.key:
+            self.encoder = None  # free the previous model before loading the next
+            self.encoder = Encoder(model, max_length=max_length, batch_size=batch_size, precision=precision)
+            self.key = key
+        return self.encoder
+
+
+def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderCache, progress: bool) -> dict[str, Any]:
+    p = step.payload
+    model = p["model"].get("base") or str(store.path(p["model"]["train_step"]) / "model")
+    encoder = encoders.get(model, p["max_length"], exp.eval.batch_size, p["precision"])
+    t0 = time.perf_counter()
+    result = get_task(step.task).run(encoder=encoder, langs=p["langs"], limit=p["limit"], progress=progress)
+    result.info.update({
+        "model": encoder.describe(), "point": step.point, "experiment": exp.name, "profile": exp.profile,
+        "config": {k: v for k, v in p.items() if k != "data"}, "data_checksums": p["data"],
+        "code_version": code_version("eval"), "provenance": provenance(),
+        "wall_seconds": round(time.perf_counter() - t0, 2), "step": step.key,
+    })
+    if step.depends_on:
+        train_record = store.record(step.depends_on) or {}
+        result.info["train"] = {"step": step.depends_on, "config": train_record.get("payload", {}).get("config"),
+                                "summary": train_record.get("summary")}
+    result.save(store.path(step.key) / "result.json")
+    return {"kind": "eval", "task": step.task, "point": step.point, "seconds": result.info["wall_seconds"]}
+
+
+def _publish(step: Step, store: StepStore, results_dir: Path, keep_per_query: tuple[str, ...]) -> None:
+    """Copy a finished step's outputs into the results folder (small files with provenance)."""
+    dest = results_dir / point_label(step.point)
+    dest.mkdir(parents=True, exist_ok=True)
+    src = store.path(step.key)
+    if step.kind == "train":
+        shutil.copyfile(src / "train.json", dest / "train.json")
+        return
+    result = json.loads((src / "result.json").read_text())
+    per_query = load_per_query(src / "result.json")
+    # The cross-lingual per-query arrays are large (110 pairs on XQuAD-R); the store keeps them.
+    kept = {k: v for k, v in per_query.items() if k.split("/", 1)[0] in keep_per_query}
+    result["per_query_file"] = f"{step.task}.perquery.npz"
+
+    def write_npz(fh) -> None:
+        np.savez_compressed(fh, **kept)
+
+    atomic_write(dest / f"{step.task}.perquery.npz", write_npz)
+    atomic_write_text(dest / f"{step.task}.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+
+
+def run_experiment(
+    exp: Experiment,
+    results_dir: Path,
+    store: StepStore | None = None,
+    progress: bool = True,
+    keep_per_query: tuple[str, ...] = ("mono", "multi", "bitext"),
+) -> SweepOutcome:
+    """Run every step not already in the store, publish all results, write the sweep summary."""
+    from repro.runner.summary import summarize, write_summary
+
+    store = store or StepStore()
+    steps = plan(exp)
+    outcome = SweepOutcome(results_dir=results_dir)
+    encoders = _EncoderCache()
+    t0 = time.perf_counter()
+    bar = tqdm(steps, desc=f"{exp.name} [{exp.profile}]", unit="step", disable=not progress, position=0)
+    for step in bar:
+        bar.set_postfix_str(f"{step.kind} {point_label(step.point)} {step.task or ''}".strip())
+        with store.lock(step.key):
+            if store.record(step.key) is not None:
+                outcome.cached.append(step.key)
+            else:
+                if step.kind == "train":
+                    record = _run_train(step, store, progress)
+                else:
+                    record = _run_eval(step, exp, store, encoders, progress)
+                store.finish(step.key, record)
+                outcome.computed.append(step.key)
+        _publish(step, store, results_dir, keep_per_query)
+    outcome.seconds = time.perf_counter() - t0
+    summary = summarize(exp, results_dir)
+    summary["run"] = {"computed_steps": len(outcome.computed), "cached_steps": len(outcome.cached),
+                      "seconds": round(outcome.seconds, 1), "provenance": provenance()}
+    write_summary(summary, results_dir)
+    return outcome
