@@ -89,6 +89,13 @@ def model_prepare(force: bool) -> None:
 
 
 # ---------------------------------------------------------------- eval
+def _quiet_libraries() -> None:
+    # transformers draws its own "Loading weights" bar; --quiet means no bars at all.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
@@ -121,6 +128,8 @@ def eval_cmd(model_spec: str, task: str, langs: str | None, limit: int | None, b
     from repro.models.encoder import Encoder
     from repro.provenance import provenance
 
+    if quiet:
+        _quiet_libraries()
     t = get_task(task)
     lang_list = t.check_languages(_split_langs(langs))
     # Fail on missing or corrupt data before spending minutes loading a model.
@@ -170,6 +179,8 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
     from repro.runner.summary import render_summary
     from repro.runner.sweep import plan, point_label, run_experiment
 
+    if quiet:
+        _quiet_libraries()
     exp = load_experiment(experiment, profile)
     results_dir = results_dir or Path("results") / exp.name / profile
     if dry_run:

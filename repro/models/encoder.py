@@ -190,7 +190,7 @@ class Encoder:
         """Provenance of the embeddings: what model, which weights, how they were computed."""
         return {
             "model": self.model_id,
-            "model_path": self.model_path,
+            "model_path": _portable(self.model_path),
             "weights_sha256": self.weights_sha256,
             "precision": self.precision,
             "device": str(self.device),
@@ -275,3 +275,11 @@ def _weights_file(path: str) -> Path | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _portable(path: str) -> str:
+    """A model path that names no machine: folders in the cache are written ``$REPRO_HOME/...``."""
+    from repro.cache import repro_home
+
+    home = str(repro_home())
+    return "$REPRO_HOME" + path[len(home):] if path.startswith(home + "/") else path
