@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = """
 name: tiny
 train: {model: e5-small, corpus: xnli, steps: 8, batch_size: 4, max_length: 24, eval_every: 4,
-        checkpoint_every: 2, val_pairs: 16}
+        checkpoint_every: 4, val_pairs: 16}
 grid: {alpha: [0.0, 1.0], seed: [0]}
 eval:
   tasks: [xquad-r]

@@ -1,0 +1,450 @@
+"""Tests of hybrid-batch training: corpus, sampler statistics, InfoNCE, and the trainer on e5-small.
+
+Sampler and corpus tests use real XNLI (three hypotheses share each premise, so group
+collisions really happen). Trainer tests run the embedded e5-small for a few tiny steps (batch 4,
+max_length 32) and compare runs bit for bit; they take about a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from repro.errors import ReproError
+from repro.training import (
+    Example,
+    HybridBatchSampler,
+    InfoNCELoss,
+    ParallelCorpus,
+    TrainConfig,
+    load_jsonl_corpus,
+    save_jsonl_corpus,
+    split_by_group,
+    train,
+    xnli_corpus,
+)
+
+# Chi-square critical values at p = 0.001 (a false alarm once in a thousand runs... of a
+# deterministic test: the seeds are fixed, so it either passes or not). df = languages - 1.
+CHI2_CRIT_P001 = {11: 31.26, 12: 32.91}
+
+
+@pytest.fixture(scope="module")
+def xnli(fetched: None) -> ParallelCorpus:
+    return xnli_corpus()
+
+
+@pytest.fixture(scope="module")
+def xnli_split(xnli: ParallelCorpus) -> tuple[ParallelCorpus, ParallelCorpus]:
+    return split_by_group(xnli, val_fraction=0.1, seed=0)
+
+
+def is_mono(batch) -> bool:
+    return all(item.query_language == item.passage_language for item in batch)
+
+
+def chi_square(counts: Counter, categories) -> float:
+    total = sum(counts[c] for c in categories)
+    expected = total / len(categories)
+    return sum((counts[c] - expected) ** 2 / expected for c in categories)
+
+
+def take(sampler: HybridBatchSampler, n: int) -> list[list[tuple[int, str, str]]]:
+    out = []
+    for batch in sampler:
+        out.append([tuple(item) for item in batch])
+        if len(out) == n:
+            return out
+    raise AssertionError("unreachable")
+
+
+# --- corpus -----------------------------------------------------------------------------------
+
+
+def test_xnli_corpus_shape(xnli: ParallelCorpus) -> None:
+    from repro.data.xnli import LANGUAGES, load_xnli
+
+    assert len(xnli) == 2490 + 5010
+    assert xnli.languages == tuple(sorted(LANGUAGES))
+    assert xnli.n_groups == 830 + 1670  # three hypotheses per premise
+    dev_de = load_xnli("dev", "de")
+    assert xnli[5].id == "xnli-dev-5"
+    assert xnli.pair(5, "de", "de") == (dev_de[5]["hypothesis"], dev_de[5]["premise"])
+    assert xnli.pair(5, "en", "de")[1] == dev_de[5]["premise"]
+
+
+def test_group_split_keeps_premises_on_one_side(xnli_split) -> None:
+    train_set, val_set = xnli_split
+    assert len(train_set) + len(val_set) == 7500
+    assert 0.09 < len(val_set) / 7500 < 0.11
+    # Checked on the text itself, not on group ids: no English premise is on both sides.
+    train_premises = {example.texts["en"][1] for example in train_set}
+    val_premises = {example.texts["en"][1] for example in val_set}
+    assert not train_premises & val_premises
+    for part in (train_set, val_set):
+        assert "el" not in part.languages and "vi" not in part.languages
+        assert len(part.languages) == 13
+        assert all("el" not in e.texts and "vi" not in e.texts for e in part)
+
+
+def test_group_split_is_seeded_and_holdout_configurable(xnli: ParallelCorpus) -> None:
+    a, _ = split_by_group(xnli, 0.2, seed=1, holdout_languages=["sw"])
+    b, _ = split_by_group(xnli, 0.2, seed=1, holdout_languages=["sw"])
+    c, _ = split_by_group(xnli, 0.2, seed=2, holdout_languages=["sw"])
+    assert [e.id for e in a] == [e.id for e in b] != [e.id for e in c]
+    assert "sw" not in a.languages and {"el", "vi"} <= set(a.languages)
+    with pytest.raises(ReproError, match="val_fraction"):
+        split_by_group(xnli, 1.0)
+    with pytest.raises(ReproError, match="no language"):
+        split_by_group(xnli.with_languages(["el", "vi"]), 0.1)
+
+
+def test_jsonl_round_trip(tmp_path: Path, xnli: ParallelCorpus) -> None:
+    small = xnli.subset(range(12)).with_languages(["en", "de", "th"])
+    path = tmp_path / "corpus.jsonl"
+    save_jsonl_corpus(small, path)
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 12 * 3
+    back = load_jsonl_corpus(path)
+    assert back.languages == ("de", "en", "th")
+    assert [(e.id, e.group, dict(e.texts)) for e in back] == [(e.id, e.group, dict(e.texts)) for e in small]
+    assert back.n_groups == small.n_groups == 4
+
+
+def test_jsonl_group_defaults_to_id(tmp_path: Path) -> None:
+    lines = [
+        {"id": 1, "language": "en", "query": "q1", "passage": "p1"},
+        {"id": 1, "language": "de", "query": "f1", "passage": "d1"},
+        {"id": "2", "language": "de", "query": "f2", "passage": "d2"},
+        {"id": "2", "language": "en", "query": "q2", "passage": "p2"},
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n", encoding="utf-8")
+    corpus = load_jsonl_corpus(path)
+    assert [(e.id, e.group) for e in corpus] == [("1", "1"), ("2", "2")]
+    assert corpus.pair(1, "en", "de") == ("q2", "d2")
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("{not json", r"c\.jsonl:3: not valid JSON"),
+        ('{"id": "b", "language": "de", "query": "x"}', r"c\.jsonl:3: missing field 'passage'"),
+        ('{"id": "b", "language": "de", "query": "", "passage": "y"}', r"c\.jsonl:3: 'query' must be a non-empty string"),
+        ('{"id": "a", "language": "en", "query": "x", "passage": "y"}', r"c\.jsonl:3: example 'a' already has a 'en' line"),
+        ('{"id": "a", "language": "fr", "query": "x", "passage": "y", "group": "g"}', r"c\.jsonl:3: example 'a' has group 'g'"),
+        ('[1, 2]', r"c\.jsonl:3: expected a JSON object"),
+    ],
+)
+def test_jsonl_malformed_line_names_it(tmp_path: Path, bad_line: str, message: str) -> None:
+    good = [
+        json.dumps({"id": "a", "language": "en", "query": "q", "passage": "p"}),
+        json.dumps({"id": "a", "language": "de", "query": "q", "passage": "p"}),
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join([*good, bad_line]) + "\n", encoding="utf-8")
+    with pytest.raises(ReproError, match=message):
+        load_jsonl_corpus(path)
+
+
+def test_corpus_errors(tmp_path: Path, xnli: ParallelCorpus) -> None:
+    with pytest.raises(ReproError, match="does not exist"):
+        load_jsonl_corpus(tmp_path / "missing.jsonl")
+    path = tmp_path / "partial.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(r) for r in [
+            {"id": "a", "language": "en", "query": "q", "passage": "p"},
+            {"id": "a", "language": "de", "query": "q", "passage": "p"},
+            {"id": "b", "language": "en", "query": "q", "passage": "p"},
+        ]) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReproError, match="example 'b' has no text in de"):
+        load_jsonl_corpus(path)
+    with pytest.raises(ReproError, match="no texts in xx"):
+        xnli.with_languages(["en", "xx"])
+    with pytest.raises(ReproError, match="no texts in xx"):
+        HybridBatchSampler(xnli, ["en", "xx"], 8, 0.5)
+
+
+# --- sampler ----------------------------------------------------------------------------------
+
+
+def test_sampler_statistics(xnli_split) -> None:
+    """alpha 0.3 over 2,000 batches: mono share within 3 sigma, languages uniform, X != Y in X-Y."""
+    train_set, _ = xnli_split
+    languages = train_set.languages
+    alpha, n_batches = 0.3, 2000
+    batches = take(HybridBatchSampler(train_set, languages, 8, alpha, seed=3), n_batches)
+    mono = [b for b in batches if all(x == y for _, x, y in b)]
+    cross = [b for b in batches if not all(x == y for _, x, y in b)]
+    sigma = math.sqrt(alpha * (1 - alpha) / n_batches)
+    assert abs(len(mono) / n_batches - alpha) < 3 * sigma
+    # X-Y: every pair crosses languages (a mixed batch is never partly mono).
+    assert all(x != y for b in cross for _, x, y in b)
+    # Mono batches: one language per batch, uniform over batches.
+    assert all(len({x for _, x, _ in b}) == 1 for b in mono)
+    df = len(languages) - 1
+    assert chi_square(Counter(b[0][1] for b in mono), languages) < CHI2_CRIT_P001[df]
+    # X-Y: query language uniform; passage language uniform too (uniform among the others of a uniform X).
+    assert chi_square(Counter(x for b in cross for _, x, _ in b), languages) < CHI2_CRIT_P001[df]
+    assert chi_square(Counter(y for b in cross for _, _, y in b), languages) < CHI2_CRIT_P001[df]
+    # Given X, Y is uniform over the 12 others (pooled over X: the pair (X, Y) counts are flat).
+    pairs = Counter((x, y) for b in cross for _, x, y in b)
+    assert len(pairs) == len(languages) * (len(languages) - 1)
+    expected = sum(pairs.values()) / len(pairs)
+    assert max(pairs.values()) < 2 * expected and min(pairs.values()) > expected / 2
+
+
+def test_sampler_alpha_extremes(xnli_split) -> None:
+    train_set, _ = xnli_split
+    only_mono = take(HybridBatchSampler(train_set, train_set.languages, 16, 1.0, seed=0), 200)
+    only_cross = take(HybridBatchSampler(train_set, train_set.languages, 16, 0.0, seed=0), 200)
+    assert all(all(x == y for _, x, y in b) and len({x for _, x, _ in b}) == 1 for b in only_mono)
+    assert all(x != y for b in only_cross for _, x, y in b)
+    # alpha = 1 works with one language; alpha < 1 needs two.
+    take(HybridBatchSampler(train_set, ["en"], 16, 1.0), 3)
+    with pytest.raises(ReproError, match="at least 2 languages"):
+        HybridBatchSampler(train_set, ["en"], 16, 0.5)
+
+
+def test_sampler_epoch_covers_every_example_once_without_group_repeats(xnli_split) -> None:
+    train_set, _ = xnli_split
+    sampler = HybridBatchSampler(train_set, train_set.languages, 64, 0.5, seed=1)
+    for epoch in (0, 1):
+        plan = sampler.epoch_plan(epoch)
+        indices = np.concatenate(plan)
+        assert sorted(indices.tolist()) == list(range(len(train_set)))
+        for batch in plan:
+            groups = train_set.group_index[batch]
+            assert len(set(groups.tolist())) == len(batch)
+        assert all(len(b) == 64 for b in plan[:-2])  # deferral keeps batches full until the end
+    # Iteration follows the plan and rolls over into the next epoch.
+    n = len(sampler.epoch_plan(0))
+    batches = take(sampler, n + 1)
+    assert [i for i, _, _ in batches[0]] == sampler.epoch_plan(0)[0].tolist()
+    assert [i for i, _, _ in batches[n]] == sampler.epoch_plan(1)[0].tolist()
+    assert sampler.state_dict()["epoch"] == 1 and sampler.state_dict()["batch"] == 1
+
+
+def test_sampler_defers_instead_of_dropping_large_groups() -> None:
+    # 10 examples of one group and 5 singletons, batch 4: the big group needs 10 batches.
+    examples = [Example(f"g{i}", "big", {"en": ("q", "p"), "de": ("q", "p")}) for i in range(10)]
+    examples += [Example(f"s{i}", f"s{i}", {"en": ("q", "p"), "de": ("q", "p")}) for i in range(5)]
+    sampler = HybridBatchSampler(ParallelCorpus(examples), ["en", "de"], 4, 0.5, seed=0)
+    plan = sampler.epoch_plan(0)
+    assert sorted(np.concatenate(plan).tolist()) == list(range(15))
+    assert all(sum(1 for i in batch if i < 10) <= 1 for batch in plan)
+    assert len(plan) >= 10  # one batch per example of the big group, at least
+
+
+def test_sampler_is_deterministic(xnli_split) -> None:
+    train_set, _ = xnli_split
+    a = take(HybridBatchSampler(train_set, train_set.languages, 32, 0.5, seed=7), 30)
+    b = take(HybridBatchSampler(train_set, train_set.languages, 32, 0.5, seed=7), 30)
+    c = take(HybridBatchSampler(train_set, train_set.languages, 32, 0.5, seed=8), 30)
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize("stop_at", [1, 137, 211, 300])  # 211 batches per epoch: mid-epoch, boundary, next epoch
+def test_sampler_resume_equals_uninterrupted(xnli_split, stop_at: int) -> None:
+    train_set, _ = xnli_split
+    langs = train_set.languages
+    full = take(HybridBatchSampler(train_set, langs, 32, 0.4, seed=5), 400)
+    first = HybridBatchSampler(train_set, langs, 32, 0.4, seed=5)
+    head = take(first, stop_at)
+    state = json.loads(json.dumps(first.state_dict()))  # survives a JSON round trip (it is saved as JSON)
+    resumed = HybridBatchSampler(train_set, langs, 32, 0.4, seed=5)
+    resumed.load_state_dict(state)
+    assert head + take(resumed, 400 - stop_at) == full
+    other = HybridBatchSampler(train_set, langs, 32, 0.5, seed=5)
+    with pytest.raises(ReproError, match="alpha"):
+        other.load_state_dict(state)
+
+
+# --- loss -------------------------------------------------------------------------------------
+
+
+def unit(x: torch.Tensor) -> torch.Tensor:
+    return x / x.norm(dim=-1, keepdim=True)
+
+
+def test_infonce_equals_hand_computation() -> None:
+    torch.manual_seed(0)
+    q, p = unit(torch.randn(4, 8)), unit(torch.randn(4, 8))
+    t = 0.05
+    sims = (q @ p.T).tolist()
+
+    def direction(matrix: list[list[float]]) -> float:
+        losses = []
+        for i, row in enumerate(matrix):
+            logits = [s / t for s in row]
+            log_z = math.log(sum(math.exp(v) for v in logits))
+            losses.append(log_z - logits[i])
+        return sum(losses) / len(losses)
+
+    forward = direction(sims)
+    backward = direction([list(col) for col in zip(*sims)])
+    assert InfoNCELoss(t)(q, p).item() == pytest.approx(forward, rel=1e-5)
+    assert InfoNCELoss(t, symmetric=True)(q, p).item() == pytest.approx((forward + backward) / 2, rel=1e-5)
+    # Normalisation happens inside: scaled inputs give the same (cosine) loss.
+    assert InfoNCELoss(t)(3 * q, 0.5 * p).item() == pytest.approx(forward, rel=1e-5)
+
+
+def test_infonce_lower_when_positives_align() -> None:
+    torch.manual_seed(1)
+    p = unit(torch.randn(8, 16))
+    aligned = unit(p + 0.1 * torch.randn(8, 16))
+    shuffled = aligned[torch.randperm(8)]
+    loss = InfoNCELoss(0.05)
+    assert loss(aligned, p) < 0.1 < loss(shuffled, p)
+    assert InfoNCELoss(0.05, symmetric=True)(aligned, p) < InfoNCELoss(0.05, symmetric=True)(shuffled, p)
+
+
+# --- trainer (real e5-small) ------------------------------------------------------------------
+
+TINY = dict(steps=4, batch_size=4, max_length=32, val_pairs=8, eval_every=2, checkpoint_every=2, seed=11)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def run(out_dir: Path, config: TrainConfig, stop_at: int | None = None) -> tuple[dict, dict[str, torch.Tensor], list[float]]:
+    """Train; return the summary, the weights after the last step, and the per-step losses."""
+    final: dict[str, torch.Tensor] = {}
+    losses: list[float] = []
+
+    def on_step(step: int, loss: float, model: torch.nn.Module) -> None:
+        losses.append(loss)
+        if step == stop_at:
+            raise Interrupt
+        if step == config.steps:
+            final.update({n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad})
+
+    summary = train(config, out_dir, progress=False, on_step=on_step)
+    return summary, final, losses
+
+
+def saved_weights(out_dir: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(out_dir / "model" / "model.safetensors")
+
+
+def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys() and a
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for the trainer tests: on a shared 2-core box an oversubscribed second
+    thread made each step ~15x slower; determinism does not depend on it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory, fetched, one_thread):
+    out = tmp_path_factory.mktemp("train") / "reference"
+    return out, *run(out, TrainConfig(**TINY))
+
+
+def test_training_writes_model_and_summary(reference_run) -> None:
+    out, summary, final, losses = reference_run
+    assert summary["steps_done"] == 4 and len(losses) == 4
+    assert [e["step"] for e in summary["evals"]] == [0, 2, 4]
+    best = min(summary["evals"], key=lambda e: e["val_loss"])
+    assert (summary["best_step"], summary["best_val_loss"]) == (best["step"], best["val_loss"])
+    assert summary["languages"] == ["ar", "bg", "de", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "zh"]
+    assert summary["pairs_per_second"] > 0 and not summary["stopped_early"]
+    assert not (out / "checkpoint").exists()
+    record = json.loads((out / "train.json").read_text(encoding="utf-8"))
+    assert record["config"]["steps"] == 4 and record["summary"]["evals"] == summary["evals"]
+    info = json.loads((out / "model" / "training_info.json").read_text(encoding="utf-8"))
+    assert info["query_prefix"] == "query: " and info["pooling"] == "mean"
+    with pytest.raises(ReproError, match="finished training run"):
+        train(TrainConfig(**TINY), out, progress=False)
+
+
+def test_saved_model_loads_with_encoder(reference_run) -> None:
+    from repro.models.encoder import Encoder
+
+    out = reference_run[0]
+    encoder = Encoder(str(out / "model"), device="cpu", precision="fp32", max_length=32,
+                      query_prefix="query: ", passage_prefix="passage: ")
+    vectors = encoder.encode(["Wie spät ist es?", "What time is it?"], "query", progress=False)
+    assert vectors.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > 0.7
+
+
+def test_same_config_same_seed_gives_identical_run(reference_run, tmp_path: Path) -> None:
+    out, summary, final, losses = reference_run
+    summary2, final2, losses2 = run(tmp_path / "again", TrainConfig(**TINY))
+    assert losses2 == losses
+    assert summary2["evals"] == summary["evals"]
+    assert_same_weights(final2, final)
+    assert_same_weights(saved_weights(tmp_path / "again"), saved_weights(out))
+
+
+def test_interrupted_run_resumes_to_identical_weights(reference_run, tmp_path: Path) -> None:
+    out, summary, final, losses = reference_run
+    target = tmp_path / "interrupted"
+    with pytest.raises(Interrupt):
+        run(target, TrainConfig(**TINY), stop_at=3)  # dies after step 3; last checkpoint: step 2
+    state = json.loads((target / "checkpoint" / "state.json").read_text(encoding="utf-8"))
+    assert state["progress"]["step"] == 2
+    with pytest.raises(ReproError, match="lr="):
+        train(TrainConfig(**{**TINY, "lr": 1e-4}), target, progress=False)
+    summary2, final2, losses2 = run(target, TrainConfig(**TINY))
+    assert summary2["resumed_at_step"] == 2
+    assert losses2 == losses[2:]
+    assert summary2["evals"] == summary["evals"]
+    assert_same_weights(final2, final)
+    assert_same_weights(saved_weights(target), saved_weights(out))
+
+
+def test_early_stopping_keeps_best_model(tmp_path: Path, fetched, one_thread) -> None:
+    # A huge lr without warm-up wrecks the model at step 1: validation loss rises, patience 1 stops.
+    config = TrainConfig(**{**TINY, "lr": 5e-3, "warmup_ratio": 0.0, "eval_every": 1, "early_stopping_patience": 1, "checkpoint_every": 0})
+    summary, _, losses = run(tmp_path / "early", config)
+    assert summary["stopped_early"] and summary["steps_done"] == 1 and len(losses) == 1
+    assert summary["best_step"] == 0
+    assert summary["evals"][1]["val_loss"] > summary["evals"][0]["val_loss"]
+    # The best model is the untouched base (only the word embeddings were frozen; all else moved).
+    from safetensors.torch import load_file
+
+    from repro.models.registry import resolve_model
+
+    base = load_file(Path(resolve_model("e5-small")) / "model.safetensors")
+    saved = saved_weights(tmp_path / "early")
+    assert saved.keys() == base.keys()
+    assert all(torch.equal(saved[name], base[name]) for name in base)
+
+
+def test_config_errors_are_one_line() -> None:
+    with pytest.raises(ReproError, match="batch_size"):
+        TrainConfig.from_mapping({"batch_size": 1})
+    with pytest.raises(ReproError, match="precision"):
+        TrainConfig.from_mapping({"precision": "int8"})
+    with pytest.raises(ReproError, match="unknown"):
+        TrainConfig.from_mapping({"unknown": 1})
+
+
+def test_train_rejects_bad_inputs_before_loading_the_model(tmp_path: Path, fetched) -> None:
+    with pytest.raises(ReproError, match="does not exist"):
+        train(TrainConfig(corpus=str(tmp_path / "nope.jsonl")), tmp_path / "a", progress=False)
+    with pytest.raises(ReproError, match="fewer than val_pairs"):
+        train(TrainConfig(val_fraction=0.01, val_pairs=1000), tmp_path / "b", progress=False)
+    with pytest.raises(ReproError, match="at least 2 languages"):
+        train(TrainConfig(holdout_languages=[lang for lang in xnli_corpus().languages if lang != "en"]), tmp_path / "c", progress=False)
