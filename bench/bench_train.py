@@ -29,8 +29,8 @@ Python, loading included; for ours, taken before train() writes the final model 
 
 A "check" subprocess first verifies that both compute the same loss on the first batch (fp32,
 eval mode, no dropout) and counts the tokens each pushes through the model per step (ours:
-texts sorted by length in forwards of <= 512 padded tokens; ST: queries and passages merged
-into one forward padded to the longest text). Then a sweep of our trainer over batch sizes
+texts sorted by length in forwards of <= 512 padded tokens; ST: one forward per column padded
+to its longest text, or both merged and padded to the longest, as its loss decides). Then a sweep of our trainer over batch sizes
 picks the CPU default (highest pairs/s).
 
 The machine may be shared: the load average before and after is printed; compare ratios from
@@ -169,13 +169,23 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
         theirs = MultipleNegativesRankingLoss(st, scale=1 / TEMPERATURE)(
             [st_features(st, queries, "query: "), st_features(st, passages, "passage: ")], None
         ).item()
-    # Tokens through the model per step over the timed batches: real, ours (sorted chunks), ST (one padded forward).
+    # Tokens through the model per step over the timed batches: real, ours (sorted chunks), and ST
+    # (its loss merges the columns into one forward padded to the longest text when they preprocess
+    # alike, else one padded forward per column, e.g. when the prompts have different token counts).
+    try:
+        from sentence_transformers.base.losses.merged_forward import merge_feature_batches
+    except ImportError:  # older releases: one forward per column
+        merge_feature_batches = lambda features: None  # noqa: E731
     real = ours_padded = st_padded = 0
+    st_merged = []
     for queries, passages in bench_batches(args.batch_size, args.warmup + args.steps)[args.warmup :]:
         texts = ["query: " + q for q in queries] + ["passage: " + p for p in passages]
         lengths = sorted((len(ids) for ids in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]), reverse=True)
         real += sum(lengths)
-        st_padded += lengths[0] * len(lengths)
+        columns = [st_features(st, queries, "query: "), st_features(st, passages, "passage: ")]
+        merged = merge_feature_batches(columns)
+        st_merged.append(merged is not None)
+        st_padded += sum(f["input_ids"].numel() for f in ([merged] if merged is not None else columns))
         chunks: list[list[int]] = []
         for length in lengths:
             if chunks and (len(chunks[-1]) + 1) * chunks[-1][0] <= CPU_TOKENS_PER_FORWARD:
@@ -184,7 +194,8 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
                 chunks.append([length])
         ours_padded += sum(chunk[0] * len(chunk) for chunk in chunks)
     return {"ours_loss": ours, "st_loss": theirs, "abs_diff": abs(ours - theirs),
-            "tokens_per_step": {name: value / args.steps for name, value in (("real", real), ("ours", ours_padded), ("st", st_padded))}}
+            "tokens_per_step": {name: value / args.steps for name, value in (("real", real), ("ours", ours_padded), ("st", st_padded))},
+            "st_merged_forward": all(st_merged)}
 
 
 def run_phase(args: argparse.Namespace) -> None:
@@ -273,7 +284,8 @@ def main() -> None:
           f"ST {results['check']['st_loss']:.6f}, |diff| {results['check']['abs_diff']:.1e}")
     tokens = results["check"]["tokens_per_step"]
     print(f"tokens through the model per step: real {tokens['real']:.0f}, ours {tokens['ours']:.0f} (sorted forwards of <= "
-          f"{CPU_TOKENS_PER_FORWARD} tokens), ST {tokens['st']:.0f} (one forward padded to the longest)")
+          f"{CPU_TOKENS_PER_FORWARD} tokens), ST {tokens['st']:.0f} "
+          f"({'one forward padded to the longest text' if results['check']['st_merged_forward'] else 'one padded forward per column'})")
     print(f"{'system':<40}{'precision':>10}{'pairs/s':>9}{'s/step':>8}{'peak RSS MB':>13}{'vs ST':>7}")
     rows = [("repro trainer (precision auto)", results["ours_auto"]), ("repro trainer (fp32)", results["ours_fp32"]),
             ("repro trainer (bf16 forced)", results["ours_bf16"]), ("sentence-transformers MNRL", results["st"])]

@@ -10,7 +10,8 @@ import pytest
 
 from repro.data import lareqa, tatoeba, tydi, xnli
 from repro.data.fetch import fetch, status
-from repro.data.manifest import get_dataset, manifest, sha256_file, verified_path
+from repro.data.manifest import get_dataset, manifest, verified_path
+from repro.hashing import sha256_file
 from repro.errors import ReproError
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from repro.data.manifest import DataFile, get_dataset, manifest, sha256_file
+from repro.data.manifest import DataFile, get_dataset, manifest
+from repro.hashing import sha256_file
 from repro.errors import ReproError
 
 

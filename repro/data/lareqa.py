@@ -36,6 +36,7 @@ from functools import lru_cache
 import datasets
 
 from repro.data.manifest import verified_path
+from repro.data.languages import select_languages
 from repro.errors import ReproError
 
 LANGUAGES: dict[str, tuple[str, ...]] = {
@@ -64,15 +65,7 @@ def check_languages(dataset: str, langs: list[str] | None) -> list[str]:
     """Validate a language selection for a LAReQA dataset (None means all)."""
     if dataset not in LANGUAGES:
         raise ReproError(f"unknown LAReQA dataset '{dataset}'; known: {', '.join(LANGUAGES)}")
-    known = LANGUAGES[dataset]
-    if langs is None:
-        return list(known)
-    if not langs:
-        raise ReproError("empty language list; pass languages like --langs en,de or omit --langs for all")
-    bad = [lang for lang in langs if lang not in known]
-    if bad:
-        raise ReproError(f"{dataset} has no language {', '.join(bad)}; it has {', '.join(known)}")
-    return list(dict.fromkeys(langs))
+    return select_languages(dataset, LANGUAGES[dataset], langs)
 
 
 def _answer_sentence(breaks: list[list[int]], answer_start: int) -> int:

@@ -6,7 +6,6 @@ is read from a file whose checksum does not match it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from repro.cache import data_dir
 from repro.errors import ReproError
+from repro.hashing import sha256_file
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 
@@ -69,15 +69,6 @@ def find_file(path: str) -> DataFile:
             if f.path == path:
                 return f
     raise KeyError(path)
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 # Verified files, keyed by (path, size, mtime): a file is hashed once per process unless it changes.

@@ -12,6 +12,7 @@ from functools import lru_cache
 import datasets
 
 from repro.data.manifest import get_dataset, verified_path
+from repro.data.languages import select_languages
 from repro.errors import ReproError
 
 
@@ -28,15 +29,7 @@ def languages() -> tuple[str, ...]:
 
 def check_languages(langs: list[str] | None) -> list[str]:
     """Validate a Tatoeba language selection (None means all)."""
-    known = languages()
-    if langs is None:
-        return list(known)
-    if not langs:
-        raise ReproError("empty language list; pass languages like --langs deu,swh or omit --langs for all")
-    bad = [lang for lang in langs if lang not in known]
-    if bad:
-        raise ReproError(f"tatoeba has no language {', '.join(bad)} (use ISO 639-3 codes such as deu, cmn, swh)")
-    return list(dict.fromkeys(langs))
+    return select_languages("tatoeba", languages(), langs, " (use ISO 639-3 codes such as deu, cmn, swh)")
 
 
 @lru_cache(maxsize=128)

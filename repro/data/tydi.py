@@ -15,7 +15,7 @@ from functools import lru_cache
 import datasets
 
 from repro.data.manifest import verified_path
-from repro.errors import ReproError
+from repro.data.languages import select_languages
 
 FILE_NAMES: dict[str, str] = {
     "ar": "arabic", "bn": "bengali", "en": "english", "fi": "finnish", "id": "indonesian",
@@ -36,14 +36,7 @@ class TydiLanguage:
 
 def check_languages(langs: list[str] | None) -> list[str]:
     """Validate a TyDi-GoldP language selection (None means all)."""
-    if langs is None:
-        return list(LANGUAGES)
-    if not langs:
-        raise ReproError("empty language list; pass languages like --langs sw,bn or omit --langs for all")
-    bad = [lang for lang in langs if lang not in LANGUAGES]
-    if bad:
-        raise ReproError(f"tydi-goldp has no language {', '.join(bad)}; it has {', '.join(LANGUAGES)}")
-    return list(dict.fromkeys(langs))
+    return select_languages("tydi-goldp", LANGUAGES, langs)
 
 
 @lru_cache(maxsize=16)

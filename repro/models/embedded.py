@@ -40,6 +40,7 @@ import numpy as np
 
 from repro.cache import models_dir
 from repro.errors import ReproError
+from repro.hashing import sha256_file
 
 EMBEDDED_NAME = "multilingual-e5-small"
 UPSTREAM_ID = "intfloat/multilingual-e5-small"
@@ -473,12 +474,3 @@ def _bert_config(image: E5Image) -> dict:
 
 def _write_json(path: Path, obj: dict) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()

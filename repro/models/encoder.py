@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from repro.errors import ReproError
-from repro.models.embedded import sha256_file
+from repro.hashing import sha256_file
 from repro.models.registry import DEFAULT_MODEL, default_prefixes, resolve_model
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]

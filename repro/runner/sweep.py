@@ -18,8 +18,9 @@ import numpy as np
 from tqdm import tqdm
 
 from repro.atomic import atomic_write, atomic_write_text
-from repro.data.manifest import checksums, sha256_file
-from repro.evaluation.result import TaskResult, load_per_query
+from repro.data.manifest import checksums
+from repro.hashing import sha256_file
+from repro.evaluation.result import load_per_query
 from repro.evaluation.tasks import get_task
 from repro.provenance import provenance
 from repro.runner.experiment import Experiment
