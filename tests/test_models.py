@@ -232,7 +232,9 @@ def test_prefixes_and_provenance(encoder: Encoder, model_dir: Path) -> None:
     info = encoder.describe()
     record = json.loads((model_dir / "repro-source.json").read_text())
     assert info["weights_sha256"] == record["model_sha256"]
-    assert (info["model"], info["model_path"], info["precision"]) == ("e5-small", str(model_dir), "fp32")
+    # Provenance names no machine: a folder in the cache is written relative to $REPRO_HOME.
+    assert (info["model"], info["model_path"]) == ("e5-small", "$REPRO_HOME/models/" + model_dir.name)
+    assert info["precision"] == encoder.precision
     assert (info["query_prefix"], info["passage_prefix"], info["max_length"]) == ("query: ", "passage: ", MAX_LENGTH)
     with pytest.raises(TypeError):
         encoder.encode("a single string", "query")
