@@ -29,8 +29,9 @@ Python, loading included; for ours, taken before train() writes the final model 
 
 A "check" subprocess first verifies that both compute the same loss on the first batch (fp32,
 eval mode, no dropout) and counts the tokens each pushes through the model per step (ours:
-texts sorted by length in forwards of <= 512 padded tokens; ST: one forward per column padded
-to its longest text, or both merged and padded to the longest, as its loss decides). Then a sweep of our trainer over batch sizes
+texts sorted by length, cut into the forward passes that minimise padding plus a fixed cost per
+pass; ST: one forward per column padded to its longest text, or both merged and padded to the
+longest, as its loss decides). Then a sweep of our trainer over batch sizes
 picks the CPU default (highest pairs/s).
 
 The machine may be shared: the load average before and after is printed; compare ratios from
@@ -155,14 +156,14 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
 
     from repro.models.registry import resolve_model
     from repro.training.loss import InfoNCELoss
-    from repro.training.trainer import CPU_TOKENS_PER_FORWARD, _embed, _load_model
+    from repro.training.trainer import CPU_FORWARD_COST_TOKENS, _embed, _load_model, forward_groups
 
     queries, passages = bench_batches(args.batch_size, 1)[0]
     tokenizer, model = _load_model("e5-small", resolve_model("e5-small"))
     model.eval()
     with torch.inference_mode():
         vectors = _embed(model, tokenizer, ["query: " + q for q in queries] + ["passage: " + p for p in passages],
-                         args.max_length, torch.device("cpu"), None, CPU_TOKENS_PER_FORWARD)
+                         args.max_length, torch.device("cpu"), None, CPU_FORWARD_COST_TOKENS)
         ours = InfoNCELoss(TEMPERATURE)(vectors[: len(queries)], vectors[len(queries) :]).item()
         st = build_st(args)
         st.eval()
@@ -186,13 +187,7 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
         merged = merge_feature_batches(columns)
         st_merged.append(merged is not None)
         st_padded += sum(f["input_ids"].numel() for f in ([merged] if merged is not None else columns))
-        chunks: list[list[int]] = []
-        for length in lengths:
-            if chunks and (len(chunks[-1]) + 1) * chunks[-1][0] <= CPU_TOKENS_PER_FORWARD:
-                chunks[-1].append(length)
-            else:
-                chunks.append([length])
-        ours_padded += sum(chunk[0] * len(chunk) for chunk in chunks)
+        ours_padded += sum(lengths[start] * (stop - start) for start, stop in forward_groups(lengths, CPU_FORWARD_COST_TOKENS))
     return {"ours_loss": ours, "st_loss": theirs, "abs_diff": abs(ours - theirs),
             "tokens_per_step": {name: value / args.steps for name, value in (("real", real), ("ours", ours_padded), ("st", st_padded))},
             "st_merged_forward": all(st_merged)}
@@ -253,7 +248,7 @@ def main() -> None:
     import torch
 
     from repro.models.encoder import cpu_supports_fast_bf16
-    from repro.training.trainer import CPU_TOKENS_PER_FORWARD
+    from repro.training.trainer import CPU_FORWARD_COST_TOKENS
 
     load_before = os.getloadavg()
     print(f"batch {args.batch_size}, max_length {args.max_length}, {args.warmup} warm-up + {args.steps} timed steps, "
@@ -283,8 +278,8 @@ def main() -> None:
     print(f"\nsame-loss check (batch 1, fp32, eval mode): ours {results['check']['ours_loss']:.6f}, "
           f"ST {results['check']['st_loss']:.6f}, |diff| {results['check']['abs_diff']:.1e}")
     tokens = results["check"]["tokens_per_step"]
-    print(f"tokens through the model per step: real {tokens['real']:.0f}, ours {tokens['ours']:.0f} (sorted forwards of <= "
-          f"{CPU_TOKENS_PER_FORWARD} tokens), ST {tokens['st']:.0f} "
+    print(f"tokens through the model per step: real {tokens['real']:.0f}, ours {tokens['ours']:.0f} (sorted by length, "
+          f"cut into forwards at {CPU_FORWARD_COST_TOKENS} tokens' cost each), ST {tokens['st']:.0f} "
           f"({'one forward padded to the longest text' if results['check']['st_merged_forward'] else 'one padded forward per column'})")
     print(f"{'system':<40}{'precision':>10}{'pairs/s':>9}{'s/step':>8}{'peak RSS MB':>13}{'vs ST':>7}")
     rows = [("repro trainer (precision auto)", results["ours_auto"]), ("repro trainer (fp32)", results["ours_fp32"]),
@@ -307,7 +302,7 @@ def main() -> None:
         record = {
             "batch_size": bs, "max_length": args.max_length, "steps": args.steps, "warmup": args.warmup,
             "frozen_embeddings": not args.train_embeddings, "threads": results["st"]["threads"],
-            "tokens_per_forward_cpu": CPU_TOKENS_PER_FORWARD, "cpu": platform.processor() or platform.machine(),
+            "forward_cost_tokens_cpu": CPU_FORWARD_COST_TOKENS, "cpu": platform.processor() or platform.machine(),
             "cpu_fast_bf16": cpu_supports_fast_bf16(), "torch": torch.__version__,
             "load_average_before": load_before, "load_average_after": load_after,
             "peak_memory": "ru_maxrss of each system's own subprocess (MB), model loading included",

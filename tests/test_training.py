@@ -307,6 +307,45 @@ def test_infonce_lower_when_positives_align() -> None:
     assert InfoNCELoss(0.05, symmetric=True)(aligned, p) < InfoNCELoss(0.05, symmetric=True)(shuffled, p)
 
 
+# --- length-grouped forward passes ------------------------------------------------------------
+
+
+def test_forward_groups_minimise_padding_plus_cost() -> None:
+    from repro.training.trainer import forward_groups
+
+    lengths = [90, 88, 60, 30, 30, 12, 12, 12]
+    assert forward_groups(lengths, None) == [(0, 8)]
+    assert forward_groups([], 32) == []
+    assert forward_groups(lengths, 10**9) == [(0, 8)]  # passes so dear that one is best
+    assert forward_groups(lengths, 0) == [(0, 1), (1, 2), (2, 3), (3, 5), (5, 8)]  # free passes: no padding at all
+    groups = forward_groups(lengths, 32)
+    assert groups[0][0] == 0 and groups[-1][1] == 8 and all(a[1] == b[0] for a, b in zip(groups, groups[1:]))
+
+    def cost(gs):
+        return sum(lengths[a] * (b - a) + 32 for a, b in gs)
+
+    # Exhaustive check against every contiguous cut of the 8 texts.
+    import itertools
+
+    cuts = [[(a, b) for a, b in zip((0, *c), (*c, 8))] for r in range(8) for c in itertools.combinations(range(1, 8), r)]
+    assert cost(groups) == min(cost(c) for c in cuts)
+
+
+def test_length_grouped_forward_equals_one_padded_forward(fetched, one_thread) -> None:
+    from repro.models.registry import resolve_model
+    from repro.training.trainer import _embed, _load_model
+
+    tokenizer, model = _load_model("e5-small", resolve_model("e5-small"))
+    model.eval()
+    texts = ["query: Wo ist der Bahnhof?", "passage: " + "Der Bahnhof liegt im Norden der Stadt. " * 6,
+             "query: x", "passage: Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.", "query: 東京はどこですか"]
+    with torch.inference_mode():
+        grouped = _embed(model, tokenizer, texts, 64, torch.device("cpu"), None, 0.0)
+        single = _embed(model, tokenizer, texts, 64, torch.device("cpu"), None, None)
+    assert grouped.shape == (5, 384)
+    assert torch.allclose(grouped, single, atol=1e-5)
+
+
 # --- trainer (real e5-small) ------------------------------------------------------------------
 
 TINY = dict(steps=4, batch_size=4, max_length=32, val_pairs=8, eval_every=2, checkpoint_every=2, seed=11)

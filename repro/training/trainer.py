@@ -50,9 +50,10 @@ from repro.training.sampler import BatchItem, HybridBatchSampler
 
 CHECKPOINT_FORMAT = 1
 _AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-# Forward passes of ~512 padded tokens were fastest for e5-small on a 2-core CPU (batch 32, max
-# length 96: 256-512 about equal, one padded forward ~2x slower; see bench/bench_train.py).
-CPU_TOKENS_PER_FORWARD = 512
+# What one more forward pass costs on CPU, in padded tokens (Python, per-op overhead, smaller
+# matrices). Measured for e5-small on 2 cores, batch 32, max length 96, same batches interleaved:
+# 32 was fastest (16 and 64 ~5 % slower, 256 ~20 %), and ~1.6x faster than one padded forward.
+CPU_FORWARD_COST_TOKENS = 32
 
 
 class TrainConfig(BaseModel):
@@ -87,10 +88,11 @@ class TrainConfig(BaseModel):
     val_pairs: int = Field(256, ge=2, description="fixed validation pairs, drawn once with the hybrid sampler at the run's alpha")
     early_stopping_patience: int = Field(3, ge=1)
     checkpoint_every: int = Field(50, ge=0, description="steps between checkpoints; 0 = never")
-    max_tokens_per_forward: Annotated[int, Field(ge=1)] | Literal["auto"] | None = Field(
+    forward_cost_tokens: Annotated[float, Field(ge=0)] | Literal["auto"] | None = Field(
         "auto",
-        description="padded tokens per forward pass, texts sorted by length; None = one forward per batch; "
-        f"auto = {CPU_TOKENS_PER_FORWARD} on CPU (least padding; measured fastest), None on CUDA (big kernels win there)",
+        description="texts are sorted by length and cut into the forward passes that minimise padded tokens plus "
+        "this cost per pass; None = one padded forward per batch; "
+        f"auto = {CPU_FORWARD_COST_TOKENS} on CPU, None on CUDA (where big kernels win)",
     )
     device: str | None = None
 
@@ -180,9 +182,9 @@ def train(
         query_prefix = default_query if config.query_prefix is None else config.query_prefix
         passage_prefix = default_passage if config.passage_prefix is None else config.passage_prefix
         autocast_dtype = _autocast_dtype(config.precision, device)
-        max_tokens = config.max_tokens_per_forward
-        if max_tokens == "auto":
-            max_tokens = None if device.type == "cuda" else CPU_TOKENS_PER_FORWARD
+        forward_cost = config.forward_cost_tokens
+        if forward_cost == "auto":
+            forward_cost = None if device.type == "cuda" else CPU_FORWARD_COST_TOKENS
         if config.freeze_embeddings:
             # The word embeddings are most of a multilingual model (250k x 384 of e5-small's 118M
             # parameters). A small corpus touches few rows, and AdamW's decoupled weight decay
@@ -200,7 +202,7 @@ def train(
         def embed(queries: list[str], passages: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
             vectors = _embed(
                 model, tokenizer, [query_prefix + q for q in queries] + [passage_prefix + p for p in passages],
-                config.max_length, device, autocast_dtype, max_tokens,
+                config.max_length, device, autocast_dtype, forward_cost,
             )
             return vectors[: len(queries)], vectors[len(queries) :]
 
@@ -407,29 +409,22 @@ def _embed(
     max_length: int,
     device: torch.device,
     autocast_dtype: torch.dtype | None,
-    max_tokens: int | None,
+    forward_cost: float | None,
 ) -> torch.Tensor:
     """Unit embeddings ``[len(texts), dim]`` of prefixed texts, with gradients if enabled.
 
-    Texts are sorted by token count and cut into forward passes of at most ``max_tokens`` padded
-    tokens: short queries are then not padded to the longest passage. Mean pooling ignores the
-    padding, so the result is the same function as one padded forward (up to float rounding);
-    on CPU, where every padded token costs compute, it is faster.
+    Texts are sorted by token count and cut into forward passes by :func:`forward_groups`: short
+    queries are then not padded to the longest passage. Mean pooling ignores the padding, so
+    the result is the same function as one padded forward (up to float rounding); on CPU, where
+    every padded token costs compute, it is faster.
     """
     ids = tokenizer(texts, truncation=True, max_length=max_length, return_attention_mask=False, return_token_type_ids=False)["input_ids"]
     order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
-    chunks: list[list[int]] = []
-    for i in order:
-        # Longest first, so a chunk's first text sets its padded width.
-        if chunks and (max_tokens is None or (len(chunks[-1]) + 1) * len(ids[chunks[-1][0]]) <= max_tokens):
-            chunks[-1].append(i)
-        else:
-            chunks.append([i])
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     pooled = []
     with _autocast(device, autocast_dtype):
-        for rows in chunks:
-            input_ids, attention_mask = _pad([ids[i] for i in rows], pad_id)
+        for start, stop in forward_groups([len(ids[i]) for i in order], forward_cost):
+            input_ids, attention_mask = _pad([ids[i] for i in order[start:stop]], pad_id)
             input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
             hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             pooled.append(_mean_pool(hidden, attention_mask))
@@ -437,6 +432,30 @@ def _embed(
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
     return vectors[inverse.to(vectors.device)]
+
+
+def forward_groups(lengths: Sequence[int], forward_cost: float | None) -> list[tuple[int, int]]:
+    """Cut token counts sorted longest first into ``[start, stop)`` forward passes of least total cost.
+
+    A pass costs its padded tokens (its first, longest length x its size) plus ``forward_cost``;
+    the optimal contiguous cut is a small dynamic programme (O(n^2), n = texts per batch).
+    ``None`` means a single pass.
+    """
+    n = len(lengths)
+    if forward_cost is None or n == 0:
+        return [(0, n)] if n else []
+    best = [0.0] + [math.inf] * n  # best[j]: least cost of texts [0, j)
+    cut = [0] * (n + 1)
+    for stop in range(1, n + 1):
+        for start in range(stop):
+            cost = best[start] + lengths[start] * (stop - start) + forward_cost
+            if cost < best[stop]:
+                best[stop], cut[stop] = cost, start
+    groups, stop = [], n
+    while stop > 0:
+        groups.append((cut[stop], stop))
+        stop = cut[stop]
+    return groups[::-1]
 
 
 def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
