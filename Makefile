@@ -42,6 +42,7 @@ bench: data model
 	$(BIN)/python bench/bench_metrics.py
 	$(BIN)/python bench/bench_encode.py
 	$(BIN)/python bench/bench_eval.py
+	$(BIN)/python bench/bench_train.py
 
 clean-venv:
 	rm -rf $(VENV)
