@@ -34,7 +34,9 @@ class EvalSpec(BaseModel):
 
     tasks: list[str] = Field(default_factory=lambda: ["xquad-r", "mlqa-r"])
     langs: dict[str, list[str]] = Field(default_factory=dict, description="task -> languages (default: all)")
-    limit: int | None = Field(default=None, ge=1, description="questions per language (smaller task)")
+    limit: int | dict[str, int] | None = Field(
+        default=None, description="questions per language (smaller task): one number, or task -> number"
+    )
     max_length: int = Field(default=128, ge=8)
     batch_size: int = Field(default=64, ge=1)
     precision: str = "auto"
@@ -42,6 +44,13 @@ class EvalSpec(BaseModel):
         default_factory=dict, description="task -> grid values it runs on (others: every point)"
     )
     base_model: bool = Field(default=True, description="also evaluate the untrained backbone")
+
+    def limit_for(self, task: str) -> int | None:
+        """The question limit of ``task`` (None = the whole task)."""
+        limit = self.limit.get(task) if isinstance(self.limit, dict) else self.limit
+        if limit is not None and limit < 1:
+            raise ReproError(f"eval.limit for {task} must be >= 1, got {limit}")
+        return limit
 
 
 class Experiment(BaseModel):
@@ -54,12 +63,20 @@ class Experiment(BaseModel):
     profile: str
     train: dict[str, Any]
     grid: dict[str, list[Any]]
+    exclude: list[dict[str, Any]] = Field(default_factory=list, description="grid points left out")
     eval: EvalSpec
 
     def points(self) -> list[dict[str, Any]]:
-        """The grid's points in a stable order (first key varies slowest)."""
+        """The grid's points in a stable order: seed varies slowest, then the keys in file order.
+
+        Seed first means a sweep stopped half-way already holds a whole curve (every alpha of seed 0)
+        rather than every seed of a few alphas.
+        """
         keys = list(self.grid)
-        return [dict(zip(keys, values)) for values in itertools.product(*(self.grid[k] for k in keys))]
+        order = sorted(keys, key=lambda k: k != "seed")
+        combos = itertools.product(*(self.grid[k] for k in order))
+        points = [{k: dict(zip(order, values))[k] for k in keys} for values in combos]
+        return [p for p in points if not any(all(p.get(k) == v for k, v in ex.items()) for ex in self.exclude)]
 
     def tasks_for(self, point: dict[str, Any] | None) -> list[str]:
         """The tasks that run at a grid point (None = the base model, which gets every task)."""
@@ -107,6 +124,15 @@ def load_experiment(path: Path, profile: str) -> Experiment:
     unknown = [t for t in exp.eval.tasks if t not in TASKS]
     if unknown:
         raise ReproError(f"{path}: unknown task {', '.join(unknown)}; known: {', '.join(TASKS)}")
+    if bad := [ex for ex in exp.exclude if not ex or any(k not in exp.grid for k in ex)]:
+        raise ReproError(f"{path}: exclude entry {bad[0]} must name grid keys ({', '.join(exp.grid)})")
+    if isinstance(exp.eval.limit, dict) and (bad := [t for t in exp.eval.limit if t not in exp.eval.tasks]):
+        raise ReproError(f"{path}: eval.limit names {', '.join(bad)}, not a task of eval.tasks")
+    for task in exp.eval.tasks:
+        try:
+            exp.eval.limit_for(task)
+        except ReproError as exc:
+            raise ReproError(f"{path} (profile {profile}): {exc}") from None
     for task, rule in exp.eval.only.items():
         bad = [k for k in rule if k not in exp.grid]
         if task not in exp.eval.tasks or bad:

@@ -72,16 +72,21 @@ def plan(exp: Experiment) -> list[Step]:
 
     def eval_payload(task: str, model_ref: dict[str, Any]) -> dict[str, Any]:
         return {
-            "task": task, "model": model_ref, "langs": ev.langs.get(task), "limit": ev.limit,
+            "task": task, "model": model_ref, "langs": ev.langs.get(task), "limit": ev.limit_for(task),
             "max_length": ev.max_length, "precision": ev.precision,
             "data": checksums(list(get_task(task).datasets)),
         }
 
+    deferred: list[Step] = []
     if ev.base_model:
         base = {"base": exp.train.get("model", "e5-small")}
+        points = exp.points()
         for task in exp.tasks_for(None):
             payload = eval_payload(task, base)
-            steps.append(Step("eval", step_key("eval", payload), None, payload, task=task))
+            step = Step("eval", step_key("eval", payload), None, payload, task=task)
+            # A task only the base model gets is a reference number nothing else waits on: run it last.
+            on_grid = any(task in exp.tasks_for(p) for p in points)
+            (steps if on_grid else deferred).append(step)
     for point in exp.points():
         config = TrainConfig.model_validate({**exp.train, **point})
         payload = {"config": config.model_dump(mode="json"), "data": _corpus_checksums(config.corpus)}
@@ -90,7 +95,7 @@ def plan(exp: Experiment) -> list[Step]:
         for task in exp.tasks_for(point):
             ep = eval_payload(task, {"train_step": train_key})
             steps.append(Step("eval", step_key("eval", ep), point, ep, task=task, depends_on=train_key))
-    return steps
+    return steps + deferred
 
 
 def _run_train(step: Step, store: StepStore, progress: bool) -> dict[str, Any]:

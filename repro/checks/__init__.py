@@ -1,0 +1,1 @@
+"""Check kinds: one module per kind (see :mod:`repro.checks.base`)."""

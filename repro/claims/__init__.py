@@ -1,0 +1,1 @@
+"""Claims: the registry format, verification of claims, and drafting claims from papers."""
