@@ -1,0 +1,175 @@
+"""What a check can see while it runs: the registry, its experiments' results, source documents."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from repro.claims.registry import Arm, Registry
+from repro.errors import ReproError
+
+if TYPE_CHECKING:
+    from repro.models.encoder import Encoder
+    from repro.runner.experiment import Experiment
+
+
+def default_papers_dirs() -> list[Path]:
+    """Where source texts are looked up: $REPRO_PAPERS (``:``-separated), then ../shared/papers."""
+    dirs = [Path(p) for p in os.environ.get("REPRO_PAPERS", "").split(os.pathsep) if p]
+    return dirs + [Path("../shared/papers")]
+
+
+class ResultSet:
+    """The published results of one experiment run at one profile (``results/<name>/<profile>``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def exists(self, label: str, task: str) -> bool:
+        """Whether the grid point ``label`` has a result for ``task``."""
+        return (self.root / label / f"{task}.json").is_file()
+
+    def result(self, label: str, task: str) -> dict[str, Any]:
+        """The result JSON of ``task`` at grid point ``label`` (``base`` = untrained model)."""
+        path = self.root / label / f"{task}.json"
+        if not path.is_file():
+            raise ReproError(f"missing result {path}; run `repro verify` (or `repro run`) for this profile first")
+        return self._json(path)
+
+    def per_query(self, label: str, task: str) -> dict[str, np.ndarray]:
+        """The per-query arrays saved beside a result (``setting/lang/measure`` and ``setting/lang/ids``)."""
+        path = self.root / label / f"{task}.perquery.npz"
+        if not path.is_file():
+            raise ReproError(f"missing per-query values {path}")
+        return self._npz(path)
+
+    def train(self, label: str) -> dict[str, Any]:
+        """The training record of grid point ``label``."""
+        return self._json(self.root / label / "train.json")
+
+    def _json(self, path: Path) -> dict[str, Any]:
+        return _read_json(path)
+
+    def _npz(self, path: Path) -> dict[str, np.ndarray]:
+        return _read_npz(path)
+
+
+_JSON: dict[tuple[str, float], dict[str, Any]] = {}
+_NPZ: dict[tuple[str, float], dict[str, np.ndarray]] = {}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    key = (str(path), path.stat().st_mtime)
+    if key not in _JSON:
+        _JSON[key] = json.loads(path.read_text(encoding="utf-8"))
+    return _JSON[key]
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    key = (str(path), path.stat().st_mtime)
+    if key not in _NPZ:
+        with np.load(path, allow_pickle=False) as z:
+            _NPZ[key] = {k: z[k] for k in z.files}
+    return _NPZ[key]
+
+
+@dataclass
+class CheckContext:
+    """Everything checks share during one ``repro verify``.
+
+    ``registry_path`` anchors relative paths of the registry (experiments); ``results_root`` is where
+    ``repro run`` publishes results (``results/`` by default, as for ``repro run``).
+    """
+
+    registry: Registry
+    registry_path: Path
+    profile: str
+    results_root: Path = Path("results")
+    papers_dirs: list[Path] = field(default_factory=default_papers_dirs)
+    progress: bool = True
+    _experiments: dict[str, "Experiment"] = field(default_factory=dict, repr=False)
+
+    # -- experiments and arms -------------------------------------------------------------------
+    def experiment_path(self, name: str) -> Path:
+        """The YAML file of the registry's experiment ``name``."""
+        if name not in self.registry.experiments:
+            raise ReproError(f"no experiment '{name}' in the registry; known: {', '.join(self.registry.experiments) or 'none'}")
+        rel = Path(self.registry.experiments[name])
+        return rel if rel.is_absolute() else (self.registry_path.parent / rel).resolve()
+
+    def experiment(self, name: str) -> "Experiment":
+        """The registry's experiment ``name`` with this context's profile applied."""
+        from repro.runner.experiment import load_experiment
+
+        if name not in self._experiments:
+            self._experiments[name] = load_experiment(self.experiment_path(name), self.profile)
+        return self._experiments[name]
+
+    def results(self, name: str) -> ResultSet:
+        """Published results of experiment ``name`` at this profile."""
+        return ResultSet(self.results_root / self.experiment(name).name / self.profile)
+
+    def arm(self, name: str) -> Arm:
+        """The registry's arm ``name``."""
+        if name not in self.registry.arms:
+            raise ReproError(f"no arm '{name}'; known: {', '.join(self.registry.arms)}")
+        return self.registry.arms[name]
+
+    def arm_points(self, name: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """(folder label, grid point) of every model in arm ``name``; the base model is ``("base", None)``."""
+        from repro.runner.sweep import point_label
+
+        arm = self.arm(name)
+        if arm.point is None:
+            return [("base", None)]
+        exp = self.experiment(arm.experiment)
+        pts = [p for p in exp.points() if all(_same(p.get(k), v) for k, v in arm.point.items())]
+        return [(point_label(p), p) for p in pts]
+
+    def arm_tasks(self, name: str) -> set[str]:
+        """Tasks every model of arm ``name`` is evaluated on in this profile."""
+        arm = self.arm(name)
+        exp = self.experiment(arm.experiment)
+        points = [p for _, p in self.arm_points(name)]
+        if not points:
+            return set()
+        return set.intersection(*(set(exp.tasks_for(p)) for p in points))
+
+    # -- sources ----------------------------------------------------------------------------------
+    def source_document_path(self, source: str | None) -> Path | None:
+        """The local file of a check's source: a path, ``mirror`` (the registry paper's mirrored
+        text), ``arxiv:ID`` (its mirrored text if present), or None (= the registry's paper)."""
+        if source and not source.startswith("arxiv:") and source != "mirror":
+            p = Path(source)
+            if not p.is_absolute():
+                p = self.registry_path.parent / p if (self.registry_path.parent / p).exists() else p
+            return p if p.is_file() else None
+        mirror = self.registry.paper.mirror
+        if source and source.startswith("arxiv:") and source[6:] != (self.registry.paper.arxiv or ""):
+            mirror = None
+        for d in self.papers_dirs:
+            if mirror and (d / mirror).is_file():
+                return d / mirror
+        return None
+
+    @cached_property
+    def _encoder(self) -> "Encoder":
+        from repro.models.encoder import Encoder
+
+        return Encoder("e5-small")
+
+    def encoder(self) -> "Encoder":
+        """The embedded e5-small encoder, loaded once per verify."""
+        return self._encoder
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(float(a) - float(b)) < 1e-9
+    return a == b

@@ -1,0 +1,212 @@
+"""The claims registry: a YAML file of claims, each linked to the checks that can decide it.
+
+A registry (see claims/hybrid.yaml) names the paper, the experiments whose results its checks
+read, the *arms* that comparisons talk about (a named set of grid points of one experiment),
+the research question, and the claims. Loading validates everything with pydantic; an error
+names the file, the line and the field, and nothing runs until the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from repro.checks.base import Check, Verdict, load_check_kinds
+from repro.errors import ReproError
+
+
+class Source(BaseModel):
+    """Where the paper supports a claim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arxiv: str | None = None
+    section: str | None = None
+    page: int | None = Field(default=None, ge=1)
+    quote: str | None = None
+
+
+class Synthesis(BaseModel):
+    """What the literature synthesis that produced the claim said about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verified: bool
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Reported(BaseModel):
+    """One number the paper reports for a claim, e.g. XLM-R hybrid multilingual mAP on XQuAD-R."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    what: str
+    value: float
+    backbone: str | None = None
+    arm: str | None = None
+    task: str | None = None
+    metric: str | None = None
+    lang: str | None = None
+    where: str | None = Field(default=None, description="table or section of the paper")
+
+
+class Arm(BaseModel):
+    """A named set of models: grid points of one experiment (every seed), or its base model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: str
+    point: dict[str, Any] | None = Field(default=None, description="grid values; None = the untrained base model")
+    description: str = ""
+
+
+class Claim(BaseModel):
+    """One claim and the evidence that can decide it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    text: str = Field(min_length=1)
+    status: Literal["confirmed", "draft"] = "confirmed"
+    source: Source = Field(default_factory=Source)
+    synthesis: Synthesis | None = None
+    evidence: list[Literal["text", "data", "experiment"]] = Field(default_factory=list)
+    reported: list[Reported] = Field(default_factory=list)
+    expect: Verdict | None = Field(default=None, description="for --strict: the verdict this claim must get")
+    note: str = ""
+    checks: list[Check] = Field(default_factory=list)
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _checks(cls, value: Any) -> list[Check]:
+        return [_check(spec, i) for i, spec in enumerate(value or [])]
+
+
+class ResearchQuestion(BaseModel):
+    """The question a registry answers by experiment rather than a claim it verifies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = "RQ"
+    text: str
+    source: str = ""
+    checks: list[Check] = Field(default_factory=list)
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _checks(cls, value: Any) -> list[Check]:
+        return [_check(spec, i) for i, spec in enumerate(value or [])]
+
+
+class Paper(BaseModel):
+    """The paper a registry is about; ``mirror`` is its text's file name in a local papers mirror."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arxiv: str | None = None
+    title: str = ""
+    authors: list[str] = Field(default_factory=list)
+    mirror: str | None = None
+
+
+class Registry(BaseModel):
+    """A whole registry file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    paper: Paper = Field(default_factory=Paper)
+    experiments: dict[str, str] = Field(default_factory=dict, description="name -> experiment YAML (repo-relative)")
+    arms: dict[str, Arm] = Field(default_factory=dict)
+    research_question: ResearchQuestion | None = None
+    claims: list[Claim] = Field(default_factory=list)
+
+    @field_validator("claims")
+    @classmethod
+    def _unique_ids(cls, claims: list[Claim]) -> list[Claim]:
+        seen: set[str] = set()
+        for c in claims:
+            if c.id in seen:
+                raise ValueError(f"claim id {c.id} appears twice")
+            seen.add(c.id)
+        return claims
+
+    def claim(self, claim_id: str) -> Claim:
+        """The claim with ``claim_id`` (a ReproError naming the known ids otherwise)."""
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
+
+
+def _check(spec: Any, index: int) -> Check:
+    kinds = load_check_kinds()
+    if isinstance(spec, Check):
+        return spec
+    if not isinstance(spec, dict) or "kind" not in spec:
+        raise ValueError(f"check {index} must be a mapping with a `kind`")
+    kind = spec["kind"]
+    if kind not in kinds:
+        close = difflib.get_close_matches(str(kind), list(kinds), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"unknown check kind '{kind}'{hint}; known: {', '.join(sorted(kinds))}")
+    return kinds[kind].model_validate(spec)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at pydantic location ``loc`` (the deepest one that exists)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("function-after[_checks(), list[Check]]",) and not str(part).startswith("function-"):
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_registry(path: Path) -> Registry:
+    """Read and validate a registry file; every problem is a ReproError naming file, line and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReproError(f"claims registry {path} not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ReproError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ReproError(f"{path}:1: a registry must be a mapping with name and claims")
+    try:
+        return Registry.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(node, loc)
+        field = _field_path(loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ReproError(f"{path}:{line}: {field}: {msg}{more}") from None

@@ -1,0 +1,93 @@
+"""The output of ``repro verify``: one verdict per claim, the research question's answer, provenance.
+
+A verdicts file (``results/claims/<registry>/<profile>/verdicts.json``) is everything a report
+needs; reports never re-run checks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from repro.atomic import atomic_write_text
+from repro.checks.base import CheckResult, Verdict
+from repro.claims.registry import Paper, Reported, Source, Synthesis
+from repro.errors import ReproError
+
+
+class ClaimVerdict(BaseModel):
+    """A claim with the verdict its checks gave it."""
+
+    id: str
+    text: str
+    status: str = "confirmed"
+    source: Source = Field(default_factory=Source)
+    synthesis: Synthesis | None = None
+    evidence: list[str] = Field(default_factory=list)
+    reported: list[Reported] = Field(default_factory=list)
+    expect: Verdict | None = None
+    verdict: Verdict
+    confidence: float | None = None
+    decided_by: str = Field(description="the headline of the check(s) that decided the verdict")
+    checks: list[CheckResult] = Field(default_factory=list)
+
+
+class QuestionAnswer(BaseModel):
+    """The research question, its answer in words and the checks behind it."""
+
+    id: str
+    text: str
+    answer: str
+    checks: list[CheckResult] = Field(default_factory=list)
+
+
+class ExperimentRecord(BaseModel):
+    """What a verify run used of one experiment."""
+
+    name: str
+    path: str
+    profile: str
+    results_dir: str
+    summary: dict[str, Any] = Field(default_factory=dict, description="the sweep summary (rows, grid, train)")
+    computed_steps: int = 0
+    cached_steps: int = 0
+    seconds: float = 0.0
+
+
+class VerdictsFile(BaseModel):
+    """Everything ``repro verify`` decided, with provenance."""
+
+    registry: str
+    registry_path: str
+    profile: str
+    paper: Paper = Field(default_factory=Paper)
+    created: str
+    claims: list[ClaimVerdict]
+    research_question: QuestionAnswer | None = None
+    experiments: list[ExperimentRecord] = Field(default_factory=list)
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    seconds: float = 0.0
+
+    def save(self, path: Path) -> Path:
+        """Write atomically as indented JSON."""
+        atomic_write_text(Path(path), self.model_dump_json(indent=1) + "\n")
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "VerdictsFile":
+        """Read a verdicts file; a missing or malformed one is a one-line ReproError."""
+        path = Path(path)
+        if not path.is_file():
+            raise ReproError(f"no verdicts at {path}; run `repro verify` first")
+        try:
+            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as exc:
+            raise ReproError(f"{path}: not a verdicts file ({str(exc).splitlines()[0]})") from None
+
+
+def verdicts_path(results_root: Path, registry: str, profile: str) -> Path:
+    """Where ``repro verify`` writes the verdicts of ``registry`` at ``profile``."""
+    return Path(results_root) / "claims" / registry / profile / "verdicts.json"
