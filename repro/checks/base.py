@@ -81,7 +81,7 @@ class Check(BaseModel):
 
     name: ClassVar[str] = ""
 
-    def experiments(self) -> list[str]:
+    def experiments(self, ctx: "CheckContext") -> list[str]:
         """Names of the registry's experiments this check reads (they are run before it)."""
         return []
 
