@@ -1,0 +1,203 @@
+"""Claim candidates from a structured document: sentences scored for claim-likeness.
+
+Every sentence of the prose (paragraphs, captions, footnotes; not headings or references) gets a
+logistic score from a few interpretable features (see :data:`WEIGHTS` and docs/claims-extraction.md):
+contribution cues ("we propose", "our approach"), result verbs ("outperforms", "reduces",
+"achieves"), comparatives ("better than", "compared to"), numbers next to a metric or dataset,
+linked entities; hedges, questions, citations of other work and related-work sections count
+against. Sentences scoring at least :data:`THRESHOLD` are candidates, each with its quote, page,
+section, confidence, linked entities, the table numbers it refers to and, where the entities
+resolve, a check skeleton (a comparative claim becomes ``{kind: comparison, ...}``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from repro.claims.vocabulary import Mention, Vocabulary, load_vocabulary
+from repro.sources.document import Block, Document, TableIssue
+from repro.sources.tables import check_means
+
+# A sentence is a candidate from this confidence on; chosen on bench/eval_extraction.py (F1-best).
+THRESHOLD = 0.5
+
+WEIGHTS: dict[str, float] = {
+    "bias": -2.2,
+    "contribution": 1.7,
+    "result_verb": 1.5,
+    "comparative": 1.0,
+    "number_with_entity": 1.2,
+    "number": 0.4,
+    "entities": 0.35,  # per distinct linked entity, up to 3
+    "hedge": -1.4,
+    "question": -2.5,
+    "citation": -1.1,
+    "related_work": -1.5,
+    "descriptive": -0.8,
+    "length": -1.5,
+}
+
+_CONTRIBUTION = re.compile(
+    r"\b(we (propose|present|introduce|show|demonstrate|find|found|observe|achieve|obtain|outperform)|"
+    r"this (paper|work) (proposes|presents|introduces|shows)|our (approach|method|model|results|experiments|"
+    r"hybrid|proposed)|the proposed (approach|method|model|strategy)|the approach|results (show|demonstrate|indicate))\b",
+    re.IGNORECASE)
+_RESULT_VERB = re.compile(
+    r"\b(outperform\w*|improv\w*|reduc\w*|achiev\w*|surpass\w*|exceed\w*|boost\w*|increas\w*|decreas\w*|"
+    r"mitigat\w*|enabl\w*|yield\w*|gain\w*|beat\w*|fine-tun\w*|uses?|trained on|conducted on)\b", re.IGNORECASE)
+_COMPARATIVE = re.compile(
+    r"\b(better|worse|higher|lower|superior|inferior|best|state-of-the-art|than|compared (to|with)|relative to|"
+    r"comparable|competitive|consistently|substantially|significantly)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(may|might|could|future work|we plan|we hope|it is possible|perhaps|would like)\b", re.IGNORECASE)
+_CITATION = re.compile(r"\bet al\b|\(\s*[A-Z][A-Za-z-]+(?: and [A-Z][A-Za-z-]+)?,? (?:19|20)\d\d[a-z]?\s*\)|\[\d+(?:,\s*\d+)*\]")
+_DESCRIPTIVE = re.compile(
+    r"\b(in this section|is defined as|denotes|we describe|is shown in|are shown in|refers to|for example|"
+    r"consists of|we follow|is given by)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)\s*%?")
+_RELATED = re.compile(r"related work|background|references|bibliography|acknowledg", re.IGNORECASE)
+_TABLE_REF = re.compile(r"\bTables?\s*\[?(\d+)", re.IGNORECASE)
+
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|No|approx|resp|Mr|Ms|Dr|St)\.|\b[A-Z]\.)$")
+_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0370-\u04ff\u3040-\u9fff])|(?<=[。！？])")
+
+
+class ClaimCandidate(BaseModel):
+    """One sentence that looks like a claim."""
+
+    text: str
+    page: int | None = None
+    section: str | None = None
+    block_kind: str = "text"
+    confidence: float
+    features: dict[str, float] = Field(default_factory=dict)
+    entities: list[Mention] = Field(default_factory=list)
+    check: dict[str, Any] | None = Field(default=None, description="suggested check skeleton")
+    check_complete: bool = False
+    reported: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def quote(self) -> str:
+        """The sentence as the document prints it."""
+        return self.text
+
+
+class Extraction(BaseModel):
+    """Everything drafted from one document."""
+
+    source: str
+    candidates: list[ClaimCandidate]
+    table_issues: list[TableIssue] = Field(default_factory=list)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph; abbreviations (e.g., et al., Fig.) and decimals do not end one."""
+    pieces = [p for p in _SPLIT.split(text) if p and p.strip()]
+    out: list[str] = []
+    for piece in pieces:
+        piece = piece.strip()
+        if out and (_ABBREV.search(out[-1]) or piece[:1].islower()):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def features(sentence: str, section: str | None, mentions: list[Mention]) -> dict[str, float]:
+    """The claim-likeness features of one sentence (0/1 flags, ``entities`` a count up to 3)."""
+    words = len(sentence.split())
+    has_number = bool(_NUMBER.search(_CITATION.sub("", sentence)))
+    tied = has_number and any(m.category in ("metrics", "datasets") for m in mentions)
+    return {
+        "contribution": float(bool(_CONTRIBUTION.search(sentence))),
+        "result_verb": float(bool(_RESULT_VERB.search(sentence))),
+        "comparative": float(bool(_COMPARATIVE.search(sentence))),
+        "number_with_entity": float(tied),
+        "number": float(has_number and not tied),
+        "entities": float(min(3, len({(m.category, m.id) for m in mentions}))),
+        "hedge": float(bool(_HEDGE.search(sentence))),
+        "question": float(sentence.rstrip().endswith("?")),
+        "citation": float(bool(_CITATION.search(sentence))),
+        "related_work": float(bool(section and _RELATED.search(section))),
+        "descriptive": float(bool(_DESCRIPTIVE.search(sentence))),
+        "length": float(words < 6 or words > 70),
+    }
+
+
+def score(feats: dict[str, float]) -> float:
+    """Claim-likeness as a probability: the logistic of the weighted features."""
+    z = WEIGHTS["bias"] + sum(WEIGHTS[k] * v for k, v in feats.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def suggest_check(sentence: str, mentions: list[Mention], vocab: Vocabulary) -> tuple[dict[str, Any] | None, bool]:
+    """A ``comparison`` check skeleton for a comparative claim, and whether every field resolved.
+
+    ``a`` is the first method mentioned that names an arm, ``b`` the others; the task is the first
+    dataset with a repro task; the metric gets its setting (Mo/Cr/Mul) from the sentence.
+    """
+    if not (_COMPARATIVE.search(sentence) or re.search(r"\b(outperform|reduc|improv|surpass)", sentence, re.I)):
+        return None, False
+    arms = list(dict.fromkeys(e.arm for m in mentions if m.category == "methods"
+                              for e in [vocab.get("methods", m.id)] if e and e.arm))
+    tasks = list(dict.fromkeys(e.task for m in mentions if m.category == "datasets"
+                               for e in [vocab.get("datasets", m.id)] if e and e.task))
+    metrics = [e.metric for m in mentions if m.category == "metrics"
+               for e in [vocab.get("metrics", m.id)] if e and e.metric]
+    settings = [m.id for m in mentions if m.category == "settings"]
+    if not arms:
+        return None, False
+    metric = metrics[0] if metrics else None
+    if metric and metric != "rank distance" and tasks and tasks[0] in ("xquad-r", "mlqa-r"):
+        metric = f"{settings[0]} {metric}" if settings else None
+    elif metric is None and "rank distance" not in sentence.lower() and settings and tasks[:1] in (["xquad-r"], ["mlqa-r"]):
+        metric = None
+    worse = bool(re.search(r"\b(worse|underperform\w*|inferior|lags?)\b", sentence, re.I))
+    check = {"kind": "comparison", "task": tasks[0] if tasks else None, "metric": metric,
+             "a": arms[0], "b": arms[1:] or None, "claim": "worse" if worse else "better"}
+    complete = all(check[k] for k in ("task", "metric", "a", "b"))
+    return check, complete
+
+
+def _reported(sentence: str, doc: Document) -> list[dict[str, Any]]:
+    out = []
+    for num in dict.fromkeys(_TABLE_REF.findall(sentence)):
+        table = doc.table(num)
+        if table is None:
+            continue
+        for cell in table.cells:
+            if cell.value is not None:
+                out.append({"what": " / ".join(p for p in (cell.row_header, cell.col_header) if p),
+                            "value": cell.value, "where": table.label})
+    return out
+
+
+def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold: float = THRESHOLD) -> Extraction:
+    """Claim candidates of ``doc`` in reading order (see module docstring), with its table issues."""
+    vocab = vocab or load_vocabulary()
+    candidates = []
+    for block, sentence in iter_sentences(doc):
+        mentions = vocab.find(sentence)
+        feats = features(sentence, block.section, mentions)
+        conf = score(feats)
+        if conf < threshold:
+            continue
+        check, complete = suggest_check(sentence, mentions, vocab)
+        candidates.append(ClaimCandidate(
+            text=sentence, page=block.page, section=block.section, block_kind=block.kind,
+            confidence=round(conf, 3), features=feats, entities=mentions, check=check,
+            check_complete=complete, reported=_reported(sentence, doc)))
+    issues = [i for t in doc.tables for i in check_means(t)]
+    return Extraction(source=doc.source, candidates=candidates, table_issues=issues)
+
+
+def iter_sentences(doc: Document):  # -> Iterator[tuple[Block, str]]
+    """(block, sentence) for every sentence of the document's prose, skipping the references."""
+    for block in doc.body():
+        if block.section and re.match(r"^(\d+\s*)?(references|bibliography)\b", block.section, re.IGNORECASE):
+            continue
+        for sentence in split_sentences(block.text):
+            yield block, sentence

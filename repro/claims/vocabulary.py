@@ -1,0 +1,92 @@
+"""Known entities (datasets, metrics, settings, methods, languages) that drafted claims link to.
+
+The vocabulary lives in ``vocabulary.yaml`` beside this module; pass another file to extend it
+for a different paper. Matching is case-insensitive on word boundaries, longest alias first, so
+"hybrid batch training" is one mention, not "hybrid" plus noise.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from repro.errors import ReproError
+
+DEFAULT_VOCABULARY = Path(__file__).with_name("vocabulary.yaml")
+CATEGORIES = ("datasets", "metrics", "settings", "methods", "languages")
+
+
+class Entity(BaseModel):
+    """One known entity; extra keys (``task``, ``metric``, ``arm``) say how checks name it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    aliases: list[str] = Field(default_factory=list)
+    task: str | None = None
+    metric: str | None = None
+    arm: str | None = None
+
+
+class Mention(BaseModel):
+    """An entity found in a sentence."""
+
+    category: str
+    id: str
+    text: str
+    start: int
+
+
+class Vocabulary:
+    """Entities by category with one compiled matcher."""
+
+    def __init__(self, entities: dict[str, list[Entity]]) -> None:
+        self.entities = entities
+        alias_rows = []
+        for cat, items in entities.items():
+            for ent in items:
+                for alias in {ent.id, *ent.aliases}:
+                    alias_rows.append((alias, cat, ent))
+        alias_rows.sort(key=lambda r: -len(r[0]))
+        self._by_alias = {a.lower(): (cat, ent) for a, cat, ent in reversed(alias_rows)}
+        pattern = "|".join(re.escape(a) for a, _, _ in alias_rows)
+        self._re = re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-]|@)", re.IGNORECASE) if alias_rows else None
+
+    def find(self, text: str) -> list[Mention]:
+        """Every mention in ``text``, left to right, without overlaps."""
+        if self._re is None:
+            return []
+        out = []
+        for m in self._re.finditer(text):
+            cat, ent = self._by_alias[m.group(0).lower()]
+            # Short aliases (NQ, MAP, E5) must match their case: "map" in prose is a verb.
+            if len(m.group(0)) <= 4 and m.group(0) not in {ent.id, *ent.aliases}:
+                continue
+            out.append(Mention(category=cat, id=ent.id, text=m.group(0), start=m.start()))
+        return out
+
+    def get(self, category: str, entity_id: str) -> Entity | None:
+        """The entity ``entity_id`` of ``category``."""
+        return next((e for e in self.entities.get(category, []) if e.id == entity_id), None)
+
+
+@functools.lru_cache(maxsize=8)
+def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
+    """Read and validate a vocabulary YAML (categories: datasets, metrics, settings, methods, languages)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ReproError(f"cannot read vocabulary {path}: {str(exc).splitlines()[0]}") from None
+    unknown = set(raw) - set(CATEGORIES)
+    if unknown:
+        raise ReproError(f"{path}: unknown categories {', '.join(sorted(unknown))}; use {', '.join(CATEGORIES)}")
+    try:
+        return Vocabulary({cat: [Entity.model_validate(e) for e in raw.get(cat) or []] for cat in CATEGORIES})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ReproError(f"{path}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None

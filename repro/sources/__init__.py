@@ -1,0 +1,1 @@
+"""Source documents of claims: PDFs, Markdown/text files and arXiv papers as structured documents."""

@@ -1,0 +1,293 @@
+"""A PDF as a :class:`Document` with PyMuPDF: reading order, headings, footnotes, captions, tables.
+
+Heuristics (all relative to the body font size, the most common span size weighted by characters):
+
+- **columns**: on each page, a vertical gutter is an x in the middle of the page that no
+  (non-full-width) block crosses; with blocks on both sides the page has two columns, read left
+  column then right column between full-width blocks (titles, wide figures) that cut across both.
+- **headings**: short blocks (<= 2 lines, <= 15 words) set at least 15 % larger than the body, or
+  entirely bold, or numbered like ``3.2 Results`` in bold/large type; level from the numbering
+  depth, else from the size.
+- **footnotes**: blocks in the lower quarter of the page set at most 88 % of the body size.
+- **captions**: blocks starting ``Table N:`` / ``Figure N.``.
+- **tables**: ``page.find_tables()``, only on pages with ruling lines or a table caption (it is the
+  slow step); table text is kept out of the prose.
+- page numbers and running heads (bare numbers in the top/bottom 6 % of the page) are dropped.
+
+The result is cached as JSON under ``$REPRO_HOME/papers/documents/<sha256>.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repro.cache import repro_home
+from repro.errors import ReproError
+from repro.hashing import sha256_file
+from repro.sources.document import CAPTION_RE, Block, DocTable, Document
+from repro.sources.tables import build_cells, clean_cell, merge_blank_columns
+
+# Bump when the parsing changes so cached documents are rebuilt.
+PARSER_VERSION = 1
+_NUMBERED_HEADING_RE = re.compile(r"^(?:(\d+(?:\.\d+){0,3})|([A-Z](?:\.\d+){0,3}))\.?\s+\S")
+_BOLD = 16  # PyMuPDF span flag bit for bold
+
+
+@dataclass
+class _RawBlock:
+    text: str
+    bbox: tuple[float, float, float, float]
+    size: float
+    bold: bool
+    lines: int
+    page: int
+    column: int = 0
+    kind: str = "text"
+    level: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def documents_dir() -> Path:
+    """Where parsed documents are cached."""
+    return repro_home() / "papers" / "documents"
+
+
+def load_pdf(path: Path, use_cache: bool = True) -> Document:
+    """Parse ``path`` into a :class:`Document` (cached by the PDF's SHA-256).
+
+    Raises:
+        ReproError: the file is empty, not a PDF, corrupt, encrypted, or has no text layer.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReproError(f"PDF {path} not found")
+    if path.stat().st_size == 0:
+        raise ReproError(f"{path} is an empty file, not a PDF")
+    digest = sha256_file(path)
+    cached = documents_dir() / f"{digest}.v{PARSER_VERSION}.json"
+    if use_cache and cached.is_file():
+        try:
+            return Document.model_validate_json(cached.read_text(encoding="utf-8"))
+        except ValueError:
+            pass  # a stale or damaged cache entry is rebuilt below
+    doc = parse_pdf(path, digest)
+    if use_cache:
+        doc.save(cached)
+    return doc
+
+
+def _open(path: Path):  # -> pymupdf.Document
+    import pymupdf
+
+    try:
+        pdf = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # PyMuPDF raises its own FileDataError/RuntimeError variants
+        raise ReproError(f"{path} is not a readable PDF (corrupt or not a PDF: {str(exc).splitlines()[0]})") from None
+    if pdf.needs_pass or pdf.is_encrypted:
+        raise ReproError(f"{path} is encrypted (password-protected); decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
+    if pdf.page_count == 0:
+        raise ReproError(f"{path} has no pages")
+    return pdf
+
+
+def parse_pdf(path: Path, digest: str | None = None) -> Document:
+    """Parse without the cache (see module docstring for the heuristics)."""
+    path = Path(path)
+    pdf = _open(path)
+    try:
+        raw_pages: list[list[_RawBlock]] = []
+        tables: list[DocTable] = []
+        sizes: Counter[float] = Counter()
+        images = 0
+        for pno in range(pdf.page_count):
+            page = pdf[pno]
+            try:
+                info = page.get_text("dict", flags=0)
+            except Exception as exc:
+                raise ReproError(f"{path}: page {pno + 1} cannot be read ({str(exc).splitlines()[0]})") from None
+            width, height = page.rect.width, page.rect.height
+            page_tables = _tables(page, pno + 1)
+            blocks = []
+            for b in info["blocks"]:
+                if b.get("type") != 0:
+                    images += 1
+                    continue
+                rb = _raw_block(b, pno + 1)
+                if rb is None or any(_inside(rb.bbox, t.extra["bbox"]) for t in page_tables):
+                    continue
+                # Running heads and page numbers.
+                if re.fullmatch(r"[\divxlc]+", rb.text.strip(), re.IGNORECASE) and (
+                        rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height):
+                    continue
+                rb.extra["width"], rb.extra["height"] = width, height
+                for span_size, n in rb.extra.pop("sizes").items():
+                    sizes[span_size] += n
+                blocks.append(rb)
+            raw_pages.append(_reading_order(blocks, width))
+            tables += [t.extra["table"] for t in page_tables]
+        if not sizes:
+            if images:
+                raise ReproError(f"{path} has no text layer (image-only, e.g. a scan); run OCR on it first (e.g. ocrmypdf)")
+            raise ReproError(f"{path} contains no text")
+        body = sizes.most_common(1)[0][0]
+        blocks = _classify([b for page in raw_pages for b in page], body)
+        title = next((b.text for b in blocks if b.kind == "heading"), "")
+        _attach_captions(tables, blocks)
+        return Document(source=str(path), sha256=digest or sha256_file(path), format="pdf", title=title,
+                        pages=pdf.page_count, blocks=blocks, tables=tables)
+    finally:
+        pdf.close()
+
+
+def _raw_block(b: dict, page: int) -> _RawBlock | None:
+    lines_text = []
+    sizes: Counter[float] = Counter()
+    bold_chars = chars = 0
+    for line in b.get("lines", []):
+        text = "".join(s["text"] for s in line["spans"])
+        if not text.strip():
+            continue
+        lines_text.append(text.strip())
+        for s in line["spans"]:
+            n = len(s["text"].strip())
+            sizes[round(s["size"], 1)] += n
+            chars += n
+            if s["flags"] & _BOLD or "bold" in s["font"].lower():
+                bold_chars += n
+    if not lines_text:
+        return None
+    text = _join_lines(lines_text)
+    rb = _RawBlock(text=text, bbox=tuple(b["bbox"]), size=sizes.most_common(1)[0][0],
+                   bold=chars > 0 and bold_chars / chars > 0.9, lines=len(lines_text), page=page)
+    rb.extra["sizes"] = sizes
+    return rb
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Lines of a block as one string; a word hyphenated across a line break is rejoined."""
+    out = lines[0]
+    for nxt in lines[1:]:
+        if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
+            out = out[:-1] + nxt
+        else:
+            out = f"{out} {nxt}"
+    return " ".join(out.split())
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...], tol: float = 2.0) -> bool:
+    cx, cy = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
+    return outer[0] - tol <= cx <= outer[2] + tol and outer[1] - tol <= cy <= outer[3] + tol
+
+
+def _reading_order(blocks: list[_RawBlock], width: float) -> list[_RawBlock]:
+    """Blocks of one page in reading order, with two columns detected from block x-positions."""
+    if not blocks:
+        return []
+    narrow = [b for b in blocks if b.bbox[2] - b.bbox[0] < 0.6 * width]
+    gutter = None
+    # Scan candidate gutters in the middle of the page for an x no narrow block crosses.
+    for step in range(0, 41):
+        x = width * (0.5 + (step // 2) * 0.005 * (1 if step % 2 else -1))
+        left = [b for b in narrow if b.bbox[2] <= x]
+        right = [b for b in narrow if b.bbox[0] >= x]
+        if left and right and len(left) + len(right) == len(narrow):
+            gutter = x
+            break
+    if gutter is None:
+        return sorted(blocks, key=lambda b: (round(b.bbox[1], 1), b.bbox[0]))
+    spanning = sorted((b for b in blocks if b.bbox[0] < gutter < b.bbox[2]), key=lambda b: b.bbox[1])
+    ordered: list[_RawBlock] = []
+    top = float("-inf")
+    for cut in [*spanning, None]:
+        bottom = cut.bbox[1] if cut is not None else float("inf")
+        band = [b for b in blocks if b not in spanning and top <= (b.bbox[1] + b.bbox[3]) / 2 < bottom]
+        for col, side in ((0, lambda b: b.bbox[2] <= gutter), (1, lambda b: b.bbox[0] >= gutter)):
+            for b in sorted(filter(side, band), key=lambda b: b.bbox[1]):
+                b.column = col
+                ordered.append(b)
+        if cut is not None:
+            ordered.append(cut)
+            top = (cut.bbox[1] + cut.bbox[3]) / 2
+    return ordered
+
+
+def _classify(blocks: list[_RawBlock], body: float) -> list[Block]:
+    """Headings, footnotes, captions and text; sections follow the headings in reading order."""
+    heading_sizes = sorted({b.size for b in blocks if b.size >= body * 1.15}, reverse=True)
+    out: list[Block] = []
+    section: str | None = None
+    for b in blocks:
+        words = len(b.text.split())
+        numbered = _NUMBERED_HEADING_RE.match(b.text)
+        short = b.lines <= 2 and words <= 15 and not b.text.endswith((".", ",", ";"))
+        large = b.size >= body * 1.15
+        kind, level = "text", None
+        if CAPTION_RE.match(b.text):
+            kind = "caption"
+        elif b.size <= body * 0.88 and b.bbox[1] > 0.72 * b.extra["height"]:
+            kind = "footnote"
+        elif short and (large or b.bold):
+            kind = "heading"
+            if numbered and numbered.group(0):
+                label = numbered.group(1) or numbered.group(2)
+                level = label.count(".") + 1
+            else:
+                level = heading_sizes.index(b.size) + 1 if b.size in heading_sizes else len(heading_sizes) + 1
+        if kind == "heading":
+            section = b.text
+        out.append(Block(kind=kind, text=b.text, page=b.page, section=section, level=level,
+                         bbox=tuple(round(v, 1) for v in b.bbox), column=b.column))
+    # Footnotes are read after the page's text, whichever column they sit under.
+    return sorted(out, key=lambda blk: (blk.page, blk.kind == "footnote"))
+
+
+@dataclass
+class _PageTable:
+    extra: dict
+
+
+def _tables(page, pno: int) -> list[_PageTable]:
+    """Tables on ``page``; find_tables() only runs where ruling lines or a table caption suggest one."""
+    text = page.get_text("text", flags=0)
+    has_caption = re.search(r"(?m)^\s*Table\s*\d+\s*[:.]", text) is not None
+    if not has_caption:
+        try:
+            lines = sum(1 for d in page.get_drawings() for item in d["items"] if item[0] in ("l", "re"))
+        except Exception:
+            lines = 0
+        if lines < 3:
+            return []
+    try:
+        found = page.find_tables()
+    except Exception:
+        return []
+    out = []
+    for t in found.tables:
+        # Text clipped to each cell box: t.extract() reorders characters of short cells ("X-Y" -> "XY -").
+        rows = merge_blank_columns([[clean_cell(page.get_text("text", clip=c, flags=0)) if c else "" for c in row.cells]
+                                    for row in t.rows])
+        if len(rows) < 2 or max(len(r) for r in rows) < 2:
+            continue
+        table = DocTable(page=pno, rows=rows)
+        table.cells = build_cells(rows)
+        out.append(_PageTable(extra={"bbox": tuple(t.bbox), "table": table}))
+    return out
+
+
+def _attach_captions(tables: list[DocTable], blocks: list[Block]) -> None:
+    """Give each table the nearest ``Table N`` caption on its page (and that caption's section)."""
+    captions = [b for b in blocks if b.kind == "caption" and b.text.lower().startswith("tab")]
+    used: set[int] = set()
+    for t in tables:
+        near = [c for c in captions if c.page == t.page and id(c) not in used]
+        if not near:
+            continue
+        cap = near[0]
+        used.add(id(cap))
+        m = CAPTION_RE.match(cap.text)
+        t.number = m.group(2) if m else None
+        t.caption = cap.text
+        t.section = cap.section
