@@ -195,6 +195,55 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
                f"{outcome.seconds:.1f} s; results in {results_dir}")
 
 
+# ---------------------------------------------------------------- claims
+@cli.group("claims")
+def claims_group() -> None:
+    """Draft claims from papers (arXiv, PDF, Markdown) into a registry."""
+
+
+@claims_group.command("extract")
+@click.option("--arxiv", "arxiv_id", default=None, help="arXiv id, e.g. 2408.10536 (metadata and PDF are cached).")
+@click.option("--pdf", "pdf", type=click.Path(path_type=Path), default=None, help="A local PDF.")
+@click.option("--text", "text_file", type=click.Path(path_type=Path), default=None,
+              help="A Markdown or plain-text file (e.g. ../shared/papers/2408.10536-openreview.md).")
+@click.option("--into", "into", type=click.Path(path_type=Path), default=None,
+              help="Registry YAML to merge new claims into as status: draft (created if missing).")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Minimum claim-likeness confidence (default: the calibrated one, see docs/claims-extraction.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print candidates and table issues as JSON.")
+def claims_extract(arxiv_id: str | None, pdf: Path | None, text_file: Path | None, into: Path | None,
+                   threshold: float | None, as_json: bool) -> None:
+    """List claim candidates of a paper (quote, page/section, confidence) and optionally merge them."""
+    from repro.claims.extract import THRESHOLD, extract_candidates
+    from repro.claims.merge import merge_candidates
+    from repro.sources.document import load_document
+
+    given = [o for o, v in (("--arxiv", arxiv_id), ("--pdf", pdf), ("--text", text_file)) if v is not None]
+    if len(given) != 1:
+        raise ReproError("give exactly one of --arxiv ID, --pdf FILE or --text FILE")
+    if arxiv_id is not None:
+        from repro.sources.arxiv_source import ArxivSource, normalise_id
+
+        arxiv_id = normalise_id(arxiv_id)
+        path = ArxivSource().pdf(arxiv_id)
+    else:
+        path = pdf if pdf is not None else text_file
+    doc = load_document(path)
+    extraction = extract_candidates(doc, threshold=THRESHOLD if threshold is None else threshold)
+    if as_json:
+        click.echo(extraction.model_dump_json(indent=1))
+    else:
+        for c in extraction.candidates:
+            where = f"p. {c.page}" if c.page else (c.section or "?")
+            click.echo(f"{c.confidence:.2f}  [{where}]  {c.text}")
+        for issue in extraction.table_issues:
+            click.echo(f"table check: {issue.message()}")
+        click.echo(f"{len(extraction.candidates)} claim candidates from {path}")
+    if into is not None:
+        added, skipped = merge_candidates(into, extraction.candidates, arxiv=arxiv_id)
+        click.echo(f"{into}: {len(added)} draft claims added ({', '.join(added) or 'none'}), "
+                   f"{skipped} already present", err=as_json)
+
 def main() -> None:
     """Console entry point: ReproError becomes one line on stderr and exit code 2."""
     try:
