@@ -1,0 +1,98 @@
+"""Resource classes of the project's languages (Joshi et al. 2020), read from ``languages.yaml``.
+
+``resource_class("sw") == 2`` and ``resource_group("sw") == "low"``; Tatoeba's ISO 639-3 codes work
+too (``resource_class("swh")``). The table, its source and the high/low cut are documented in
+``languages.yaml`` beside this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+import yaml
+
+from repro.errors import ReproError
+
+TABLE_PATH = Path(__file__).with_name("languages.yaml")
+
+# The cut of languages.yaml: classes at or above it are "high"-resource, the others "low".
+HIGH_FROM_CLASS = 4
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language: ISO 639-1 code, English name, Joshi class (0-5), resource group, Tatoeba code."""
+
+    code: str
+    name: str
+    joshi_class: int
+    resource: Literal["high", "low"]
+    tatoeba: str | None = None
+
+
+def group_of(joshi_class: int) -> Literal["high", "low"]:
+    """The resource group of a Joshi class under the project's cut (5, 4 -> high; 0-3 -> low)."""
+    return "high" if joshi_class >= HIGH_FROM_CLASS else "low"
+
+
+@lru_cache(maxsize=1)
+def _load() -> Mapping[str, Language]:
+    raw = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))["languages"]
+    out: dict[str, Language] = {}
+    for code, entry in raw.items():
+        lang = Language(code=code, name=entry["name"], joshi_class=int(entry["joshi_class"]),
+                        resource=entry["resource"], tatoeba=entry.get("tatoeba"))
+        # The group is written out for readers of the YAML; it must follow the documented cut.
+        if not 0 <= lang.joshi_class <= 5 or lang.resource != group_of(lang.joshi_class):
+            raise ReproError(f"{TABLE_PATH}: {code} has class {lang.joshi_class} and group '{lang.resource}'; "
+                             f"classes are 0-5 and >= {HIGH_FROM_CLASS} means 'high'")
+        out[code] = lang
+    return MappingProxyType(out)
+
+
+class _Languages(Mapping[str, Language]):
+    """Read-only mapping ISO 639-1 code -> :class:`Language`, loaded on first use."""
+
+    def __getitem__(self, code: str) -> Language:
+        return _load()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_load())
+
+    def __len__(self) -> int:
+        return len(_load())
+
+
+LANGUAGES: Mapping[str, Language] = _Languages()
+
+
+def language(code: str) -> Language:
+    """The table entry of an ISO 639-1 code or a Tatoeba ISO 639-3 code (case-insensitive).
+
+    Raises:
+        ReproError: a language the table does not classify.
+    """
+    key = code.strip().lower()
+    table = _load()
+    if key in table:
+        return table[key]
+    for lang in table.values():
+        if lang.tatoeba == key:
+            return lang
+    raise ReproError(f"no Joshi et al. (2020) resource class for language '{code}'; "
+                     f"add it to {TABLE_PATH.name} only with a class from the lang2tax list")
+
+
+def resource_class(code: str) -> int:
+    """The Joshi et al. (2020) class (0-5) of a language code."""
+    return language(code).joshi_class
+
+
+def resource_group(code: str) -> str:
+    """``"high"`` (Joshi classes 5 and 4) or ``"low"`` (classes 0-3) for a language code."""
+    return language(code).resource
