@@ -59,6 +59,8 @@ _DESCRIPTIVE = re.compile(
     r"consists of|we follow|is given by)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)\s*%?")
 _RELATED = re.compile(r"related work|background|references|bibliography|acknowledg", re.IGNORECASE)
+_REFERENCE = re.compile(r"\b(?:Tables?|Figs?\.?|Figures?|Sections?|Sec\.|Eqs?\.|Equations?|Appendix)\s*[A-Z]?\d+(?:\.\d+)*",
+                        re.IGNORECASE)
 _TABLE_REF = re.compile(r"\bTables?\s*\[?(\d+)", re.IGNORECASE)
 
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|No|approx|resp|Mr|Ms|Dr|St)\.|\b[A-Z]\.)$")
@@ -109,7 +111,9 @@ def split_sentences(text: str) -> list[str]:
 def features(sentence: str, section: str | None, mentions: list[Mention]) -> dict[str, float]:
     """The claim-likeness features of one sentence (0/1 flags, ``entities`` a count up to 3)."""
     words = len(sentence.split())
-    has_number = bool(_NUMBER.search(_CITATION.sub("", sentence)))
+    # Citation years and "Table 2"/"Section 3" references are not results.
+    bare = _REFERENCE.sub("", _CITATION.sub("", sentence))
+    has_number = bool(_NUMBER.search(bare))
     tied = has_number and any(m.category in ("metrics", "datasets") for m in mentions)
     return {
         "contribution": float(bool(_CONTRIBUTION.search(sentence))),

@@ -111,9 +111,9 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             width, height = page.rect.width, page.rect.height
             page_tables = _tables(page, pno + 1)
             blocks = []
+            images += len(page.get_images())
             for b in info["blocks"]:
                 if b.get("type") != 0:
-                    images += 1
                     continue
                 rb = _raw_block(b, pno + 1)
                 if rb is None or any(_inside(rb.bbox, t.extra["bbox"]) for t in page_tables):
@@ -187,15 +187,17 @@ def _reading_order(blocks: list[_RawBlock], width: float) -> list[_RawBlock]:
     if not blocks:
         return []
     narrow = [b for b in blocks if b.bbox[2] - b.bbox[0] < 0.6 * width]
-    gutter = None
-    # Scan candidate gutters in the middle of the page for an x no narrow block crosses.
-    for step in range(0, 41):
-        x = width * (0.5 + (step // 2) * 0.005 * (1 if step % 2 else -1))
-        left = [b for b in narrow if b.bbox[2] <= x]
-        right = [b for b in narrow if b.bbox[0] >= x]
-        if left and right and len(left) + len(right) == len(narrow):
-            gutter = x
-            break
+    gutter, best = None, None
+    # Candidate gutters in the middle of the page: the x crossed by the fewest narrow blocks, with
+    # at least two blocks on each side; a few crossing blocks (a title, a centred formula) are
+    # read as full-width separators, but on a one-column page most blocks cross the middle.
+    for step in range(41):
+        x = width * (0.4 + step * 0.005)
+        left = sum(b.bbox[2] <= x for b in narrow)
+        right = sum(b.bbox[0] >= x for b in narrow)
+        crossing = len(blocks) - left - right
+        if left >= 2 and right >= 2 and crossing <= max(1, 0.25 * len(blocks)) and (best is None or crossing < best):
+            gutter, best = x, crossing
     if gutter is None:
         return sorted(blocks, key=lambda b: (round(b.bbox[1], 1), b.bbox[0]))
     spanning = sorted((b for b in blocks if b.bbox[0] < gutter < b.bbox[2]), key=lambda b: b.bbox[1])
