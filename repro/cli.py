@@ -195,6 +195,67 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
                f"{outcome.seconds:.1f} s; results in {results_dir}")
 
 
+# ---------------------------------------------------------------- verify
+@cli.command("verify")
+@click.argument("registry", type=click.Path(path_type=Path))
+@click.option("--profile", type=click.Choice(["quick", "full", "paper"]), default="quick", show_default=True,
+              help="Scale of the experiments behind the checks (see `repro run --help`).")
+@click.option("--results", "results_root", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              help="Results root: experiments publish to <root>/<experiment>/<profile>, verdicts to "
+                   "<root>/claims/<registry>/<profile>/verdicts.json.")
+@click.option("--papers", "papers_dirs", type=click.Path(path_type=Path), multiple=True,
+              help="Folders holding source papers' text (default: $REPRO_PAPERS, then ../shared/papers).")
+@click.option("--claim", "claim_ids", multiple=True, help="Only these claims (repeatable; RQ = the research question).")
+@click.option("--no-run", is_flag=True, help="Use published results only; never train or evaluate.")
+@click.option("--strict", is_flag=True, help="Also fail (exit 1) when a claim with `expect:` gets another verdict.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def verify_cmd(registry: Path, profile: str, results_root: Path, papers_dirs: tuple[Path, ...], claim_ids: tuple[str, ...],
+               no_run: bool, strict: bool, quiet: bool) -> None:
+    """Run the evidence behind every claim of a registry and give each claim a verdict.
+
+    Validates the whole registry first (nothing runs on a broken file), runs the experiments its
+    checks need through the cached runner, evaluates every check, prints the verdict table and
+    writes the verdicts JSON with provenance. Exit 0 unless a check errored (1); with --strict,
+    also 1 when a claim marked `expect: <verdict>` got another one.
+
+    Comparison verdicts come from a paired bootstrap over queries and seeds: P(claimed direction)
+    >= 0.95 is reproduced, <= 0.05 not reproduced, in between inconclusive.
+    """
+    from repro.claims.verdicts import verdicts_path
+    from repro.claims.verify import verify
+
+    if quiet:
+        _quiet_libraries()
+
+    def on_check(owner: str, result) -> None:
+        if not quiet:
+            conf = "" if result.confidence is None else f" ({result.confidence:.2f})"
+            click.echo(f"  {owner:<4} {result.kind:<13} {result.verdict.value}{conf}", err=True)
+
+    out = verify(registry, profile, results_root=results_root, papers_dirs=list(papers_dirs) or None,
+                 progress=not quiet, run_missing=not no_run, on_check=on_check, claim_ids=list(claim_ids) or None)
+    width = max((len(c.id) for c in out.claims), default=2)
+    click.echo(f"{'claim':<{width}}  {'verdict':<21} {'conf':>5}  {'synth.':>6}  decided by")
+    for c in out.claims:
+        conf = "-" if c.confidence is None else f"{c.confidence:.2f}"
+        syn = "-" if c.synthesis is None else f"{'yes' if c.synthesis.verified else 'no'} {c.synthesis.confidence:.2f}"
+        click.echo(f"{c.id:<{width}}  {c.verdict.value:<21} {conf:>5}  {syn:>8}  {c.decided_by}")
+    if out.research_question:
+        click.echo(f"\n{out.research_question.id}: {out.research_question.text}\n-> {out.research_question.answer}")
+    path = verdicts_path(results_root, out.registry, profile)
+    click.echo(f"\nverdicts: {path} ({out.seconds:.1f} s)")
+    errored = [c.id for c in out.claims if c.verdict.value == "error"]
+    if out.research_question and any(r.verdict.value == "error" for r in out.research_question.checks):
+        errored.append(out.research_question.id)
+    missed = [c.id for c in out.claims if strict and c.expect is not None and c.verdict != c.expect]
+    if errored:
+        click.echo(f"error: checks failed for {', '.join(errored)}", err=True)
+    if missed:
+        click.echo(f"strict: {', '.join(missed)} did not get the expected verdict", err=True)
+    if errored or missed:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- claims
 @cli.group("claims")
 def claims_group() -> None:
@@ -243,6 +304,7 @@ def claims_extract(arxiv_id: str | None, pdf: Path | None, text_file: Path | Non
         added, skipped = merge_candidates(into, extraction.candidates, arxiv=arxiv_id)
         click.echo(f"{into}: {len(added)} draft claims added ({', '.join(added) or 'none'}), "
                    f"{skipped} already present", err=as_json)
+
 
 def main() -> None:
     """Console entry point: ReproError becomes one line on stderr and exit code 2."""

@@ -1,0 +1,237 @@
+"""``repro verify``: resolve the experiments a registry's checks need, run what is missing, decide.
+
+The order is strict so that nothing runs on a broken registry: load and validate the file, build
+every check's context and collect every problem (unknown arm, metric no experiment produces...),
+then run the experiments through the runner (its cache makes finished ones free), then the checks.
+A check that raises is recorded as an error verdict, the others still run; the caller turns errors
+into a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from repro.checks.base import Check, CheckResult, Verdict
+from repro.claims.context import CheckContext
+from repro.claims.registry import Claim, Registry, load_registry
+from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
+from repro.errors import ReproError
+from repro.provenance import provenance
+
+# How check verdicts combine into a claim's: checks that could not look (not checked) do not
+# count unless nothing else did; an error anywhere makes the claim an error.
+_DECISIVE = (Verdict.REPRODUCED, Verdict.PARTIAL, Verdict.NOT_REPRODUCED)
+
+
+def claim_verdict(results: list[CheckResult]) -> tuple[Verdict, float | None, str]:
+    """Combine a claim's check results into (verdict, confidence, the headline that decided it).
+
+    All decisive checks reproduced -> reproduced; all not reproduced -> not reproduced; a mix,
+    or any partial -> partially reproduced. With no decisive check: inconclusive if any check
+    looked, not checked otherwise. Confidence is the smallest confidence among the checks that
+    decided (a claim is as sure as its weakest supporting evidence).
+    """
+    if not results:
+        return Verdict.NOT_CHECKED, None, "no checks"
+    errors = [r for r in results if r.verdict == Verdict.ERROR]
+    if errors:
+        return Verdict.ERROR, None, errors[0].headline
+    decisive = [r for r in results if r.verdict in _DECISIVE]
+    if decisive:
+        kinds = {r.verdict for r in decisive}
+        if kinds == {Verdict.REPRODUCED}:
+            verdict = Verdict.REPRODUCED
+        elif kinds == {Verdict.NOT_REPRODUCED}:
+            verdict = Verdict.NOT_REPRODUCED
+        else:
+            verdict = Verdict.PARTIAL
+        confs = [r.confidence for r in decisive if r.confidence is not None]
+        # The deciding evidence: for a failure, the failing check; otherwise the least certain one.
+        if verdict == Verdict.REPRODUCED:
+            decider = min(decisive, key=lambda r: r.confidence if r.confidence is not None else 1.0)
+        else:
+            decider = next(r for r in decisive if r.verdict != Verdict.REPRODUCED)
+        return verdict, (min(confs) if confs else None), decider.headline
+    looked = [r for r in results if r.verdict == Verdict.INCONCLUSIVE]
+    if looked:
+        confs = [r.confidence for r in looked if r.confidence is not None]
+        return Verdict.INCONCLUSIVE, (min(confs) if confs else None), looked[0].headline
+    return Verdict.NOT_CHECKED, None, results[0].headline
+
+
+def _all_checks(registry: Registry) -> list[tuple[str, Check]]:
+    out = [(c.id, ch) for c in registry.claims for ch in c.checks]
+    if registry.research_question:
+        out += [(registry.research_question.id, ch) for ch in registry.research_question.checks]
+    return out
+
+
+def validate(ctx: CheckContext) -> list[str]:
+    """Every problem of the registry's checks in this profile, as ``claim id: message`` lines."""
+    problems = []
+    for owner, check in _all_checks(ctx.registry):
+        for msg in check.validate_in(ctx):
+            problems.append(f"{owner} ({check.describe()}): {msg}")
+    for name in ctx.registry.experiments:
+        try:
+            ctx.experiment(name)
+        except ReproError as exc:
+            problems.append(f"experiment {name}: {exc}")
+    for arm_name, arm in ctx.registry.arms.items():
+        if arm.experiment not in ctx.registry.experiments:
+            problems.append(f"arm {arm_name}: unknown experiment '{arm.experiment}'")
+    return problems
+
+
+def _run_check(check: Check, ctx: CheckContext) -> CheckResult:
+    t0 = time.perf_counter()
+    try:
+        return check.run(ctx)
+    except ReproError as exc:
+        msg = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a broken check must not hide the other verdicts
+        msg = f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].filename.split('/')[-1]}:" \
+              f"{traceback.extract_tb(exc.__traceback__)[-1].lineno})"
+    return CheckResult(kind=check.kind, label=check.describe(), verdict=Verdict.ERROR, headline=f"check failed: {msg}",
+                       seconds=time.perf_counter() - t0)
+
+
+def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None) -> ClaimVerdict:
+    results = []
+    for check in claim.checks:
+        r = _run_check(check, ctx)
+        results.append(r)
+        if on_check:
+            on_check(claim.id, r)
+    if not claim.checks:
+        results = []
+    verdict, conf, decided = claim_verdict(results)
+    return ClaimVerdict(id=claim.id, text=claim.text, status=claim.status, source=claim.source, synthesis=claim.synthesis,
+                        evidence=list(claim.evidence), reported=claim.reported, expect=claim.expect, verdict=verdict,
+                        confidence=None if conf is None else round(conf, 4), decided_by=decided, checks=results)
+
+
+def verify(
+    registry_path: Path,
+    profile: str,
+    results_root: Path = Path("results"),
+    papers_dirs: list[Path] | None = None,
+    progress: bool = True,
+    run_missing: bool = True,
+    on_check: Callable[[str, CheckResult], None] | None = None,
+    claim_ids: list[str] | None = None,
+) -> VerdictsFile:
+    """Verify every claim of ``registry_path`` at ``profile``; write and return the verdicts file."""
+    from repro.runner.sweep import run_experiment
+
+    t0 = time.perf_counter()
+    registry = load_registry(registry_path)
+    ctx = CheckContext(registry=registry, registry_path=Path(registry_path), profile=profile,
+                       results_root=Path(results_root), progress=progress)
+    if papers_dirs is not None:
+        ctx.papers_dirs = list(papers_dirs)
+    if claim_ids:
+        unknown = [c for c in claim_ids if c not in {x.id for x in registry.claims} | {"RQ"}]
+        if unknown:
+            raise ReproError(f"no claim {', '.join(unknown)} in {registry_path}")
+    problems = validate(ctx)
+    if problems:
+        more = f" (+{len(problems) - 1} more: {'; '.join(problems[1:3])})" if len(problems) > 1 else ""
+        raise ReproError(f"{registry_path}: {problems[0]}{more}")
+
+    needed = sorted({e for _, ch in _all_checks(registry) for e in ch.experiments(ctx)})
+    records = []
+    for name in needed:
+        exp = ctx.experiment(name)
+        out_dir = ctx.results(name).root
+        if run_missing:
+            outcome = run_experiment(exp, out_dir, progress=progress)
+            computed, cached, secs = len(outcome.computed), len(outcome.cached), outcome.seconds
+        elif not (out_dir / "summary.json").is_file():
+            raise ReproError(f"no results for experiment {name} at profile {profile} in {out_dir}; run without --no-run")
+        else:
+            computed = cached = 0
+            secs = 0.0
+        summary = json.loads((out_dir / "summary.json").read_text()) if (out_dir / "summary.json").is_file() else {}
+        records.append(ExperimentRecord(name=name, path=str(registry.experiments[name]), profile=profile,
+                                        results_dir=str(out_dir), summary=summary, computed_steps=computed,
+                                        cached_steps=cached, seconds=round(secs, 1)))
+
+    claims = [c for c in registry.claims if not claim_ids or c.id in claim_ids]
+    verdicts = [_judge(c, ctx, on_check) for c in claims]
+    answer = None
+    rq = registry.research_question
+    if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
+        results = []
+        for check in rq.checks:
+            r = _run_check(check, ctx)
+            results.append(r)
+            if on_check:
+                on_check(rq.id, r)
+        answer = QuestionAnswer(id=rq.id, text=rq.text, answer=answer_text(results), checks=results)
+    out = VerdictsFile(
+        registry=registry.name, registry_path=str(registry_path), profile=profile, paper=registry.paper,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), claims=verdicts,
+        research_question=answer, experiments=records,
+        provenance={**provenance(), "experiments": {r.name: _experiment_provenance(Path(r.results_dir)) for r in records}},
+        seconds=round(time.perf_counter() - t0, 1))
+    out.save(verdicts_path(results_root, registry.name, profile))
+    return out
+
+
+def _experiment_provenance(results_dir: Path) -> dict[str, object]:
+    """Seeds, data checksums, model hashes and wall times of the results a verify used."""
+    seeds, data, models, train_seconds, eval_seconds = set(), {}, {}, 0.0, 0.0
+    for path in sorted(results_dir.glob("*/*.json")):
+        rec = json.loads(path.read_text())
+        if path.name == "train.json":
+            cfg = rec.get("config", {})
+            seeds.add(cfg.get("seed"))
+            train_seconds += float(rec.get("summary", {}).get("seconds", 0.0))
+            continue
+        data.update(rec.get("data_checksums", {}) or {})
+        model = rec.get("model", {})
+        if isinstance(model, dict) and model.get("weights_sha256"):
+            models[path.parent.name] = model["weights_sha256"]
+        eval_seconds += float(rec.get("wall_seconds", 0.0) or 0.0)
+    return {"seeds": sorted(s for s in seeds if s is not None), "data_checksums": data, "model_weights_sha256": models,
+            "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1)}
+
+
+def answer_text(results: list[CheckResult]) -> str:
+    """The research question's answer in words, built from its trend checks' numbers."""
+    parts = []
+    for r in results:
+        if r.kind != "trend" or r.verdict == Verdict.ERROR:
+            continue
+        d = r.details
+        g = d.get("gain_at", {})
+        at, ref, x = d.get("at"), d.get("reference"), d.get("x", "alpha")
+        metric = r.label.split(" vs ")[0]
+        if "low" in g and "high" in g:
+            lo, hi = g["low"], g["high"]
+            s = (f"{metric}: moving from {x}={ref} to {x}={at}, low-resource languages change by "
+                 f"{lo['observed']:+.4f} (95% CI {lo['low']:+.4f} to {lo['high']:+.4f}) and high-resource ones by "
+                 f"{hi['observed']:+.4f} ({hi['low']:+.4f} to {hi['high']:+.4f})")
+            if "low - high" in g:
+                s += f"; P(low-resource gain more) = {g['low - high']['p_positive']:.2f}"
+            if "unseen" in g:
+                u = g["unseen"]
+                s += f"; unseen languages {u['observed']:+.4f} ({u['low']:+.4f} to {u['high']:+.4f})"
+            parts.append(s + ".")
+    return " ".join(parts) if parts else "No trend check produced an answer."
+
+
+def load_verdicts(results_root: Path, registry: str | None = None, profile: str | None = None) -> tuple[Path, VerdictsFile]:
+    """The newest verdicts file under ``results_root/claims`` (optionally of one registry/profile)."""
+    base = Path(results_root) / "claims"
+    found = sorted(base.glob(f"{registry or '*'}/{profile or '*'}/verdicts.json"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        what = " ".join(x for x in (registry, profile) if x)
+        raise ReproError(f"no verdicts{' for ' + what if what else ''} under {base}; run `repro verify claims/<name>.yaml` first")
+    return found[-1], VerdictsFile.load(found[-1])
