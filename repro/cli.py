@@ -306,6 +306,31 @@ def claims_extract(arxiv_id: str | None, pdf: Path | None, text_file: Path | Non
                    f"{skipped} already present", err=as_json)
 
 
+# ---------------------------------------------------------------- report
+@cli.command("report")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML report (the default when no format is given).")
+@click.option("--md", "as_md", is_flag=True, help="Write the Markdown report.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder for <registry>-<profile>.html / .md.")
+@click.option("--profile", default=None, help="Report this profile's verdicts (default: the newest of any).")
+@click.option("--registry", "registry", default=None, help="Report this registry's verdicts (default: the newest of any).")
+@click.option("--results", "results_root", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              help="Results root holding claims/<registry>/<profile>/verdicts.json.")
+def report_cmd(as_html: bool, as_md: bool, out_dir: Path, profile: str | None, registry: str | None,
+               results_root: Path) -> None:
+    """Turn the verdicts of `repro verify` into a report: a self-contained HTML page and/or Markdown.
+
+    Uses the most recently written verdicts file under <results>/claims/, or the one of --registry
+    and --profile. The report shows a summary table, the research question's answer, every claim's
+    evidence (headlines, tables, figures, paper vs our numbers), the sweep table and provenance.
+    """
+    from repro.report.build import find_verdicts, write_reports
+
+    formats = tuple(f for f, on in (("html", as_html), ("md", as_md)) if on) or ("html",)
+    for path in write_reports(find_verdicts(results_root, registry, profile), out_dir, formats):
+        click.echo(str(path))
+
+
 def main() -> None:
     """Console entry point: ReproError becomes one line on stderr and exit code 2."""
     try:
