@@ -87,7 +87,7 @@ class ComparisonCheck(Check):
         problems: list[str] = []
         for arm in [self.a, *self.b]:
             problems += check_arm_metric(ctx, arm, metric, per_query=True)
-        return problems
+        return list(dict.fromkeys(problems))
 
     def run(self, ctx: CheckContext) -> CheckResult:
         t0 = time.perf_counter()

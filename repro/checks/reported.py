@@ -77,7 +77,7 @@ class ReportedCheck(Check):
             metric = parse_metric(self.task, self.metric)
         except ReproError as exc:
             return [str(exc)]
-        return check_arm_metric(ctx, self.a, metric, True) + check_arm_metric(ctx, self.b, metric, True)
+        return list(dict.fromkeys(check_arm_metric(ctx, self.a, metric, True) + check_arm_metric(ctx, self.b, metric, True)))
 
     def run(self, ctx: CheckContext) -> CheckResult:
         t0 = time.perf_counter()

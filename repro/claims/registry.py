@@ -9,6 +9,7 @@ names the file, the line and the field, and nothing runs until the whole file is
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -144,7 +145,25 @@ class Registry(BaseModel):
         raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
 
 
+class _CheckError(ValueError):
+    """A problem in check ``index`` of a list; load_registry moves the index into the location."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"[{index}] {message}")
+
+
 def _check(spec: Any, index: int) -> Check:
+    try:
+        return _check_at(spec, index)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise _CheckError(index, f"{where + ': ' if where else ''}{err['msg']}") from None
+    except ValueError as exc:
+        raise _CheckError(index, str(exc)) from None
+
+
+def _check_at(spec: Any, index: int) -> Check:
     kinds = load_check_kinds()
     if isinstance(spec, Check):
         return spec
@@ -208,5 +227,12 @@ def load_registry(path: Path) -> Registry:
         line = _line_of(node, loc)
         field = _field_path(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        # A check's own problem arrives as "[i] field: message": point at that check and field.
+        m = re.match(r"\[(\d+)\] (?:([\w.]+): )?(.*)", msg, re.S)
+        if m:
+            loc = loc + (int(m.group(1)),) + (tuple(m.group(2).split(".")) if m.group(2) else ())
+            line = _line_of(node, loc)
+            field = _field_path(loc)
+            msg = m.group(3)
         more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise ReproError(f"{path}:{line}: {field}: {msg}{more}") from None
