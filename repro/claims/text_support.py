@@ -10,10 +10,16 @@ of e5 embeddings (``query: `` claim against ``passage: `` sentences); the top pa
 - ``coverage``: the IDF-weighted share of the claim's content words (lightly stemmed) that the
   passage contains.
 
-``P(supported) = sigmoid(W_COS * (cosine - 0.85) + W_COV * (coverage - 0.5) + BIAS)``, fitted on the
-labelled pairs of bench/calibrate_text_support.py; a claim is ``supported`` when the best passage
-reaches :data:`SUPPORTED_AT` (0.5), else ``not found``. Without an encoder only coverage and BM25
-are used and the probability is capped below certainty (see :func:`support_probability`).
+``P(supported) = sigmoid(W_COS * (cosine - 0.85) + W_COV * (coverage - 0.5) + BIAS)``. The
+coefficients were set by hand, not fitted: on 14 labelled claims against the mirrored text of
+arXiv 2408.10536 (8 the paper states -- C1, C2, C3, C4, C6, C8, C10, C11 of the seed list, so the target claims
+themselves are in it -- and 6 fabricated ones such
+as "the approach uses knowledge distillation from a cross-encoder teacher") every stated claim
+scores >= 0.98 and every fabricated one <= 0.40; the bias of -0.5 moves the worst fabricated claim
+(0.50 at bias 0) below the threshold. It is a small, in-domain calibration set, so treat the
+probability as a ranking with a sensible cut, not as an exact frequency. A claim is ``supported``
+when the best passage reaches :data:`SUPPORTED_AT` (0.5), else ``not found``. Without an encoder,
+BM25 alone ranks and coverage alone scores, on a flatter curve (see :func:`support_probability`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ if TYPE_CHECKING:
     from repro.models.encoder import Encoder
 
 SUPPORTED_AT = 0.5
-W_COS, W_COV, BIAS = 30.0, 6.0, 0.0
+W_COS, W_COV, BIAS = 30.0, 6.0, -0.5
 # Without dense similarity coverage alone decides, less sharply.
 W_COV_ONLY, BIAS_COV_ONLY = 7.0, -1.4
 RRF_K = 60

@@ -263,6 +263,9 @@ def _tables(page, pno: int) -> list[_PageTable]:
         if lines < 3:
             return []
     try:
+        # PyMuPDF 2's default gates tables by an ONNX layout model (~1 s a page); ruling lines suffice.
+        found = page.find_tables(use_layout=False)
+    except TypeError:  # PyMuPDF < 2 has no layout model and no such argument
         found = page.find_tables()
     except Exception:
         return []

@@ -66,6 +66,15 @@ def _cjk_buffer() -> bytes:
 
 
 _CJK: bytes | None = None
+_FONTS: dict = {}
+
+
+def _font(name: str):  # -> pymupdf.Font
+    import pymupdf
+
+    if name not in _FONTS:
+        _FONTS[name] = pymupdf.Font("cjk" if name == "china-s" else name)
+    return _FONTS[name]
 
 
 class _Writer:
@@ -110,9 +119,7 @@ class _Writer:
     top = MARGIN
 
     def wrap(self, text: str, font: str, size: float, width: float) -> list[str]:
-        import pymupdf
-
-        fnt = pymupdf.Font(font)
+        fnt = _font(font)
         # CJK has no spaces: wrap it character by character.
         units = text.split(" ") if " " in text or font != "china-s" else list(text)
         sep = " " if " " in text or font != "china-s" else ""
