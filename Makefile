@@ -27,8 +27,10 @@ data: $(STAMP)
 model: $(STAMP)
 	$(BIN)/repro model prepare
 
+# The main job at toy scale: train and evaluate the quick sweep, verify every claim, write the report.
 demo: data model
-	$(BIN)/repro eval --task xquad-r
+	$(BIN)/repro verify claims/hybrid.yaml --profile quick
+	$(BIN)/repro report --html --md
 
 # The suite a developer runs (6 minutes on 2 cores); the slow suite (real multi-process
 # runs of the experiment runner: kill -9 and resume, two runners on one cache) is `make test-slow`.
@@ -43,6 +45,8 @@ bench: data model
 	$(BIN)/python bench/bench_encode.py
 	$(BIN)/python bench/bench_eval.py
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_pdf.py
+	$(BIN)/python bench/eval_extraction.py
 
 clean-venv:
 	rm -rf $(VENV)

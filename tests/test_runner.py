@@ -112,6 +112,34 @@ def test_plan_keys_follow_config_and_code(tiny: Path, monkeypatch: pytest.Monkey
         store_mod.code_version.cache_clear()
 
 
+def test_grid_order_exclusions_and_per_task_limits(tiny: Path, tmp_path: Path) -> None:
+    path = tmp_path / "grid.yaml"
+    path.write_text(TINY.replace("grid: {alpha: [0.0, 1.0], seed: [0]}",
+                                 "grid: {alpha: [0.0, 0.5, 1.0], seed: [0, 1]}\nexclude: [{alpha: 0.5, seed: 1}]")
+                    .replace("tasks: [xquad-r]", "tasks: [xquad-r, tatoeba]")
+                    .replace("limit: 8", "limit: {xquad-r: 8, tatoeba: 30}\n  only: {tatoeba: {alpha: []}}"))
+    exp = load_experiment(path, "quick")
+    # Seed varies slowest, so a stopped sweep already holds every alpha of seed 0.
+    assert exp.points() == [{"alpha": 0.0, "seed": 0}, {"alpha": 0.5, "seed": 0}, {"alpha": 1.0, "seed": 0},
+                            {"alpha": 0.0, "seed": 1}, {"alpha": 1.0, "seed": 1}]
+    steps = plan(exp)
+    evals = [(s.point, s.task, s.payload["limit"]) for s in steps if s.kind == "eval"]
+    assert evals[0] == (None, "xquad-r", 8)
+    # Tatoeba runs on no grid point, so the base model's Tatoeba evaluation goes last.
+    assert evals[-1] == (None, "tatoeba", 30)
+    assert all(task == "xquad-r" for _, task, _ in evals[1:-1])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text().replace("exclude: [{alpha: 0.5, seed: 1}]", "exclude: [{lr: 0.5}]"))
+    with pytest.raises(ReproError, match=r"exclude entry \{'lr': 0.5\} must name grid keys"):
+        load_experiment(bad, "quick")
+    bad.write_text(path.read_text().replace("tatoeba: 30}", "tydi-goldp: 30}"))
+    with pytest.raises(ReproError, match="eval.limit names tydi-goldp, not a task of eval.tasks"):
+        load_experiment(bad, "quick")
+    bad.write_text(path.read_text().replace("tatoeba: 30}", "tatoeba: 0}"))
+    with pytest.raises(ReproError, match="eval.limit for tatoeba must be >= 1"):
+        load_experiment(bad, "quick")
+
+
 @pytest.mark.slow
 def test_cached_rerun_kill_and_resume_and_two_runners(tiny: Path, tmp_path: Path, mirror: Path) -> None:
     # 1. An uninterrupted run computes every step; a rerun computes none, in seconds.
