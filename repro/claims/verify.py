@@ -101,15 +101,18 @@ def _run_check(check: Check, ctx: CheckContext) -> CheckResult:
                        seconds=time.perf_counter() - t0)
 
 
-def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None) -> ClaimVerdict:
+def _run_checks(owner: str, checks: list[Check], ctx: CheckContext,
+                on_check: Callable[[str, CheckResult], None] | None) -> list[CheckResult]:
     results = []
-    for check in claim.checks:
-        r = _run_check(check, ctx)
-        results.append(r)
+    for check in checks:
+        results.append(_run_check(check, ctx))
         if on_check:
-            on_check(claim.id, r)
-    if not claim.checks:
-        results = []
+            on_check(owner, results[-1])
+    return results
+
+
+def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None) -> ClaimVerdict:
+    results = _run_checks(claim.id, claim.checks, ctx, on_check)
     verdict, conf, decided = claim_verdict(results)
     return ClaimVerdict(id=claim.id, text=claim.text, status=claim.status, source=claim.source, synthesis=claim.synthesis,
                         evidence=list(claim.evidence), reported=claim.reported, expect=claim.expect, verdict=verdict,
@@ -167,12 +170,7 @@ def verify(
     answer = None
     rq = registry.research_question
     if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
-        results = []
-        for check in rq.checks:
-            r = _run_check(check, ctx)
-            results.append(r)
-            if on_check:
-                on_check(rq.id, r)
+        results = _run_checks(rq.id, rq.checks, ctx, on_check)
         answer = QuestionAnswer(id=rq.id, text=rq.text, answer=answer_text(results), checks=results)
     out = VerdictsFile(
         registry=registry.name, registry_path=str(registry_path), profile=profile, paper=registry.paper,
