@@ -147,15 +147,14 @@ def paired_diffs(a: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]],
                  b: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]) -> tuple[dict[str, np.ndarray], list[Any]]:
     """Per-language ``(seed pairs, queries)`` differences A - B, aligned on query ids.
 
-    Seeds pair by value (seed 0 of A with seed 0 of B); an arm with a single model (the base
-    model) pairs with every seed of the other.
+    Seeds pair by value (seed 0 of A with seed 0 of B); when the arms share no seed, an arm with
+    a single model (the base model) pairs with every seed of the other.
     """
-    if list(b) == ["base"] or len(b) == 1 and len(a) > 1:
+    pairs = [(s, s) for s in a if s in b and s != "base"]
+    if not pairs and len(b) == 1:
         pairs = [(s, next(iter(b))) for s in a]
-    elif list(a) == ["base"] or len(a) == 1 and len(b) > 1:
+    elif not pairs and len(a) == 1:
         pairs = [(next(iter(a)), s) for s in b]
-    else:
-        pairs = [(s, s) for s in a if s in b]
     if not pairs:
         raise ReproError(f"the arms share no seed (A: {list(a)}, B: {list(b)})")
     langs = sorted(set.intersection(*(set(a[sa]) & set(b[sb]) for sa, sb in pairs)))
