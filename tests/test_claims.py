@@ -280,3 +280,24 @@ def test_verify_cli_table_exit_codes_and_strict(tmp_path):
     assert strict.returncode == 1 and "strict: W did not get the expected verdict" in strict.stderr
     bad = _cli("verify", str(tmp_path / "nope.yaml"), cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "not found" in bad.stderr
+
+
+def test_seed_pairing_and_id_alignment():
+    from repro.claims.measurements import paired_diffs
+
+    ids = np.array(["q2", "q0", "q1"])
+
+    def model(values):
+        return {"en": (ids, np.array(values, dtype=float))}
+
+    one_seed = {0: model([3, 1, 2])}
+    two_seeds = {0: model([1, 1, 1]), 1: model([2, 2, 2])}
+    diffs, seeds = paired_diffs(one_seed, two_seeds)
+    assert seeds == [0] and diffs["en"].shape == (1, 3)
+    base = {"base": {"en": (np.array(["q0", "q1", "q2"]), np.array([0.0, 0.0, 1.0]))}}
+    diffs, seeds = paired_diffs(two_seeds, base)
+    assert seeds == [0, 1]
+    # Aligned on ids (sorted): q0, q1, q2 -> base values 0, 0, 1.
+    assert diffs["en"].tolist() == [[1, 1, 0], [2, 2, 1]]
+    with pytest.raises(ReproError, match="share no seed"):
+        paired_diffs({0: model([1, 1, 1]), 1: model([1, 1, 1])}, {2: model([1, 1, 1]), 3: model([1, 1, 1])})
