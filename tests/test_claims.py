@@ -89,7 +89,7 @@ def _write_results(root: Path, effects: dict[float, dict[str, float]], rd_effect
 
 
 EFFECTS = {0.0: {"en": 0.02, "de": 0.03, "th": 0.08, "el": 0.09},
-           0.5: {"en": 0.03, "de": 0.03, "th": 0.07, "el": 0.08},
+           0.5: {"en": 0.03, "de": 0.03, "th": 0.05, "el": 0.06},
            1.0: {"en": 0.0, "de": 0.0, "th": 0.0, "el": 0.0}}
 RD_EFFECTS = {0.0: -300.0, 0.5: -250.0, 1.0: 0.0}
 
@@ -203,7 +203,7 @@ def test_comparison_verdicts_and_numbers(tmp_path):
     out = verify(path, "quick", results_root=tmp_path / "results", run_missing=False, progress=False)
     by_id = {c.id: c for c in out.claims}
     c7 = by_id["C7"].checks[0]
-    # hybrid beats mono clearly (+0.0525 mean effect) but not xy (-0.0125): partially reproduced.
+    # hybrid beats mono clearly (+0.0425 mean effect) but not xy (-0.0125): partially reproduced.
     assert c7.verdict == Verdict.PARTIAL
     eff = c7.details["effects"]
     expect_mono = np.mean([np.mean([data[(f"alpha=0.5,seed={s}", g)][0] - data[(f"alpha=1.0,seed={s}", g)][0]])
@@ -252,10 +252,10 @@ def test_trend_groups_languages_by_resource_class(tmp_path):
     r = out.research_question.checks[0]
     assert r.details["groups"] == {"low": ["th"], "high": ["de", "en"], "unseen": ["el"]}
     g = r.details["gain_at"]
-    # Effects at alpha 0.5 vs 1: th +0.07, en/de +0.03 -> low - high about +0.04.
-    assert g["low - high"]["observed"] == pytest.approx(0.04, abs=0.015)
+    # Effects at alpha 0.5 vs 1: th +0.05, en/de +0.03 -> low - high about +0.02.
+    assert g["low - high"]["observed"] == pytest.approx(0.02, abs=0.008)
     assert r.verdict == Verdict.REPRODUCED and r.confidence > 0.95
-    assert g["unseen"]["observed"] == pytest.approx(0.08, abs=0.015)
+    assert g["unseen"]["observed"] == pytest.approx(0.06, abs=0.01)
     assert "low-resource languages change by" in out.research_question.answer
 
 
