@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from repro.atomic import atomic_write, atomic_write_text
 from repro.data.manifest import checksums
+from repro.errors import ReproError
 from repro.hashing import sha256_file
 from repro.evaluation.result import load_per_query
 from repro.evaluation.tasks import get_task
@@ -130,7 +131,13 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     model = p["model"].get("base") or str(store.path(p["model"]["train_step"]) / "model")
     encoder = encoders.get(model, p["max_length"], exp.eval.batch_size, p["precision"])
     t0 = time.perf_counter()
-    result = get_task(step.task).run(encoder=encoder, langs=p["langs"], limit=p["limit"], progress=progress)
+    try:
+        result = get_task(step.task).run(encoder=encoder, langs=p["langs"], limit=p["limit"], progress=progress)
+    except ValueError as exc:
+        # The usual cause is a limit so small that a language keeps no questions (MLQA-R is only
+        # partly parallel): say which step and what to change, not a traceback.
+        raise ReproError(f"{exp.name} ({exp.profile}): evaluating {step.task} for {point_label(step.point)} "
+                         f"failed: {exc}; with eval.limit {p['limit']}, raise the limit or narrow eval.langs") from None
     result.info.update({
         "model": encoder.describe(), "point": step.point, "experiment": exp.name, "profile": exp.profile,
         "config": {k: v for k, v in p.items() if k != "data"}, "data_checksums": p["data"],
