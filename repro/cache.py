@@ -20,3 +20,16 @@ def data_dir() -> Path:
 def models_dir() -> Path:
     """Folder holding prepared model folders (e.g. the embedded e5-small)."""
     return repro_home() / "models"
+
+
+def portable(value: object) -> object:
+    """``value`` with every string path inside the cache written ``$REPRO_HOME/...`` (recursively
+    through dicts and lists), so that published results name no machine."""
+    home = str(repro_home())
+    if isinstance(value, str):
+        return "$REPRO_HOME" + value[len(home):] if value == home or value.startswith(home + "/") else value
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v) for v in value]
+    return value

@@ -60,7 +60,7 @@ import regex
 from pydantic import Field
 
 from repro.atomic import atomic_write_text
-from repro.cache import repro_home
+from repro.cache import portable, repro_home
 from repro.checks.base import Check, CheckResult, Table, Verdict, register
 from repro.claims.context import CheckContext
 from repro.errors import ReproError
@@ -262,7 +262,7 @@ class ContaminationCheck(Check):
         path = repro_home() / "checks" / f"contamination-{self._cache_key(corpus)}.json"
         if path.is_file():
             result = CheckResult.model_validate_json(path.read_text(encoding="utf-8"))
-            result.details["cached"] = str(path)
+            result.details["cached"] = portable(str(path))
             return result.model_copy(update={"label": self.describe(), "seconds": time.perf_counter() - t0})
         result = self._compute(corpus)
         result.seconds = time.perf_counter() - t0

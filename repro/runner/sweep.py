@@ -8,7 +8,6 @@ the last finished task). Results are copied into a results folder with their pro
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from repro.atomic import atomic_write, atomic_write_text
+from repro.cache import portable
 from repro.data.manifest import checksums
 from repro.errors import ReproError
 from repro.hashing import sha256_file
@@ -158,9 +158,10 @@ def _publish(step: Step, store: StepStore, results_dir: Path, keep_per_query: tu
     dest.mkdir(parents=True, exist_ok=True)
     src = store.path(step.key)
     if step.kind == "train":
-        shutil.copyfile(src / "train.json", dest / "train.json")
+        record = portable(json.loads((src / "train.json").read_text()))
+        atomic_write_text(dest / "train.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         return
-    result = json.loads((src / "result.json").read_text())
+    result = portable(json.loads((src / "result.json").read_text()))
     per_query = load_per_query(src / "result.json")
     # The cross-lingual per-query arrays are large (110 pairs on XQuAD-R); the store keeps them.
     kept = {k: v for k, v in per_query.items() if k.split("/", 1)[0] in keep_per_query}
