@@ -6,7 +6,7 @@ MIRROR ?= ../shared/data
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow data model install bench clean-venv
+.PHONY: demo test test-slow lint data model install bench clean-venv
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ demo: data model
 
 # The suite a developer runs (8 minutes on 2 cores); the slow suite (real multi-process
 # runs of the experiment runner: kill -9 and resume, two runners on one cache) is `make test-slow`.
-test: data model
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint data model
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-slow: data model

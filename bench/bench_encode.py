@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.models.encoder import Encoder, cpu_supports_fast_bf16  # noqa: E402
+from repro.models.encoder import Encoder, cpu_supports_fast_bf16
 
 
 def shared_data() -> Path:
@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per system (best kept)")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"], help="precision of our Encoder")
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16"], help="precision of our Encoder"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -81,30 +83,46 @@ def main() -> None:
         from sentence_transformers.models import Normalize, Pooling, Transformer
 
     questions, sentences, source = load_texts(args.n)
-    ours = Encoder("e5-small", device="cpu", precision=args.precision, max_length=args.max_length, batch_size=args.batch_size)
-    ours_fp32 = ours if ours.precision == "fp32" else Encoder(
-        "e5-small", device="cpu", precision="fp32", max_length=args.max_length, batch_size=args.batch_size
+    ours = Encoder(
+        "e5-small", device="cpu", precision=args.precision, max_length=args.max_length, batch_size=args.batch_size
+    )
+    ours_fp32 = (
+        ours
+        if ours.precision == "fp32"
+        else Encoder("e5-small", device="cpu", precision="fp32", max_length=args.max_length, batch_size=args.batch_size)
     )
     # Same converted folder; the pooler is dropped as in our Encoder (unused by mean pooling).
     try:
-        transformer = Transformer(ours.model_path, max_seq_length=args.max_length, model_kwargs={"add_pooling_layer": False})
+        transformer = Transformer(
+            ours.model_path, max_seq_length=args.max_length, model_kwargs={"add_pooling_layer": False}
+        )
     except TypeError:  # older releases call it model_args
-        transformer = Transformer(ours.model_path, max_seq_length=args.max_length, model_args={"add_pooling_layer": False})
-    dim = transformer.get_embedding_dimension() if hasattr(transformer, "get_embedding_dimension") else transformer.get_word_embedding_dimension()
+        transformer = Transformer(
+            ours.model_path, max_seq_length=args.max_length, model_args={"add_pooling_layer": False}
+        )
+    dim = (
+        transformer.get_embedding_dimension()
+        if hasattr(transformer, "get_embedding_dimension")
+        else transformer.get_word_embedding_dimension()
+    )
     st = SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device="cpu")
 
     def run_ours(encoder: Encoder) -> np.ndarray:
-        return np.concatenate([
-            encoder.encode(questions, "query", progress=False),
-            encoder.encode(sentences, "passage", progress=False),
-        ])
+        return np.concatenate(
+            [
+                encoder.encode(questions, "query", progress=False),
+                encoder.encode(sentences, "passage", progress=False),
+            ]
+        )
 
     def run_st() -> np.ndarray:
         kwargs = dict(batch_size=args.batch_size, convert_to_numpy=True, show_progress_bar=False)
-        return np.concatenate([
-            st.encode(questions, prompt=ours.query_prefix, **kwargs),
-            st.encode(sentences, prompt=ours.passage_prefix, **kwargs),
-        ]).astype(np.float32)
+        return np.concatenate(
+            [
+                st.encode(questions, prompt=ours.query_prefix, **kwargs),
+                st.encode(sentences, prompt=ours.passage_prefix, **kwargs),
+            ]
+        ).astype(np.float32)
 
     # Warm-up: first calls pay for allocator growth and kernel selection.
     warm = questions[:16] + sentences[:16]
@@ -143,15 +161,25 @@ def main() -> None:
         "max_cos_dev_fp32_vs_st": float(1.0 - (fp32_vectors * st_vectors).sum(axis=1).min()),
     }
 
-    print(f"{n} texts from {source}; batch {args.batch_size}, max length {args.max_length}, "
-          f"{result['threads']} threads, CPU native bf16: {result['cpu_fast_bf16']}")
+    print(
+        f"{n} texts from {source}; batch {args.batch_size}, max length {args.max_length}, "
+        f"{result['threads']} threads, CPU native bf16: {result['cpu_fast_bf16']}"
+    )
     median = {name: float(np.median(values)) for name, values in times.items()}
     result["ratio_ours_over_st_median"] = median["st"] / median["ours"]
     print(f"{'system':<32}{'precision':>10}{'texts/s':>9}{'best s':>8}{'median s':>10}")
-    print(f"{'repro Encoder':<32}{ours.precision:>10}{result['ours_texts_per_s']:>9.1f}{best['ours']:>8.2f}{median['ours']:>10.2f}")
-    print(f"{'sentence-transformers encode':<32}{'fp32':>10}{result['st_texts_per_s']:>9.1f}{best['st']:>8.2f}{median['st']:>10.2f}")
-    print(f"ratio ours/ST: {result['ratio_ours_over_st']:.2f}x best, {result['ratio_ours_over_st_median']:.2f}x median (target >= 1.5x)")
-    print(f"max cosine deviation ours({ours.precision}) vs ST(fp32): {result['max_cos_dev_ours_vs_st']:.2e} (must be <= 0.01)")
+    print(
+        f"{'repro Encoder':<32}{ours.precision:>10}{result['ours_texts_per_s']:>9.1f}{best['ours']:>8.2f}{median['ours']:>10.2f}"
+    )
+    print(
+        f"{'sentence-transformers encode':<32}{'fp32':>10}{result['st_texts_per_s']:>9.1f}{best['st']:>8.2f}{median['st']:>10.2f}"
+    )
+    print(
+        f"ratio ours/ST: {result['ratio_ours_over_st']:.2f}x best, {result['ratio_ours_over_st_median']:.2f}x median (target >= 1.5x)"
+    )
+    print(
+        f"max cosine deviation ours({ours.precision}) vs ST(fp32): {result['max_cos_dev_ours_vs_st']:.2e} (must be <= 0.01)"
+    )
     if ours.precision != "fp32":
         print(f"max cosine deviation ours(fp32) vs ST(fp32): {result['max_cos_dev_fp32_vs_st']:.2e}")
     else:

@@ -18,12 +18,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_metrics import bench, print_report  # noqa: E402
+from bench_metrics import bench, print_report
 
-from repro.evaluation.lareqa import encode_lareqa, multilingual_pool, score_lareqa  # noqa: E402
-from repro.evaluation.result import render  # noqa: E402
-from repro.evaluation.search import exact_search  # noqa: E402
-from repro.models.encoder import Encoder  # noqa: E402
+from repro.evaluation.lareqa import encode_lareqa, multilingual_pool, score_lareqa
+from repro.evaluation.result import render
+from repro.evaluation.search import exact_search
+from repro.models.encoder import Encoder
 
 TARGET_S = 600.0
 
@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     print(render(result))
     n_texts = sum(len(l.questions) + len(l.candidates) for l in langs)
     print(f"\nfull XQuAD-R evaluation ({len(langs)} languages, 3 settings, {n_texts} texts encoded):")
-    print(f"  model load {t_load:.1f} s, encoding {t_encode:.1f} s ({n_texts / t_encode:.0f} texts/s), "
-          f"search + metrics {t_score:.1f} s")
+    print(
+        f"  model load {t_load:.1f} s, encoding {t_encode:.1f} s ({n_texts / t_encode:.0f} texts/s), "
+        f"search + metrics {t_score:.1f} s"
+    )
     print(f"  wall time {wall:.1f} s (target <= {TARGET_S:.0f} s: {'met' if wall <= TARGET_S else 'MISSED'})")
 
     # The metric benchmark on the real multilingual run: every query of every language against the pool.
@@ -58,8 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\nmetrics vs pytrec_eval on the real XQuAD-R multilingual run:")
     print_report(res)
     if args.json:
-        out = {"wall_seconds": wall, "load_seconds": t_load, "encode_seconds": t_encode, "score_seconds": t_score,
-               "texts": n_texts, "summary": result.summary, "metrics_bench": res}
+        out = {
+            "wall_seconds": wall,
+            "load_seconds": t_load,
+            "encode_seconds": t_encode,
+            "score_seconds": t_score,
+            "texts": n_texts,
+            "summary": result.summary,
+            "metrics_bench": res,
+        }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1, default=float) + "\n")
     return 0

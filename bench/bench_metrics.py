@@ -58,7 +58,9 @@ def synthetic_multilingual(
     answer = rng.integers(0, n_sentences, size=n_questions)  # questions may share an answer sentence
     noise = 1.0 / np.sqrt(dim)
     cands = unit(topics[None] + langs[:, None] + 2.0 * noise * rng.standard_normal((n_langs, n_sentences, dim)))
-    queries = unit(topics[answer][None] + langs[:, None] + 2.5 * noise * rng.standard_normal((n_langs, n_questions, dim)))
+    queries = unit(
+        topics[answer][None] + langs[:, None] + 2.5 * noise * rng.standard_normal((n_langs, n_questions, dim))
+    )
     copies = np.arange(n_langs)[None, :] * n_sentences + answer[:, None]  # [Qn, L]
     qrels = [copies[i] for _ in range(n_langs) for i in range(n_questions)]
     return queries.reshape(-1, dim), cands.reshape(-1, dim), qrels
@@ -117,8 +119,8 @@ def bench(run: Run, qrels: Sequence[np.ndarray], trec_depth: int = 1000, repeats
     t_dicts, (t_qrels, t_run, t_run10) = _best_time(build, 1)  # building is slow and deterministic
 
     def trec() -> tuple[dict, dict]:
-        main = pytrec_eval.RelevanceEvaluator(t_qrels, TREC_MEASURES).evaluate(t_run)
-        mrr = pytrec_eval.RelevanceEvaluator(t_qrels, {"recip_rank"}).evaluate(t_run10)
+        main = pytrec_eval.RelevanceEvaluator(t_qrels, TREC_MEASURES).evaluate(t_run)  # noqa: F821 (closure runs before the del below)
+        mrr = pytrec_eval.RelevanceEvaluator(t_qrels, {"recip_rank"}).evaluate(t_run10)  # noqa: F821
         return main, mrr
 
     t_trec, (ref, ref10) = _best_time(trec, repeats)
@@ -183,7 +185,9 @@ def print_report(res: dict[str, Any]) -> None:
         extra = " + rank distance" if "rank distance" in res["full_run_measures"] else ""
         label = f"ours: full run (k={res['run_depth']}){extra}"
         print(f"{label:<48}{s['ours_full_run']:>9.3f}")
-    print(f"\nspeed-up vs pytrec_eval: {res['speedup']:.0f}x (evaluate only), {res['speedup_incl_dicts']:.0f}x (incl. dict building)")
+    print(
+        f"\nspeed-up vs pytrec_eval: {res['speedup']:.0f}x (evaluate only), {res['speedup_incl_dicts']:.0f}x (incl. dict building)"
+    )
     if "full_run_means" in res:
         print("full-run means: " + ", ".join(f"{k} {v:.4f}" for k, v in res["full_run_means"].items()))
 
@@ -192,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Build the synthetic run, benchmark, print, optionally write JSON."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--json", type=Path, help="write the numbers to this JSON file")
-    p.add_argument("--search-depth", type=int, default=None, help="candidates kept per query by the search (default: full ranking)")
+    p.add_argument(
+        "--search-depth", type=int, default=None, help="candidates kept per query by the search (default: full ranking)"
+    )
     p.add_argument("--trec-depth", type=int, default=1000, help="depth of the run both evaluators compare on")
     p.add_argument("--repeats", type=int, default=3, help="timings are the best of this many runs")
     p.add_argument("--seed", type=int, default=0)
@@ -202,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries, cands, qrels = synthetic_multilingual(seed=args.seed)
     run = exact_search(queries, cands, k=args.search_depth)
     t_search = time.perf_counter() - t0
-    print(f"synthetic run: {len(queries)} queries x {len(cands)} candidates, depth {run.depth}, built in {t_search:.1f} s")
+    print(
+        f"synthetic run: {len(queries)} queries x {len(cands)} candidates, depth {run.depth}, built in {t_search:.1f} s"
+    )
     res = bench(run, qrels, trec_depth=args.trec_depth, repeats=args.repeats)
     res["n_candidates"] = len(cands)
     res["seconds"]["synthetic_search"] = t_search

@@ -1,6 +1,6 @@
 """Time turning a 300-page two-column PDF into a structured document, against a plain get_text() loop.
 
-    python bench/bench_pdf.py [--pages 300]
+python bench/bench_pdf.py [--pages 300]
 """
 
 from __future__ import annotations
@@ -15,15 +15,26 @@ import pymupdf
 from repro.sources.pdf import parse_pdf
 from repro.sources.synthetic import Paper, Paragraph, Section, TableSpec, write_paper
 
-SENTENCE = ("Hybrid batch training improves multilingual retrieval on XQuAD-R while the X-Y baseline "
-            "stays competitive in cross-lingual settings across all eleven languages. ")
+SENTENCE = (
+    "Hybrid batch training improves multilingual retrieval on XQuAD-R while the X-Y baseline "
+    "stays competitive in cross-lingual settings across all eleven languages. "
+)
 
 
 def _sections(n: int) -> list[Section]:
-    return [Section(f"{i} Section", [Paragraph([SENTENCE] * 9) for _ in range(4)],
-                    table=TableSpec(f"Table {i}: mAP.", [["Model", "en", "de", "Avg"], ["X-Y", ".70", ".65", ".675"],
-                                                        ["Hybrid", ".71", ".66", ".685"]]) if i % 10 == 0 else None)
-            for i in range(1, n + 1)]
+    return [
+        Section(
+            f"{i} Section",
+            [Paragraph([SENTENCE] * 9) for _ in range(4)],
+            table=TableSpec(
+                f"Table {i}: mAP.",
+                [["Model", "en", "de", "Avg"], ["X-Y", ".70", ".65", ".675"], ["Hybrid", ".71", ".66", ".685"]],
+            )
+            if i % 10 == 0
+            else None,
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 def make(path: Path, pages: int) -> Path:
@@ -49,8 +60,10 @@ def main() -> None:
         naive = time.perf_counter() - t0
         print(f"{pages} pages, {len(doc.blocks)} blocks, {len(doc.tables)} tables, {sum(map(len, text))} characters")
         print(f"structured document: {ours:.2f} s ({pages / ours:.0f} pages/s)")
-        print(f"naive page.get_text() loop: {naive:.2f} s ({pages / naive:.0f} pages/s); ratio {ours / naive:.1f}x "
-              f"(the loop gives flat text: no columns, headings, footnotes or tables)")
+        print(
+            f"naive page.get_text() loop: {naive:.2f} s ({pages / naive:.0f} pages/s); ratio {ours / naive:.1f}x "
+            f"(the loop gives flat text: no columns, headings, footnotes or tables)"
+        )
 
 
 if __name__ == "__main__":

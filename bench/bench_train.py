@@ -84,16 +84,32 @@ def phase_ours(args: argparse.Namespace, precision: str, batch_size: int, steps:
         stamps[step] = time.perf_counter()
         if step == warmup + steps:
             rss.append(peak_rss_mb())  # before train() writes the model (serialising it costs memory too)
+
     config = TrainConfig(
-        batch_size=batch_size, max_length=args.max_length, precision=precision, steps=warmup + steps + 1,
-        seed=SEED, alpha=ALPHA, lr=LR, weight_decay=WEIGHT_DECAY, temperature=TEMPERATURE,
-        freeze_embeddings=not args.train_embeddings, eval_every=10**6, val_pairs=2, checkpoint_every=0,
+        batch_size=batch_size,
+        max_length=args.max_length,
+        precision=precision,
+        steps=warmup + steps + 1,
+        seed=SEED,
+        alpha=ALPHA,
+        lr=LR,
+        weight_decay=WEIGHT_DECAY,
+        temperature=TEMPERATURE,
+        freeze_embeddings=not args.train_embeddings,
+        eval_every=10**6,
+        val_pairs=2,
+        checkpoint_every=0,
         device="cpu",
     )
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         summary = train(config, Path(tmp) / "run", progress=False, on_step=on_step)
     seconds = stamps[warmup + steps] - stamps[warmup]
-    return {"pairs_per_s": batch_size * steps / seconds, "seconds_per_step": seconds / steps, "precision": summary["precision"], "peak_rss_mb": rss[0]}
+    return {
+        "pairs_per_s": batch_size * steps / seconds,
+        "seconds_per_step": seconds / steps,
+        "precision": summary["precision"],
+        "peak_rss_mb": rss[0],
+    }
 
 
 def build_st(args: argparse.Namespace):
@@ -110,7 +126,11 @@ def build_st(args: argparse.Namespace):
         transformer = Transformer(path, max_seq_length=args.max_length, model_kwargs={"add_pooling_layer": False})
     except TypeError:  # older releases call it model_args
         transformer = Transformer(path, max_seq_length=args.max_length, model_args={"add_pooling_layer": False})
-    dim = transformer.get_embedding_dimension() if hasattr(transformer, "get_embedding_dimension") else transformer.get_word_embedding_dimension()
+    dim = (
+        transformer.get_embedding_dimension()
+        if hasattr(transformer, "get_embedding_dimension")
+        else transformer.get_word_embedding_dimension()
+    )
     st = SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device="cpu")
     if not args.train_embeddings:
         transformer.auto_model.get_input_embeddings().weight.requires_grad_(False)
@@ -126,10 +146,9 @@ def st_features(st, texts: list[str], prompt: str):
 
 def phase_st(args: argparse.Namespace, steps: int, warmup: int) -> dict[str, Any]:
     import torch
-
     from sentence_transformers.losses import MultipleNegativesRankingLoss
 
-    from repro.training.trainer import _make_optimizer, TrainConfig
+    from repro.training.trainer import TrainConfig, _make_optimizer
 
     st = build_st(args)
     loss_fn = MultipleNegativesRankingLoss(st, scale=1 / TEMPERATURE)
@@ -151,7 +170,6 @@ def phase_st(args: argparse.Namespace, steps: int, warmup: int) -> dict[str, Any
 def phase_check(args: argparse.Namespace) -> dict[str, Any]:
     """Loss of both implementations on the first batch, fp32, eval mode (no dropout), same weights."""
     import torch
-
     from sentence_transformers.losses import MultipleNegativesRankingLoss
 
     from repro.models.registry import resolve_model
@@ -162,8 +180,15 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
     tokenizer, model = _load_model("e5-small", resolve_model("e5-small"))
     model.eval()
     with torch.inference_mode():
-        vectors = _embed(model, tokenizer, ["query: " + q for q in queries] + ["passage: " + p for p in passages],
-                         args.max_length, torch.device("cpu"), None, CPU_FORWARD_COST_TOKENS)
+        vectors = _embed(
+            model,
+            tokenizer,
+            ["query: " + q for q in queries] + ["passage: " + p for p in passages],
+            args.max_length,
+            torch.device("cpu"),
+            None,
+            CPU_FORWARD_COST_TOKENS,
+        )
         ours = InfoNCELoss(TEMPERATURE)(vectors[: len(queries)], vectors[len(queries) :]).item()
         st = build_st(args)
         st.eval()
@@ -176,21 +201,32 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
     try:
         from sentence_transformers.base.losses.merged_forward import merge_feature_batches
     except ImportError:  # older releases: one forward per column
-        merge_feature_batches = lambda features: None  # noqa: E731
+        merge_feature_batches = lambda features: None
     real = ours_padded = st_padded = 0
     st_merged = []
     for queries, passages in bench_batches(args.batch_size, args.warmup + args.steps)[args.warmup :]:
         texts = ["query: " + q for q in queries] + ["passage: " + p for p in passages]
-        lengths = sorted((len(ids) for ids in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]), reverse=True)
+        lengths = sorted(
+            (len(ids) for ids in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]),
+            reverse=True,
+        )
         real += sum(lengths)
         columns = [st_features(st, queries, "query: "), st_features(st, passages, "passage: ")]
         merged = merge_feature_batches(columns)
         st_merged.append(merged is not None)
         st_padded += sum(f["input_ids"].numel() for f in ([merged] if merged is not None else columns))
-        ours_padded += sum(lengths[start] * (stop - start) for start, stop in forward_groups(lengths, CPU_FORWARD_COST_TOKENS))
-    return {"ours_loss": ours, "st_loss": theirs, "abs_diff": abs(ours - theirs),
-            "tokens_per_step": {name: value / args.steps for name, value in (("real", real), ("ours", ours_padded), ("st", st_padded))},
-            "st_merged_forward": all(st_merged)}
+        ours_padded += sum(
+            lengths[start] * (stop - start) for start, stop in forward_groups(lengths, CPU_FORWARD_COST_TOKENS)
+        )
+    return {
+        "ours_loss": ours,
+        "st_loss": theirs,
+        "abs_diff": abs(ours - theirs),
+        "tokens_per_step": {
+            name: value / args.steps for name, value in (("real", real), ("ours", ours_padded), ("st", st_padded))
+        },
+        "st_merged_forward": all(st_merged),
+    }
 
 
 def run_phase(args: argparse.Namespace) -> None:
@@ -212,8 +248,22 @@ def run_phase(args: argparse.Namespace) -> None:
 
 
 def spawn(args: argparse.Namespace, phase: str) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--phase", phase, "--batch-size", str(args.batch_size), "--max-length", str(args.max_length),
-               "--steps", str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads)]
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        phase,
+        "--batch-size",
+        str(args.batch_size),
+        "--max-length",
+        str(args.max_length),
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--threads",
+        str(args.threads),
+    ]
     if args.train_embeddings:
         command.append("--train-embeddings")
     started = time.perf_counter()
@@ -251,9 +301,12 @@ def main() -> None:
     from repro.training.trainer import CPU_FORWARD_COST_TOKENS
 
     load_before = os.getloadavg()
-    print(f"batch {args.batch_size}, max_length {args.max_length}, {args.warmup} warm-up + {args.steps} timed steps, "
-          f"{'trainable' if args.train_embeddings else 'frozen'} word embeddings, CPU native bf16: {cpu_supports_fast_bf16()}, "
-          f"load average {load_before[0]:.2f}", flush=True)
+    print(
+        f"batch {args.batch_size}, max_length {args.max_length}, {args.warmup} warm-up + {args.steps} timed steps, "
+        f"{'trainable' if args.train_embeddings else 'frozen'} word embeddings, CPU native bf16: {cpu_supports_fast_bf16()}, "
+        f"load average {load_before[0]:.2f}",
+        flush=True,
+    )
     bs = args.batch_size
     results: dict[str, Any] = {"check": spawn(args, "check")}
     # Alternate the two systems and keep each one's best round: load from other processes then
@@ -263,8 +316,11 @@ def main() -> None:
         rounds["ours_auto"].append(spawn(args, f"ours:auto:{bs}:{args.steps}"))
         rounds["st"].append(spawn(args, "st"))
     for name, runs in rounds.items():
-        results[name] = {**max(runs, key=lambda r: r["pairs_per_s"]), "rounds_pairs_per_s": [r["pairs_per_s"] for r in runs],
-                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+        results[name] = {
+            **max(runs, key=lambda r: r["pairs_per_s"]),
+            "rounds_pairs_per_s": [r["pairs_per_s"] for r in runs],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        }
     auto = results["ours_auto"]["precision"]
     results["ours_fp32"] = results["ours_auto"] if auto == "fp32" else spawn(args, f"ours:fp32:{bs}:{args.steps}")
     results["ours_bf16"] = results["ours_auto"] if auto == "bf16" else spawn(args, f"ours:bf16:{bs}:{args.bf16_steps}")
@@ -275,17 +331,27 @@ def main() -> None:
     load_after = os.getloadavg()
 
     st_rate = results["st"]["pairs_per_s"]
-    print(f"\nsame-loss check (batch 1, fp32, eval mode): ours {results['check']['ours_loss']:.6f}, "
-          f"ST {results['check']['st_loss']:.6f}, |diff| {results['check']['abs_diff']:.1e}")
+    print(
+        f"\nsame-loss check (batch 1, fp32, eval mode): ours {results['check']['ours_loss']:.6f}, "
+        f"ST {results['check']['st_loss']:.6f}, |diff| {results['check']['abs_diff']:.1e}"
+    )
     tokens = results["check"]["tokens_per_step"]
-    print(f"tokens through the model per step: real {tokens['real']:.0f}, ours {tokens['ours']:.0f} (sorted by length, "
-          f"cut into forwards at {CPU_FORWARD_COST_TOKENS} tokens' cost each), ST {tokens['st']:.0f} "
-          f"({'one forward padded to the longest text' if results['check']['st_merged_forward'] else 'one padded forward per column'})")
+    print(
+        f"tokens through the model per step: real {tokens['real']:.0f}, ours {tokens['ours']:.0f} (sorted by length, "
+        f"cut into forwards at {CPU_FORWARD_COST_TOKENS} tokens' cost each), ST {tokens['st']:.0f} "
+        f"({'one forward padded to the longest text' if results['check']['st_merged_forward'] else 'one padded forward per column'})"
+    )
     print(f"{'system':<40}{'precision':>10}{'pairs/s':>9}{'s/step':>8}{'peak RSS MB':>13}{'vs ST':>7}")
-    rows = [("repro trainer (precision auto)", results["ours_auto"]), ("repro trainer (fp32)", results["ours_fp32"]),
-            ("repro trainer (bf16 forced)", results["ours_bf16"]), ("sentence-transformers MNRL", results["st"])]
+    rows = [
+        ("repro trainer (precision auto)", results["ours_auto"]),
+        ("repro trainer (fp32)", results["ours_fp32"]),
+        ("repro trainer (bf16 forced)", results["ours_bf16"]),
+        ("sentence-transformers MNRL", results["st"]),
+    ]
     for name, r in rows:
-        print(f"{name:<40}{r['precision']:>10}{r['pairs_per_s']:>9.2f}{r['seconds_per_step']:>8.2f}{r['peak_rss_mb']:>13.0f}{r['pairs_per_s'] / st_rate:>6.2f}x")
+        print(
+            f"{name:<40}{r['precision']:>10}{r['pairs_per_s']:>9.2f}{r['seconds_per_step']:>8.2f}{r['peak_rss_mb']:>13.0f}{r['pairs_per_s'] / st_rate:>6.2f}x"
+        )
     ratio = results["ours_auto"]["pairs_per_s"] / st_rate
     ratio_fp32 = results["ours_fp32"]["pairs_per_s"] / st_rate
     print(f"ratio ours(auto={auto})/ST: {ratio:.2f}x; ours(fp32)/ST(fp32): {ratio_fp32:.2f}x (target >= 1.5x)")
@@ -293,21 +359,35 @@ def main() -> None:
     if sweep:
         print("\nbatch-size sweep, our trainer (precision auto):")
         for size, r in sweep.items():
-            print(f"  batch {size:>3}: {r['pairs_per_s']:6.2f} pairs/s, {r['seconds_per_step']:6.2f} s/step, peak RSS {r['peak_rss_mb']:.0f} MB")
+            print(
+                f"  batch {size:>3}: {r['pairs_per_s']:6.2f} pairs/s, {r['seconds_per_step']:6.2f} s/step, peak RSS {r['peak_rss_mb']:.0f} MB"
+            )
         best_size = max(sweep, key=lambda size: sweep[size]["pairs_per_s"])
         print(f"fastest CPU batch size: {best_size}")
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; torch threads {results['st']['threads']}")
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; torch threads {results['st']['threads']}"
+    )
 
     if args.json:
         record = {
-            "batch_size": bs, "max_length": args.max_length, "steps": args.steps, "warmup": args.warmup,
-            "frozen_embeddings": not args.train_embeddings, "threads": results["st"]["threads"],
-            "forward_cost_tokens_cpu": CPU_FORWARD_COST_TOKENS, "cpu": platform.processor() or platform.machine(),
-            "cpu_fast_bf16": cpu_supports_fast_bf16(), "torch": torch.__version__,
-            "load_average_before": load_before, "load_average_after": load_after,
+            "batch_size": bs,
+            "max_length": args.max_length,
+            "steps": args.steps,
+            "warmup": args.warmup,
+            "frozen_embeddings": not args.train_embeddings,
+            "threads": results["st"]["threads"],
+            "forward_cost_tokens_cpu": CPU_FORWARD_COST_TOKENS,
+            "cpu": platform.processor() or platform.machine(),
+            "cpu_fast_bf16": cpu_supports_fast_bf16(),
+            "torch": torch.__version__,
+            "load_average_before": load_before,
+            "load_average_after": load_after,
             "peak_memory": "ru_maxrss of each system's own subprocess (MB), model loading included",
-            **results, "sweep": sweep, "best_batch_size": best_size,
-            "ratio_ours_over_st": ratio, "ratio_ours_fp32_over_st": ratio_fp32,
+            **results,
+            "sweep": sweep,
+            "best_batch_size": best_size,
+            "ratio_ours_over_st": ratio,
+            "ratio_ours_fp32_over_st": ratio_fp32,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -53,10 +53,20 @@ NON_CLAIMS = [
 
 def fill(template: str, rng: random.Random) -> str:
     m = rng.choice(M)
-    return template.format(m=m, M=m[0].upper() + m[1:], b=rng.choice(B), d=rng.choice(D), D=rng.choice(D),
-                           met=rng.choice(MET), x=rng.randint(1, 9), p=rng.randint(5, 35),
-                           v=f"{rng.uniform(0.5, 0.8):.3f}", w=f"{rng.uniform(0.4, 0.6):.3f}",
-                           lr=rng.choice(["3e-5", "1e-5"]), n=rng.choice([32, 64, 100]))
+    return template.format(
+        m=m,
+        M=m[0].upper() + m[1:],
+        b=rng.choice(B),
+        d=rng.choice(D),
+        D=rng.choice(D),
+        met=rng.choice(MET),
+        x=rng.randint(1, 9),
+        p=rng.randint(5, 35),
+        v=f"{rng.uniform(0.5, 0.8):.3f}",
+        w=f"{rng.uniform(0.4, 0.6):.3f}",
+        lr=rng.choice(["3e-5", "1e-5"]),
+        n=rng.choice([32, 64, 100]),
+    )
 
 
 def make_paper(seed: int) -> tuple[Paper, dict[str, bool]]:

@@ -27,7 +27,7 @@ def portable(value: object) -> object:
     through dicts and lists), so that published results name no machine."""
     home = str(repro_home())
     if isinstance(value, str):
-        return "$REPRO_HOME" + value[len(home):] if value == home or value.startswith(home + "/") else value
+        return "$REPRO_HOME" + value[len(home) :] if value == home or value.startswith(home + "/") else value
     if isinstance(value, dict):
         return {k: portable(v) for k, v in value.items()}
     if isinstance(value, list):

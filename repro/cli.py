@@ -43,8 +43,13 @@ def data() -> None:
 
 
 @data.command("fetch")
-@click.option("--from", "source", type=click.Path(path_type=Path), default=None,
-              help="Copy from an offline mirror (e.g. ../shared/data) instead of downloading from upstream.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Copy from an offline mirror (e.g. ../shared/data) instead of downloading from upstream.",
+)
 @click.option("--dataset", "datasets", multiple=True, help="Only these datasets (repeatable). Default: all.")
 def data_fetch(source: Path | None, datasets: tuple[str, ...]) -> None:
     """Download (or copy from a mirror) every data file and verify its SHA-256."""
@@ -63,7 +68,9 @@ def data_status() -> None:
     rows = []
     for name, ds in manifest().items():
         states = [s.state for s in status([name])]
-        rows.append((name, len(states), states.count("ok"), states.count("missing"), states.count("corrupt"), ds.license))
+        rows.append(
+            (name, len(states), states.count("ok"), states.count("missing"), states.count("corrupt"), ds.license)
+        )
     click.echo(f"{'dataset':<12} {'files':>5} {'ok':>5} {'missing':>7} {'corrupt':>7}  license")
     for r in rows:
         click.echo(f"{r[0]:<12} {r[1]:>5} {r[2]:>5} {r[3]:>7} {r[4]:>7}  {r[5]}")
@@ -101,22 +108,50 @@ def _slug(text: str) -> str:
 
 
 @cli.command("eval")
-@click.option("--model", "model_spec", default="e5-small", show_default=True,
-              help="e5-small (embedded, offline), a Hugging Face id, or a local model folder.")
+@click.option(
+    "--model",
+    "model_spec",
+    default="e5-small",
+    show_default=True,
+    help="e5-small (embedded, offline), a Hugging Face id, or a local model folder.",
+)
 @click.option("--task", required=True, help="xquad-r, mlqa-r, tatoeba or tydi-goldp.")
 @click.option("--langs", default=None, help="Comma-separated languages (default: all of the task).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Keep the first N questions per language: a quick, smaller task (not comparable with the full one).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep the first N questions per language: a quick, smaller task (not comparable with the full one).",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--max-length", type=click.IntRange(min=8), default=512, show_default=True, help="Max tokens per text.")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="auto = bf16 autocast on CPU where supported.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Result JSON path (default: $REPRO_HOME/eval/<task>-<model>.json); per-query values go beside it as .perquery.npz.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "bf16", "fp32"]),
+    default="auto",
+    show_default=True,
+    help="auto = bf16 autocast on CPU where supported.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Result JSON path (default: $REPRO_HOME/eval/<task>-<model>.json); per-query values go beside it as .perquery.npz.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result JSON instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def eval_cmd(model_spec: str, task: str, langs: str | None, limit: int | None, batch_size: int,
-             max_length: int, precision: str, out: Path | None, as_json: bool, quiet: bool) -> None:
+def eval_cmd(
+    model_spec: str,
+    task: str,
+    langs: str | None,
+    limit: int | None,
+    batch_size: int,
+    max_length: int,
+    precision: str,
+    out: Path | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Evaluate a model zero-shot on a retrieval task and print its tables.
 
     XQuAD-R and MLQA-R run the paper's three settings (monolingual, cross-lingual, multilingual)
@@ -142,8 +177,14 @@ def eval_cmd(model_spec: str, task: str, langs: str | None, limit: int | None, b
     encoder = Encoder(model_spec, precision=precision, max_length=max_length, batch_size=batch_size)
     result = t.run(encoder=encoder, langs=lang_list, limit=limit, progress=not quiet)
     result.info["model"] = encoder.describe()
-    result.info["config"] = {"task": task, "langs": lang_list, "limit": limit, "batch_size": batch_size,
-                             "max_length": max_length, "precision": precision}
+    result.info["config"] = {
+        "task": task,
+        "langs": lang_list,
+        "limit": limit,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "precision": precision,
+    }
     result.info["data_checksums"] = checksums(list(t.datasets))
     result.info["provenance"] = provenance()
     result.info["wall_seconds"] = round(time.perf_counter() - t0, 2)
@@ -161,10 +202,20 @@ def eval_cmd(model_spec: str, task: str, langs: str | None, limit: int | None, b
 # ---------------------------------------------------------------- run
 @cli.command("run")
 @click.argument("experiment", type=click.Path(path_type=Path))
-@click.option("--profile", type=click.Choice(["quick", "full", "paper"]), default="quick", show_default=True,
-              help="quick: minutes, toy scale; full: the CPU reproduction; paper: the paper's settings (GPU).")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
-              help="Where result files go (default: results/<experiment>/<profile>).")
+@click.option(
+    "--profile",
+    type=click.Choice(["quick", "full", "paper"]),
+    default="quick",
+    show_default=True,
+    help="quick: minutes, toy scale; full: the CPU reproduction; paper: the paper's settings (GPU).",
+)
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where result files go (default: results/<experiment>/<profile>).",
+)
 @click.option("--dry-run", is_flag=True, help="List the steps and which are cached; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: bool, quiet: bool) -> None:
@@ -191,26 +242,52 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
         return
     outcome = run_experiment(exp, results_dir, progress=not quiet)
     click.echo(render_summary(json.loads((results_dir / "summary.json").read_text())))
-    click.echo(f"{len(outcome.computed)} steps computed, {len(outcome.cached)} cached, "
-               f"{outcome.seconds:.1f} s; results in {results_dir}")
+    click.echo(
+        f"{len(outcome.computed)} steps computed, {len(outcome.cached)} cached, "
+        f"{outcome.seconds:.1f} s; results in {results_dir}"
+    )
 
 
 # ---------------------------------------------------------------- verify
 @cli.command("verify")
 @click.argument("registry", type=click.Path(path_type=Path))
-@click.option("--profile", type=click.Choice(["quick", "full", "paper"]), default="quick", show_default=True,
-              help="Scale of the experiments behind the checks (see `repro run --help`).")
-@click.option("--results", "results_root", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
-              help="Results root: experiments publish to <root>/<experiment>/<profile>, verdicts to "
-                   "<root>/claims/<registry>/<profile>/verdicts.json.")
-@click.option("--papers", "papers_dirs", type=click.Path(path_type=Path), multiple=True,
-              help="Folders holding source papers' text (default: $REPRO_PAPERS, then ../shared/papers).")
+@click.option(
+    "--profile",
+    type=click.Choice(["quick", "full", "paper"]),
+    default="quick",
+    show_default=True,
+    help="Scale of the experiments behind the checks (see `repro run --help`).",
+)
+@click.option(
+    "--results",
+    "results_root",
+    type=click.Path(path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root: experiments publish to <root>/<experiment>/<profile>, verdicts to "
+    "<root>/claims/<registry>/<profile>/verdicts.json.",
+)
+@click.option(
+    "--papers",
+    "papers_dirs",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Folders holding source papers' text (default: $REPRO_PAPERS, then ../shared/papers).",
+)
 @click.option("--claim", "claim_ids", multiple=True, help="Only these claims (repeatable; RQ = the research question).")
 @click.option("--no-run", is_flag=True, help="Use published results only; never train or evaluate.")
 @click.option("--strict", is_flag=True, help="Also fail (exit 1) when a claim with `expect:` gets another verdict.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def verify_cmd(registry: Path, profile: str, results_root: Path, papers_dirs: tuple[Path, ...], claim_ids: tuple[str, ...],
-               no_run: bool, strict: bool, quiet: bool) -> None:
+def verify_cmd(
+    registry: Path,
+    profile: str,
+    results_root: Path,
+    papers_dirs: tuple[Path, ...],
+    claim_ids: tuple[str, ...],
+    no_run: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
     """Run the evidence behind every claim of a registry and give each claim a verdict.
 
     Validates the whole registry first (nothing runs on a broken file), runs the experiments its
@@ -232,8 +309,16 @@ def verify_cmd(registry: Path, profile: str, results_root: Path, papers_dirs: tu
             conf = "" if result.confidence is None else f" ({result.confidence:.2f})"
             click.echo(f"  {owner:<4} {result.kind:<13} {result.verdict.value}{conf}", err=True)
 
-    out = verify(registry, profile, results_root=results_root, papers_dirs=list(papers_dirs) or None,
-                 progress=not quiet, run_missing=not no_run, on_check=on_check, claim_ids=list(claim_ids) or None)
+    out = verify(
+        registry,
+        profile,
+        results_root=results_root,
+        papers_dirs=list(papers_dirs) or None,
+        progress=not quiet,
+        run_missing=not no_run,
+        on_check=on_check,
+        claim_ids=list(claim_ids) or None,
+    )
     width = max((len(c.id) for c in out.claims), default=2)
     click.echo(f"{'claim':<{width}}  {'verdict':<21} {'conf':>5}  {'synth.':>6}  decided by")
     for c in out.claims:
@@ -265,15 +350,35 @@ def claims_group() -> None:
 @claims_group.command("extract")
 @click.option("--arxiv", "arxiv_id", default=None, help="arXiv id, e.g. 2408.10536 (metadata and PDF are cached).")
 @click.option("--pdf", "pdf", type=click.Path(path_type=Path), default=None, help="A local PDF.")
-@click.option("--text", "text_file", type=click.Path(path_type=Path), default=None,
-              help="A Markdown or plain-text file (e.g. ../shared/papers/2408.10536-openreview.md).")
-@click.option("--into", "into", type=click.Path(path_type=Path), default=None,
-              help="Registry YAML to merge new claims into as status: draft (created if missing).")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
-              help="Minimum claim-likeness confidence (default: the calibrated one, see docs/claims-extraction.md).")
+@click.option(
+    "--text",
+    "text_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A Markdown or plain-text file (e.g. ../shared/papers/2408.10536-openreview.md).",
+)
+@click.option(
+    "--into",
+    "into",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Registry YAML to merge new claims into as status: draft (created if missing).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Minimum claim-likeness confidence (default: the calibrated one, see docs/claims-extraction.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print candidates and table issues as JSON.")
-def claims_extract(arxiv_id: str | None, pdf: Path | None, text_file: Path | None, into: Path | None,
-                   threshold: float | None, as_json: bool) -> None:
+def claims_extract(
+    arxiv_id: str | None,
+    pdf: Path | None,
+    text_file: Path | None,
+    into: Path | None,
+    threshold: float | None,
+    as_json: bool,
+) -> None:
     """List claim candidates of a paper (quote, page/section, confidence) and optionally merge them."""
     from repro.claims.extract import THRESHOLD, extract_candidates
     from repro.claims.merge import merge_candidates
@@ -302,22 +407,39 @@ def claims_extract(arxiv_id: str | None, pdf: Path | None, text_file: Path | Non
         click.echo(f"{len(extraction.candidates)} claim candidates from {path}")
     if into is not None:
         added, skipped = merge_candidates(into, extraction.candidates, arxiv=arxiv_id)
-        click.echo(f"{into}: {len(added)} draft claims added ({', '.join(added) or 'none'}), "
-                   f"{skipped} already present", err=as_json)
+        click.echo(
+            f"{into}: {len(added)} draft claims added ({', '.join(added) or 'none'}), {skipped} already present",
+            err=as_json,
+        )
 
 
 # ---------------------------------------------------------------- report
 @cli.command("report")
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML report (the default when no format is given).")
 @click.option("--md", "as_md", is_flag=True, help="Write the Markdown report.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
-              help="Folder for <registry>-<profile>.html / .md.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for <registry>-<profile>.html / .md.",
+)
 @click.option("--profile", default=None, help="Report this profile's verdicts (default: the newest of any).")
-@click.option("--registry", "registry", default=None, help="Report this registry's verdicts (default: the newest of any).")
-@click.option("--results", "results_root", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
-              help="Results root holding claims/<registry>/<profile>/verdicts.json.")
-def report_cmd(as_html: bool, as_md: bool, out_dir: Path, profile: str | None, registry: str | None,
-               results_root: Path) -> None:
+@click.option(
+    "--registry", "registry", default=None, help="Report this registry's verdicts (default: the newest of any)."
+)
+@click.option(
+    "--results",
+    "results_root",
+    type=click.Path(path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root holding claims/<registry>/<profile>/verdicts.json.",
+)
+def report_cmd(
+    as_html: bool, as_md: bool, out_dir: Path, profile: str | None, registry: str | None, results_root: Path
+) -> None:
     """Turn the verdicts of `repro verify` into a report: a self-contained HTML page and/or Markdown.
 
     Uses the most recently written verdicts file under <results>/claims/, or the one of --registry

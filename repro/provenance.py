@@ -15,9 +15,17 @@ def git_commit(repo: Path | None = None) -> dict[str, object]:
     """The checkout's commit and whether it has uncommitted changes (None outside a git checkout)."""
     cwd = repo or Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
         dirty = bool(
-            subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}

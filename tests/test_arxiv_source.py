@@ -45,7 +45,7 @@ class _Server:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer.hits.append(self.path)
                 if len(outer.hits) <= outer.fail_first:
                     self.send_response(503)
@@ -80,7 +80,9 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REPRO_ARXIV_URL", raising=False)
 
 
-@pytest.mark.parametrize("good", ["2408.10536", "2408.10536v2", "arXiv:0704.0001", "hep-th/9901001", "math.GT/0309136v1"])
+@pytest.mark.parametrize(
+    "good", ["2408.10536", "2408.10536v2", "arXiv:0704.0001", "hep-th/9901001", "math.GT/0309136v1"]
+)
 def test_valid_ids(good: str) -> None:
     assert normalise_id(good) == good.removeprefix("arXiv:")
 
@@ -125,9 +127,24 @@ def test_cli_extract_from_fake_arxiv(pdf_bytes: bytes, tmp_path: Path) -> None:
     server = _Server(pdf_bytes)
     try:
         env = {**os.environ, "REPRO_HOME": str(tmp_path / "h"), "REPRO_ARXIV_URL": server.url}
-        out = subprocess.run([sys.executable, "-c", "from repro.cli import main; main()", "claims", "extract",
-                              "--arxiv", "2408.10536", "--into", str(tmp_path / "d.yaml")],
-                             capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from repro.cli import main; main()",
+                "claims",
+                "extract",
+                "--arxiv",
+                "2408.10536",
+                "--into",
+                str(tmp_path / "d.yaml"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         assert CLAIM in out.stdout
         assert "arxiv: '2408.10536'" in (tmp_path / "d.yaml").read_text()

@@ -20,8 +20,9 @@ NGRAM = {"word": 8, "han": 12, "abugida": 24}
 
 
 def _ctx(tmp_path: Path) -> CheckContext:
-    return CheckContext(registry=Registry(name="test"), registry_path=tmp_path / "claims.yaml", profile="quick",
-                        progress=False)
+    return CheckContext(
+        registry=Registry(name="test"), registry_path=tmp_path / "claims.yaml", profile="quick", progress=False
+    )
 
 
 def _contained(eval_text_: str, training: list[str]) -> float:
@@ -30,6 +31,7 @@ def _contained(eval_text_: str, training: list[str]) -> float:
 
 
 # -- n-gram logic ---------------------------------------------------------------------------------
+
 
 def test_exact_duplicate_ignores_case_punctuation_width_and_spacing() -> None:
     a = units("ＷＨＯ  founded the University of Chicago?!")
@@ -72,9 +74,14 @@ def test_short_texts_are_compared_whole_or_only_exactly() -> None:
 
 # -- the contamination check ------------------------------------------------------------------------
 
+
 def _write_corpus(path: Path, pairs: list[tuple[str, str]]) -> None:
-    path.write_text("".join(json.dumps({"id": i, "language": "en", "query": q, "passage": p}) + "\n"
-                            for i, (q, p) in enumerate(pairs)), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "language": "en", "query": q, "passage": p}) + "\n" for i, (q, p) in enumerate(pairs)
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_contamination_finds_planted_overlap_and_caches(tmp_path: Path, fetched: None, monkeypatch) -> None:
@@ -84,8 +91,13 @@ def test_contamination_finds_planted_overlap_and_caches(tmp_path: Path, fetched:
     en = load_lareqa("xquad-r", "en")
     question, sentence = en.questions["question"][0], en.candidates["sentence"][5]
     corpus = tmp_path / "corpus.jsonl"
-    _write_corpus(corpus, [(question.upper() + "!!", "An unrelated passage about cooking pasta at home."),
-                           ("A statement about the weather.", f"Reportedly, {sentence}")])
+    _write_corpus(
+        corpus,
+        [
+            (question.upper() + "!!", "An unrelated passage about cooking pasta at home."),
+            ("A statement about the weather.", f"Reportedly, {sentence}"),
+        ],
+    )
     check = ContaminationCheck(kind="contamination", corpus=str(corpus), datasets=["xquad-r"])
     result = check.run(_ctx(tmp_path))
     assert result.verdict == Verdict.NOT_REPRODUCED and result.confidence is None
@@ -111,6 +123,7 @@ def test_contamination_xnli_vs_mlqa_is_clean(tmp_path: Path, fetched: None, monk
 
 # -- dataset facts ---------------------------------------------------------------------------------
 
+
 def _readme_row(mirror: Path, folder: str) -> str:
     return next(line for line in (mirror / "README.md").read_text().splitlines() if line.startswith(f"| {folder}"))
 
@@ -123,22 +136,36 @@ def test_xquad_r_facts_match_the_mirror_readme(tmp_path: Path, mirror: Path, fet
     row = _readme_row(mirror, "lareqa/xquad-r/")
     m = re.search(r"(\d+) languages \(([a-z ]+)\), ([\d,]+) parallel questions each", row)
     assert m, row
-    check = DatasetFactsCheck(kind="dataset", dataset="xquad-r", languages=m.group(2).split(), parallel=True,
-                              queries_per_language=_n(m.group(3)))
+    check = DatasetFactsCheck(
+        kind="dataset",
+        dataset="xquad-r",
+        languages=m.group(2).split(),
+        parallel=True,
+        queries_per_language=_n(m.group(3)),
+    )
     result = check.run(_ctx(tmp_path))
     assert result.verdict == Verdict.REPRODUCED, result.headline
     assert len(result.details["languages"]) == int(m.group(1))
     assert result.details["ids_in_all_languages"] == _n(m.group(3))
-    assert [f["fact"] for f in result.details["facts"]] == ["languages", "parallel questions (full)",
-                                                             "parallel passages (full)", "questions per language"]
+    assert [f["fact"] for f in result.details["facts"]] == [
+        "languages",
+        "parallel questions (full)",
+        "parallel passages (full)",
+        "questions per language",
+    ]
 
 
 def test_mlqa_r_is_partly_parallel_as_the_readme_says(tmp_path: Path, mirror: Path, fetched: None) -> None:
     row = _readme_row(mirror, "lareqa/mlqa-r/")
     m = re.search(r"(\d+) languages \(([a-z ]+)\), ([\d,]+)-([\d,]+) questions and ([\d,]+)-([\d,]+) candidate", row)
     assert m, row
-    check = DatasetFactsCheck(kind="dataset", dataset="mlqa-r", languages=int(m.group(1)), parallel="partial",
-                              candidates_per_language=(_n(m.group(5)), _n(m.group(6))))
+    check = DatasetFactsCheck(
+        kind="dataset",
+        dataset="mlqa-r",
+        languages=int(m.group(1)),
+        parallel="partial",
+        candidates_per_language=(_n(m.group(5)), _n(m.group(6))),
+    )
     result = check.run(_ctx(tmp_path))
     assert result.verdict == Verdict.REPRODUCED, result.headline
     d = result.details
@@ -161,7 +188,9 @@ def test_a_failing_fact_is_named_in_the_headline(tmp_path: Path, fetched: None) 
 
 def test_registry_entries_for_c3_c4_c5_validate(tmp_path: Path) -> None:
     exp = tmp_path / "exp.yaml"
-    exp.write_text("name: e\ntrain: {corpus: xnli}\ngrid: {alpha: [0.5]}\neval: {tasks: [xquad-r]}\nprofiles: {quick: {}}\n")
+    exp.write_text(
+        "name: e\ntrain: {corpus: xnli}\ngrid: {alpha: [0.5]}\neval: {tasks: [xquad-r]}\nprofiles: {quick: {}}\n"
+    )
     reg = tmp_path / "claims.yaml"
     reg.write_text(f"""
 name: t
@@ -188,10 +217,13 @@ claims:
 
 # -- the language table ----------------------------------------------------------------------------
 
+
 def test_every_evaluation_and_training_language_has_a_class() -> None:
     from repro.data import lareqa, tydi, xnli
 
-    needed = set(lareqa.LANGUAGES["xquad-r"]) | set(lareqa.LANGUAGES["mlqa-r"]) | set(xnli.LANGUAGES) | set(tydi.LANGUAGES)
+    needed = (
+        set(lareqa.LANGUAGES["xquad-r"]) | set(lareqa.LANGUAGES["mlqa-r"]) | set(xnli.LANGUAGES) | set(tydi.LANGUAGES)
+    )
     assert needed <= set(LANGUAGES), sorted(needed - set(LANGUAGES))
     for code, lang in LANGUAGES.items():
         assert 0 <= lang.joshi_class <= 5
@@ -201,7 +233,15 @@ def test_every_evaluation_and_training_language_has_a_class() -> None:
 
 def test_language_table_known_classes_and_codes() -> None:
     assert {c: resource_class(c) for c in ("en", "zh", "vi", "hi", "el", "th", "sw", "te")} == {
-        "en": 5, "zh": 5, "vi": 4, "hi": 4, "el": 3, "th": 3, "sw": 2, "te": 1}
+        "en": 5,
+        "zh": 5,
+        "vi": 4,
+        "hi": 4,
+        "el": 3,
+        "th": 3,
+        "sw": 2,
+        "te": 1,
+    }
     assert resource_group("el") == "low" and resource_group("tr") == "high"
     assert resource_class("swh") == 2 and resource_group("TEL") == "low"  # Tatoeba codes work too
     with pytest.raises(ReproError, match="no Joshi"):

@@ -41,10 +41,12 @@ def _registry(tmp: Path, claims: list[dict], rq: dict | None = None) -> Path:
     reg = {
         "name": "toy",
         "experiments": {"sweep": "../experiments/toy.yaml"},
-        "arms": {"mono": {"experiment": "sweep", "point": {"alpha": 1.0}},
-                 "xy": {"experiment": "sweep", "point": {"alpha": 0.0}},
-                 "hybrid": {"experiment": "sweep", "point": {"alpha": 0.5}},
-                 "base": {"experiment": "sweep", "point": None}},
+        "arms": {
+            "mono": {"experiment": "sweep", "point": {"alpha": 1.0}},
+            "xy": {"experiment": "sweep", "point": {"alpha": 0.0}},
+            "hybrid": {"experiment": "sweep", "point": {"alpha": 0.5}},
+            "base": {"experiment": "sweep", "point": None},
+        },
         "claims": claims,
     }
     if rq:
@@ -55,14 +57,16 @@ def _registry(tmp: Path, claims: list[dict], rq: dict | None = None) -> Path:
     return path
 
 
-def _write_results(root: Path, effects: dict[float, dict[str, float]], rd_effects: dict[float, float], seed: int = 0) -> dict:
+def _write_results(
+    root: Path, effects: dict[float, dict[str, float]], rd_effects: dict[float, float], seed: int = 0
+) -> dict:
     """Per-query mAP = baseline + effect[alpha][lang] + noise; rank distance likewise. Returns the arrays."""
     rng = np.random.default_rng(seed)
     base_ap = {lang: rng.uniform(0.2, 0.6, N_Q) for lang in LANGS}
     base_rd = {lang: rng.uniform(200, 900, N_Q) for lang in LANGS}
     out = {}
     points = [("base", None, None)] + [(f"alpha={a},seed={s}", a, s) for a in (0.0, 0.5, 1.0) for s in (0, 1)]
-    for label, alpha, s in points:
+    for label, alpha, _s in points:
         d = root / "toy-sweep" / "quick" / label
         d.mkdir(parents=True, exist_ok=True)
         arrays, tables = {}, {"multi": {}}
@@ -79,18 +83,27 @@ def _write_results(root: Path, effects: dict[float, dict[str, float]], rd_effect
             arrays[f"multi/{lang}/rank distance"] = rd[perm]
             tables["multi"][lang] = {"mAP": float(ap.mean()), "rank distance": float(rd.mean()), "n": N_Q}
             out[(label, lang)] = (ap, rd)
-        summary = {"multi": {"mAP": float(np.mean([tables["multi"][g]["mAP"] for g in LANGS])),
-                             "rank distance": float(np.mean([tables["multi"][g]["rank distance"] for g in LANGS]))}}
-        (d / "xquad-r.json").write_text(json.dumps({"task": "xquad-r", "summary": summary, "tables": tables,
-                                                    "model": {"weights_sha256": "ab" * 32}}))
+        summary = {
+            "multi": {
+                "mAP": float(np.mean([tables["multi"][g]["mAP"] for g in LANGS])),
+                "rank distance": float(np.mean([tables["multi"][g]["rank distance"] for g in LANGS])),
+            }
+        }
+        (d / "xquad-r.json").write_text(
+            json.dumps(
+                {"task": "xquad-r", "summary": summary, "tables": tables, "model": {"weights_sha256": "ab" * 32}}
+            )
+        )
         np.savez_compressed(d / "xquad-r.perquery.npz", **arrays)
     (root / "toy-sweep" / "quick" / "summary.json").write_text(json.dumps({"rows": {}}))
     return out
 
 
-EFFECTS = {0.0: {"en": 0.02, "de": 0.03, "th": 0.08, "el": 0.09},
-           0.5: {"en": 0.03, "de": 0.03, "th": 0.05, "el": 0.06},
-           1.0: {"en": 0.0, "de": 0.0, "th": 0.0, "el": 0.0}}
+EFFECTS = {
+    0.0: {"en": 0.02, "de": 0.03, "th": 0.08, "el": 0.09},
+    0.5: {"en": 0.03, "de": 0.03, "th": 0.05, "el": 0.06},
+    1.0: {"en": 0.0, "de": 0.0, "th": 0.0, "el": 0.0},
+}
 RD_EFFECTS = {0.0: -300.0, 0.5: -250.0, 1.0: 0.0}
 
 
@@ -101,7 +114,9 @@ def test_bootstrap_observed_is_the_weighted_mean_difference():
     res = paired_bootstrap(diffs, n_boot=500)
     assert res.observed == pytest.approx((diffs["a"].mean() + diffs["b"].mean()) / 2, abs=1e-12)
     w = {"a": 1.0, "b": -1.0}
-    assert paired_bootstrap(diffs, weights=w, n_boot=500).observed == pytest.approx(diffs["a"].mean() - diffs["b"].mean())
+    assert paired_bootstrap(diffs, weights=w, n_boot=500).observed == pytest.approx(
+        diffs["a"].mean() - diffs["b"].mean()
+    )
 
 
 def test_bootstrap_interval_matches_the_standard_error_of_a_mean():
@@ -140,7 +155,10 @@ def test_claim_verdict_combination_rules():
     assert claim_verdict([_r(N, 0.02), _r(I, 0.5)])[0] == N
     assert claim_verdict([_r(I, 0.5), _r(Verdict.NOT_CHECKED)])[0] == I
     assert claim_verdict([_r(Verdict.NOT_CHECKED, head="not checked: source text unavailable")]) == (
-        Verdict.NOT_CHECKED, None, "not checked: source text unavailable")
+        Verdict.NOT_CHECKED,
+        None,
+        "not checked: source text unavailable",
+    )
     assert claim_verdict([_r(R, 0.99), _r(Verdict.ERROR, head="boom")])[0::2] == (Verdict.ERROR, "boom")
     assert claim_verdict([])[0] == Verdict.NOT_CHECKED
 
@@ -158,7 +176,9 @@ def test_unknown_check_kind_names_file_line_and_field(tmp_path):
 
 def test_missing_field_and_bad_confidence_are_located(tmp_path):
     path = _registry(tmp_path, [{"id": "C1", "text": "t", "synthesis": {"verified": True, "confidence": 1.7}}])
-    with pytest.raises(ReproError, match=r"claims\[0\]\.synthesis\.confidence: Input should be less than or equal to 1"):
+    with pytest.raises(
+        ReproError, match=r"claims\[0\]\.synthesis\.confidence: Input should be less than or equal to 1"
+    ):
         load_registry(path)
     path = _registry(tmp_path, [{"id": "C1", "checks": []}])
     with pytest.raises(ReproError, match=r"toy.yaml:\d+: claims\[0\]\.text: Field required"):
@@ -175,10 +195,18 @@ def test_duplicate_ids_and_bad_yaml(tmp_path):
 
 
 def test_impossible_checks_fail_before_anything_runs(tmp_path):
-    claims = [{"id": "C1", "text": "t", "checks": [
-        {"kind": "comparison", "task": "xquad-r", "metric": "Cr mAP", "a": "hybrid", "b": "mono"}]},
-        {"id": "C2", "text": "t", "checks": [
-            {"kind": "comparison", "task": "mlqa-r", "metric": "Mul mAP", "a": "hybrid", "b": "nosuch"}]}]
+    claims = [
+        {
+            "id": "C1",
+            "text": "t",
+            "checks": [{"kind": "comparison", "task": "xquad-r", "metric": "Cr mAP", "a": "hybrid", "b": "mono"}],
+        },
+        {
+            "id": "C2",
+            "text": "t",
+            "checks": [{"kind": "comparison", "task": "mlqa-r", "metric": "Mul mAP", "a": "hybrid", "b": "nosuch"}],
+        },
+    ]
     path = _registry(tmp_path, claims)
     with pytest.raises(ReproError) as err:
         verify(path, "quick", results_root=tmp_path / "results", run_missing=False)
@@ -192,12 +220,26 @@ def test_impossible_checks_fail_before_anything_runs(tmp_path):
 def test_comparison_verdicts_and_numbers(tmp_path):
     data = _write_results(tmp_path / "results", EFFECTS, RD_EFFECTS)
     claims = [
-        {"id": "C7", "text": "hybrid best", "checks": [
-            {"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "hybrid", "b": ["mono", "xy"]}]},
-        {"id": "C8", "text": "hybrid reduces bias vs mono", "expect": "reproduced", "checks": [
-            {"kind": "comparison", "task": "xquad-r", "metric": "rank distance", "a": "hybrid", "b": "mono"}]},
-        {"id": "W", "text": "mono better than hybrid", "checks": [
-            {"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "mono", "b": "hybrid"}]},
+        {
+            "id": "C7",
+            "text": "hybrid best",
+            "checks": [
+                {"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "hybrid", "b": ["mono", "xy"]}
+            ],
+        },
+        {
+            "id": "C8",
+            "text": "hybrid reduces bias vs mono",
+            "expect": "reproduced",
+            "checks": [
+                {"kind": "comparison", "task": "xquad-r", "metric": "rank distance", "a": "hybrid", "b": "mono"}
+            ],
+        },
+        {
+            "id": "W",
+            "text": "mono better than hybrid",
+            "checks": [{"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "mono", "b": "hybrid"}],
+        },
     ]
     path = _registry(tmp_path, claims)
     out = verify(path, "quick", results_root=tmp_path / "results", run_missing=False, progress=False)
@@ -206,18 +248,31 @@ def test_comparison_verdicts_and_numbers(tmp_path):
     # hybrid beats mono clearly (+0.0425 mean effect) but not xy (-0.0125): partially reproduced.
     assert c7.verdict == Verdict.PARTIAL
     eff = c7.details["effects"]
-    expect_mono = np.mean([np.mean([data[(f"alpha=0.5,seed={s}", g)][0] - data[(f"alpha=1.0,seed={s}", g)][0]])
-                           for s in (0, 1) for g in LANGS])
+    expect_mono = np.mean(
+        [
+            np.mean([data[(f"alpha=0.5,seed={s}", g)][0] - data[(f"alpha=1.0,seed={s}", g)][0]])
+            for s in (0, 1)
+            for g in LANGS
+        ]
+    )
     assert eff["mono"]["observed"] == pytest.approx(expect_mono, abs=1e-12)
     assert eff["mono"]["p"] > 0.99 and eff["xy"]["p"] < 0.05
     assert eff["mono"]["seed_pairs"] == 2
     # The per-query effect equals the difference of the published macro averages.
-    summ = {lab: json.loads((tmp_path / "results/toy-sweep/quick" / lab / "xquad-r.json").read_text())["summary"]["multi"]["mAP"]
-            for lab in ("alpha=0.5,seed=0", "alpha=0.5,seed=1", "alpha=1.0,seed=0", "alpha=1.0,seed=1")}
+    summ = {
+        lab: json.loads((tmp_path / "results/toy-sweep/quick" / lab / "xquad-r.json").read_text())["summary"]["multi"][
+            "mAP"
+        ]
+        for lab in ("alpha=0.5,seed=0", "alpha=0.5,seed=1", "alpha=1.0,seed=0", "alpha=1.0,seed=1")
+    }
     assert eff["mono"]["observed"] == pytest.approx(
-        (summ["alpha=0.5,seed=0"] + summ["alpha=0.5,seed=1"] - summ["alpha=1.0,seed=0"] - summ["alpha=1.0,seed=1"]) / 2)
+        (summ["alpha=0.5,seed=0"] + summ["alpha=0.5,seed=1"] - summ["alpha=1.0,seed=0"] - summ["alpha=1.0,seed=1"]) / 2
+    )
     # Lower rank distance is better, so "better" holds with the negative difference.
-    assert by_id["C8"].verdict == Verdict.REPRODUCED and by_id["C8"].checks[0].details["effects"]["mono"]["observed"] < -200
+    assert (
+        by_id["C8"].verdict == Verdict.REPRODUCED
+        and by_id["C8"].checks[0].details["effects"]["mono"]["observed"] < -200
+    )
     assert by_id["W"].verdict == Verdict.NOT_REPRODUCED and by_id["W"].confidence < 0.05
     saved = VerdictsFile.load(tmp_path / "results/claims/toy/quick/verdicts.json")
     assert [c.verdict for c in saved.claims] == [c.verdict for c in out.claims]
@@ -226,12 +281,36 @@ def test_comparison_verdicts_and_numbers(tmp_path):
 
 def test_reported_check_compares_relative_effects(tmp_path):
     _write_results(tmp_path / "results", EFFECTS, RD_EFFECTS)
-    claims = [{"id": "C8", "text": "t", "checks": [
-        {"kind": "reported", "task": "xquad-r", "metric": "rank distance", "a": "hybrid", "b": "mono",
-         "paper": [{"backbone": "XLM-R", "a": 286.6, "b": 410.2}]}]},
-        {"id": "X", "text": "t", "checks": [
-            {"kind": "reported", "task": "xquad-r", "metric": "rank distance", "a": "hybrid", "b": "mono",
-             "paper": [{"backbone": "XLM-R", "a": 410.2, "b": 286.6}]}]}]
+    claims = [
+        {
+            "id": "C8",
+            "text": "t",
+            "checks": [
+                {
+                    "kind": "reported",
+                    "task": "xquad-r",
+                    "metric": "rank distance",
+                    "a": "hybrid",
+                    "b": "mono",
+                    "paper": [{"backbone": "XLM-R", "a": 286.6, "b": 410.2}],
+                }
+            ],
+        },
+        {
+            "id": "X",
+            "text": "t",
+            "checks": [
+                {
+                    "kind": "reported",
+                    "task": "xquad-r",
+                    "metric": "rank distance",
+                    "a": "hybrid",
+                    "b": "mono",
+                    "paper": [{"backbone": "XLM-R", "a": 410.2, "b": 286.6}],
+                }
+            ],
+        },
+    ]
     path = _registry(tmp_path, claims)
     out = verify(path, "quick", results_root=tmp_path / "results", run_missing=False, progress=False)
     c8, x = out.claims
@@ -244,9 +323,20 @@ def test_reported_check_compares_relative_effects(tmp_path):
 
 def test_trend_groups_languages_by_resource_class(tmp_path):
     _write_results(tmp_path / "results", EFFECTS, RD_EFFECTS)
-    rq = {"id": "RQ", "text": "how do low-resource languages fare?", "checks": [
-        {"kind": "trend", "experiment": "sweep", "task": "xquad-r", "metric": "Mul mAP", "unseen": ["el"],
-         "hypothesis": "low-gains-more"}]}
+    rq = {
+        "id": "RQ",
+        "text": "how do low-resource languages fare?",
+        "checks": [
+            {
+                "kind": "trend",
+                "experiment": "sweep",
+                "task": "xquad-r",
+                "metric": "Mul mAP",
+                "unseen": ["el"],
+                "hypothesis": "low-gains-more",
+            }
+        ],
+    }
     path = _registry(tmp_path, [], rq)
     out = verify(path, "quick", results_root=tmp_path / "results", run_missing=False, progress=False)
     r = out.research_question.checks[0]
@@ -266,10 +356,22 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_verify_cli_table_exit_codes_and_strict(tmp_path):
     _write_results(tmp_path / "results", EFFECTS, RD_EFFECTS)
-    claims = [{"id": "C8", "text": "t", "expect": "reproduced", "checks": [
-        {"kind": "comparison", "task": "xquad-r", "metric": "rank distance", "a": "hybrid", "b": "mono"}]},
-        {"id": "W", "text": "t", "expect": "reproduced", "checks": [
-            {"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "mono", "b": "hybrid"}]}]
+    claims = [
+        {
+            "id": "C8",
+            "text": "t",
+            "expect": "reproduced",
+            "checks": [
+                {"kind": "comparison", "task": "xquad-r", "metric": "rank distance", "a": "hybrid", "b": "mono"}
+            ],
+        },
+        {
+            "id": "W",
+            "text": "t",
+            "expect": "reproduced",
+            "checks": [{"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "mono", "b": "hybrid"}],
+        },
+    ]
     path = _registry(tmp_path, claims)
     ok = _cli("verify", str(path), "--no-run", "--quiet", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr

@@ -13,7 +13,10 @@ import pytest
 def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "repro.cli", *args],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 

@@ -11,8 +11,8 @@ import pytest
 from repro.data import lareqa, tatoeba, tydi, xnli
 from repro.data.fetch import fetch, status
 from repro.data.manifest import get_dataset, manifest, verified_path
-from repro.hashing import sha256_file
 from repro.errors import ReproError
+from repro.hashing import sha256_file
 
 
 def _readme_row(mirror: Path, folder: str) -> str:
@@ -62,7 +62,9 @@ def test_corrupt_mirror_file_is_refused(tmp_path: Path, mirror: Path, monkeypatc
     assert not (tmp_path / "home/data/lareqa/mlqa-r/de.json").exists()
 
 
-def test_missing_and_corrupt_cache_files_name_the_file(tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_and_corrupt_cache_files_name_the_file(
+    tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REPRO_HOME", str(tmp_path / "home"))
     with pytest.raises(ReproError, match=r"lareqa/xquad-r/el\.json .*repro data fetch"):
         verified_path("lareqa/xquad-r/el.json")
@@ -101,8 +103,9 @@ def test_xquad_r_counts_match_readme(mirror: Path, fetched: None) -> None:
 
 def test_mlqa_r_counts_match_readme(mirror: Path, fetched: None) -> None:
     row = _readme_row(mirror, "lareqa/mlqa-r/")
-    q_lo, q_hi, c_lo, c_hi = (_num(x) for x in re.search(
-        r"([\d,]+)-([\d,]+) questions and ([\d,]+)-([\d,]+) candidate", row).groups())
+    q_lo, q_hi, c_lo, c_hi = (
+        _num(x) for x in re.search(r"([\d,]+)-([\d,]+) questions and ([\d,]+)-([\d,]+) candidate", row).groups()
+    )
     langs = re.search(r"\(([a-z ]+)\)", row).group(1).split()
     assert tuple(langs) == lareqa.LANGUAGES["mlqa-r"]
     nq = {l: len(lareqa.load_lareqa("mlqa-r", l).questions) for l in langs}

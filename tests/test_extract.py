@@ -109,12 +109,16 @@ def test_pdf_cache_by_sha(paper_pdf: Path, tmp_path: Path) -> None:
 
 
 def test_markdown_document() -> None:
-    text = ("**012 013**\n\n# Title\n\n# 2 Method\n\nWe use **hybrid** [batches](#x). It helps.\n**031**\nMore text.\n\n"
-            "Table 1: Scores.\n\n| m | a | Mean |\n|---|---|---|\n| x | <b>.5</b> | .5 |\n")
+    text = (
+        "**012 013**\n\n# Title\n\n# 2 Method\n\nWe use **hybrid** [batches](#x). It helps.\n**031**\nMore text.\n\n"
+        "Table 1: Scores.\n\n| m | a | Mean |\n|---|---|---|\n| x | <b>.5</b> | .5 |\n"
+    )
     doc = parse_markdown(text, "t.md", "0" * 64)
     assert [h.text for h in doc.headings()] == ["Title", "2 Method"]
     para = next(b for b in doc.blocks if b.kind == "text")
-    assert para.text == "We use hybrid batches. It helps. More text." and para.page is None and para.section == "2 Method"
+    assert (
+        para.text == "We use hybrid batches. It helps. More text." and para.page is None and para.section == "2 Method"
+    )
     assert doc.tables[0].number == "1" and doc.tables[0].cells[0].value == 0.5
 
 
@@ -129,8 +133,13 @@ def test_mirror_markdown_and_table_issue() -> None:
 
 def test_sentences() -> None:
     text = "We follow Roy et al. (2020) here. Scores rise to 0.81, i.e. a gain. Fig. 2 shows it. 它很好。它也快。"
-    assert split_sentences(text) == ["We follow Roy et al. (2020) here.", "Scores rise to 0.81, i.e. a gain.",
-                                     "Fig. 2 shows it.", "它很好。", "它也快。"]
+    assert split_sentences(text) == [
+        "We follow Roy et al. (2020) here.",
+        "Scores rise to 0.81, i.e. a gain.",
+        "Fig. 2 shows it.",
+        "它很好。",
+        "它也快。",
+    ]
 
 
 def test_candidates_from_pdf(doc) -> None:
@@ -141,8 +150,14 @@ def test_candidates_from_pdf(doc) -> None:
     assert cand.page == 1 and cand.section == "1 Introduction" and cand.confidence >= 0.5
     assert {m.id for m in cand.entities} >= {"hybrid", "X-Y", "XQuAD-R", "mAP"}
     assert cand.check_complete
-    assert cand.check == {"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "hybrid", "b": ["xy"],
-                          "claim": "better"}
+    assert cand.check == {
+        "kind": "comparison",
+        "task": "xquad-r",
+        "metric": "Mul mAP",
+        "a": "hybrid",
+        "b": ["xy"],
+        "claim": "better",
+    }
     table_claim = next(c for c in ex.candidates if c.text.startswith("Table 1 shows"))
     assert {"what": "Hybrid / de", "value": 0.67, "where": "Table 1"} in table_claim.reported
     assert len(ex.table_issues) == 1
@@ -159,8 +174,10 @@ def test_merge_creates_dedups_and_keeps_comments(doc, tmp_path: Path) -> None:
     assert again == [] and skipped == len(cands)
 
     reg = tmp_path / "reg.yaml"
-    reg.write_text("# people wrote this\nname: r\nclaims:\n  - id: D1  # keep me\n    text: Something else entirely.\n"
-                   "  - id: C7\n    text: " + CLAIM.replace("Our", "our").rstrip(".") + "\n")
+    reg.write_text(
+        "# people wrote this\nname: r\nclaims:\n  - id: D1  # keep me\n    text: Something else entirely.\n"
+        "  - id: C7\n    text: " + CLAIM.replace("Our", "our").rstrip(".") + "\n"
+    )
     added, skipped = merge_candidates(reg, cands)
     text = reg.read_text()
     assert "# people wrote this" in text and "# keep me" in text
@@ -169,8 +186,10 @@ def test_merge_creates_dedups_and_keeps_comments(doc, tmp_path: Path) -> None:
 
 
 def test_similar() -> None:
-    assert similar("The approach fine-tunes models using a mix of monolingual and cross-lingual pair b[atches].",
-                   "The approach fine-tunes models using a mix of monolingual and cross-lingual pair batches.")
+    assert similar(
+        "The approach fine-tunes models using a mix of monolingual and cross-lingual pair b[atches].",
+        "The approach fine-tunes models using a mix of monolingual and cross-lingual pair batches.",
+    )
     assert not similar("Hybrid beats X-Y on MLQA-R.", "Hybrid loses to X-Y on MIRACL in every language.")
 
 
@@ -178,8 +197,14 @@ def test_similar() -> None:
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from repro.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "from repro.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def _bad_pdfs(tmp: Path) -> dict[str, Path]:
@@ -200,8 +225,15 @@ def _bad_pdfs(tmp: Path) -> dict[str, Path]:
     return {"empty": empty, "corrupt": corrupt, "encrypted": enc, "image-only": img}
 
 
-@pytest.mark.parametrize("kind,needle", [("empty", "empty file"), ("corrupt", "not a readable PDF"),
-                                         ("encrypted", "encrypted"), ("image-only", "no text layer")])
+@pytest.mark.parametrize(
+    "kind,needle",
+    [
+        ("empty", "empty file"),
+        ("corrupt", "not a readable PDF"),
+        ("encrypted", "encrypted"),
+        ("image-only", "no text layer"),
+    ],
+)
 def test_bad_pdfs_are_one_line_errors(tmp_path: Path, kind: str, needle: str) -> None:
     path = _bad_pdfs(tmp_path)[kind]
     out = _cli("claims", "extract", "--pdf", str(path), env={"REPRO_HOME": str(tmp_path / "h")})
@@ -212,7 +244,9 @@ def test_bad_pdfs_are_one_line_errors(tmp_path: Path, kind: str, needle: str) ->
 
 def test_cli_extract_into_registry(paper_pdf: Path, tmp_path: Path) -> None:
     target = tmp_path / "drafts.yaml"
-    out = _cli("claims", "extract", "--pdf", str(paper_pdf), "--into", str(target), env={"REPRO_HOME": str(tmp_path / "h")})
+    out = _cli(
+        "claims", "extract", "--pdf", str(paper_pdf), "--into", str(target), env={"REPRO_HOME": str(tmp_path / "h")}
+    )
     assert out.returncode == 0, out.stderr
     assert f"[p. 1]  {CLAIM}" in out.stdout and "table check: Table 1" in out.stdout
     assert CLAIM in [c["text"] for c in yaml.safe_load(target.read_text())["claims"]]

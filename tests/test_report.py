@@ -28,7 +28,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 EVIL = 'Bold <b>claim</b> <script>window.__pwned = 1; alert("x")</script> <img src=x onerror="window.__pwned = 2">'
 EVIL_HEADLINE = '<img src=y onerror="window.__pwned = 3"> & <a href="https://evil.example/">link</a> $x$'
-EVIL_CELL = '<script>window.__pwned = 4</script>'
+EVIL_CELL = "<script>window.__pwned = 4</script>"
 
 # What a reader sees for each verdict: the badge's background colour (computed style).
 BADGE_COLOURS = {
@@ -43,76 +43,195 @@ BADGE_COLOURS = {
 
 def _lines_figure(title: str = "xquad-r Mul mAP per language vs alpha") -> Figure:
     xs = [0.0, 0.25, 0.5, 0.75, 1.0]
-    return Figure(title=title, kind="lines", x_label="alpha", y_label="Mul mAP", x=xs,
-                  series={"el (unseen)": [0.41, 0.43, 0.45, 0.44, 0.40], "hi (low)": [0.50, 0.52, None, 0.55, 0.51],
-                          "en (high)": [0.70, 0.71, 0.72, 0.72, 0.73]},
-                  note="dashed: low-resource")
+    return Figure(
+        title=title,
+        kind="lines",
+        x_label="alpha",
+        y_label="Mul mAP",
+        x=xs,
+        series={
+            "el (unseen)": [0.41, 0.43, 0.45, 0.44, 0.40],
+            "hi (low)": [0.50, 0.52, None, 0.55, 0.51],
+            "en (high)": [0.70, 0.71, 0.72, 0.72, 0.73],
+        },
+        note="dashed: low-resource",
+    )
 
 
 def _bars_figure() -> Figure:
-    return Figure(title="xquad-r rank distance per arm", kind="bars", y_label="rank distance",
-                  x=["hybrid", "mono", "xy"], series={"rank distance": [286.6, 410.2, 300.1]})
+    return Figure(
+        title="xquad-r rank distance per arm",
+        kind="bars",
+        y_label="rank distance",
+        x=["hybrid", "mono", "xy"],
+        series={"rank distance": [286.6, 410.2, 300.1]},
+    )
 
 
-def _check(verdict: Verdict, headline: str = "a headline", figures: list[Figure] | None = None,
-           cells: list[list[object]] | None = None) -> CheckResult:
-    return CheckResult(kind="comparison", label=f"check giving {verdict.value}", verdict=verdict, confidence=0.9,
-                       headline=headline, details={"a_value": 0.59, "note": "<b>not bold</b>"},
-                       tables=[Table(title="per arm", columns=["arm", "value", "P"],
-                                     rows=cells or [["mono", 0.547, 0.99], ["xy", None, True]])],
-                       figures=figures or [], seconds=1.25)
+def _check(
+    verdict: Verdict,
+    headline: str = "a headline",
+    figures: list[Figure] | None = None,
+    cells: list[list[object]] | None = None,
+) -> CheckResult:
+    return CheckResult(
+        kind="comparison",
+        label=f"check giving {verdict.value}",
+        verdict=verdict,
+        confidence=0.9,
+        headline=headline,
+        details={"a_value": 0.59, "note": "<b>not bold</b>"},
+        tables=[
+            Table(
+                title="per arm",
+                columns=["arm", "value", "P"],
+                rows=cells or [["mono", 0.547, 0.99], ["xy", None, True]],
+            )
+        ],
+        figures=figures or [],
+        seconds=1.25,
+    )
 
 
 def sample_verdicts(registry_path: str = "claims/none.yaml") -> VerdictsFile:
     """One claim per verdict (the first with hostile text everywhere), a research question, a sweep."""
     claims = [
-        ClaimVerdict(id="C1", text=EVIL, source=Source(arxiv="2408.10536", section="3 <i>Method</i>", page=4,
-                                                       quote='"<script>alert(1)</script>" said the paper'),
-                     synthesis=Synthesis(verified=True, confidence=0.4), evidence=["experiment"],
-                     reported=[Reported(what="XQuAD-R Mul mAP, hybrid", value=0.593, backbone="XLM-R", arm="base",
-                                        task="xquad-r", metric="Mul mAP", where="Table 1"),
-                               Reported(what="MLQA-R <b>Mul</b> mAP", value=0.512)],
-                     verdict=Verdict.REPRODUCED, confidence=0.97, decided_by=EVIL_HEADLINE,
-                     checks=[_check(Verdict.REPRODUCED, EVIL_HEADLINE, [_bars_figure()],
-                                    cells=[[EVIL_CELL, 0.5, "x|y"], ["<img src=z onerror=alert(5)>", 1, 2]])]),
-        ClaimVerdict(id="C2", text="Hybrid batches reduce language bias.", synthesis=Synthesis(verified=False, confidence=0.1),
-                     verdict=Verdict.PARTIAL, confidence=0.6, decided_by="rank distance 286.6 vs 410.2",
-                     checks=[_check(Verdict.PARTIAL, figures=[_lines_figure()])]),
-        ClaimVerdict(id="C3", text="Evaluation data is distinct from training data.", verdict=Verdict.NOT_REPRODUCED,
-                     confidence=0.02, decided_by="12 % of test questions occur in training",
-                     checks=[_check(Verdict.NOT_REPRODUCED)]),
-        ClaimVerdict(id="C4", text="The approach works in every language.", verdict=Verdict.INCONCLUSIVE,
-                     confidence=0.5, decided_by="P = 0.50", checks=[_check(Verdict.INCONCLUSIVE)]),
+        ClaimVerdict(
+            id="C1",
+            text=EVIL,
+            source=Source(
+                arxiv="2408.10536",
+                section="3 <i>Method</i>",
+                page=4,
+                quote='"<script>alert(1)</script>" said the paper',
+            ),
+            synthesis=Synthesis(verified=True, confidence=0.4),
+            evidence=["experiment"],
+            reported=[
+                Reported(
+                    what="XQuAD-R Mul mAP, hybrid",
+                    value=0.593,
+                    backbone="XLM-R",
+                    arm="base",
+                    task="xquad-r",
+                    metric="Mul mAP",
+                    where="Table 1",
+                ),
+                Reported(what="MLQA-R <b>Mul</b> mAP", value=0.512),
+            ],
+            verdict=Verdict.REPRODUCED,
+            confidence=0.97,
+            decided_by=EVIL_HEADLINE,
+            checks=[
+                _check(
+                    Verdict.REPRODUCED,
+                    EVIL_HEADLINE,
+                    [_bars_figure()],
+                    cells=[[EVIL_CELL, 0.5, "x|y"], ["<img src=z onerror=alert(5)>", 1, 2]],
+                )
+            ],
+        ),
+        ClaimVerdict(
+            id="C2",
+            text="Hybrid batches reduce language bias.",
+            synthesis=Synthesis(verified=False, confidence=0.1),
+            verdict=Verdict.PARTIAL,
+            confidence=0.6,
+            decided_by="rank distance 286.6 vs 410.2",
+            checks=[_check(Verdict.PARTIAL, figures=[_lines_figure()])],
+        ),
+        ClaimVerdict(
+            id="C3",
+            text="Evaluation data is distinct from training data.",
+            verdict=Verdict.NOT_REPRODUCED,
+            confidence=0.02,
+            decided_by="12 % of test questions occur in training",
+            checks=[_check(Verdict.NOT_REPRODUCED)],
+        ),
+        ClaimVerdict(
+            id="C4",
+            text="The approach works in every language.",
+            verdict=Verdict.INCONCLUSIVE,
+            confidence=0.5,
+            decided_by="P = 0.50",
+            checks=[_check(Verdict.INCONCLUSIVE)],
+        ),
         ClaimVerdict(id="C5", text="Not linked to any check.", verdict=Verdict.NOT_CHECKED, decided_by="no checks"),
-        ClaimVerdict(id="C6", text="A check crashed.", verdict=Verdict.ERROR, decided_by="KeyError: 'mAP'",
-                     checks=[CheckResult(kind="trend", label="", verdict=Verdict.ERROR, headline="KeyError: 'mAP'")]),
+        ClaimVerdict(
+            id="C6",
+            text="A check crashed.",
+            verdict=Verdict.ERROR,
+            decided_by="KeyError: 'mAP'",
+            checks=[CheckResult(kind="trend", label="", verdict=Verdict.ERROR, headline="KeyError: 'mAP'")],
+        ),
     ]
-    rq = QuestionAnswer(id="RQ", text="How do low-resource languages fare as alpha varies?",
-                        answer="Low-resource languages gain +0.0312 (95% CI +0.01 to +0.05) more than high-resource ones.",
-                        checks=[CheckResult(kind="trend", label="Mul mAP vs alpha", verdict=Verdict.REPRODUCED,
-                                            confidence=0.96, headline="gain at 0.5: low +0.03, high +0.00",
-                                            figures=[_lines_figure("rq curve"), _bars_figure(),
-                                                     Figure(title="empty figure")])])
-    summary = {"experiment": "hybrid-sweep", "profile": "quick",
-               "groups": {"base": {}, "alpha=0.0": {"alpha": 0.0}, "alpha=1.0": {"alpha": 1.0}},
-               "rows": {"base": {"xquad-r Mul mAP": {"mean": 0.61, "std": 0.0, "n": 1},
-                                 "xquad-r Mul mAP [el]": {"mean": 0.5, "std": 0.0, "n": 1}},
-                        "alpha=0.0": {"xquad-r Mul mAP": {"mean": 0.63, "std": 0.01, "n": 3},
-                                      "xquad-r rank distance": {"mean": 301.5, "std": 4.2, "n": 3}},
-                        "alpha=1.0": {"xquad-r Mul mAP": {"mean": 0.6, "std": 0.02, "n": 3}}}}
+    rq = QuestionAnswer(
+        id="RQ",
+        text="How do low-resource languages fare as alpha varies?",
+        answer="Low-resource languages gain +0.0312 (95% CI +0.01 to +0.05) more than high-resource ones.",
+        checks=[
+            CheckResult(
+                kind="trend",
+                label="Mul mAP vs alpha",
+                verdict=Verdict.REPRODUCED,
+                confidence=0.96,
+                headline="gain at 0.5: low +0.03, high +0.00",
+                figures=[_lines_figure("rq curve"), _bars_figure(), Figure(title="empty figure")],
+            )
+        ],
+    )
+    summary = {
+        "experiment": "hybrid-sweep",
+        "profile": "quick",
+        "groups": {"base": {}, "alpha=0.0": {"alpha": 0.0}, "alpha=1.0": {"alpha": 1.0}},
+        "rows": {
+            "base": {
+                "xquad-r Mul mAP": {"mean": 0.61, "std": 0.0, "n": 1},
+                "xquad-r Mul mAP [el]": {"mean": 0.5, "std": 0.0, "n": 1},
+            },
+            "alpha=0.0": {
+                "xquad-r Mul mAP": {"mean": 0.63, "std": 0.01, "n": 3},
+                "xquad-r rank distance": {"mean": 301.5, "std": 4.2, "n": 3},
+            },
+            "alpha=1.0": {"xquad-r Mul mAP": {"mean": 0.6, "std": 0.02, "n": 3}},
+        },
+    }
     return VerdictsFile(
-        registry="hybrid", registry_path=registry_path, profile="quick", created="2026-07-07T12:00:00+00:00",
+        registry="hybrid",
+        registry_path=registry_path,
+        profile="quick",
+        created="2026-07-07T12:00:00+00:00",
         paper=Paper(arxiv="2408.10536", title="Hybrid <em>batches</em>", authors=["A. Author"]),
-        claims=claims, research_question=rq,
-        experiments=[ExperimentRecord(name="sweep", path="experiments/hybrid-sweep.yaml", profile="quick",
-                                      results_dir="results/hybrid-sweep/quick", summary=summary, computed_steps=2,
-                                      cached_steps=13, seconds=42.0)],
-        provenance={"git": {"commit": "0123456789abcdef", "dirty": True}, "packages": {"torch": "2.13.0", "numpy": None},
-                    "python": "3.11.2",
-                    "experiments": {"sweep": {"seeds": [0, 1, 2], "data_checksums": {"xquad/en.json": "ab" * 32},
-                                              "model_weights_sha256": {"alpha=0.0,seed=0": "cd" * 32},
-                                              "train_seconds": 120.5, "eval_seconds": 30.0}}},
-        seconds=55.5)
+        claims=claims,
+        research_question=rq,
+        experiments=[
+            ExperimentRecord(
+                name="sweep",
+                path="experiments/hybrid-sweep.yaml",
+                profile="quick",
+                results_dir="results/hybrid-sweep/quick",
+                summary=summary,
+                computed_steps=2,
+                cached_steps=13,
+                seconds=42.0,
+            )
+        ],
+        provenance={
+            "git": {"commit": "0123456789abcdef", "dirty": True},
+            "packages": {"torch": "2.13.0", "numpy": None},
+            "python": "3.11.2",
+            "experiments": {
+                "sweep": {
+                    "seeds": [0, 1, 2],
+                    "data_checksums": {"xquad/en.json": "ab" * 32},
+                    "model_weights_sha256": {"alpha=0.0,seed=0": "cd" * 32},
+                    "train_seconds": 120.5,
+                    "eval_seconds": 30.0,
+                }
+            },
+        },
+        seconds=55.5,
+    )
 
 
 # ---------------------------------------------------------------- escaping and content
@@ -135,8 +254,17 @@ def test_html_is_self_contained_with_every_section() -> None:
     assert page.count('src="data:image/png;base64,') == 4
     assert "empty figure: no data to draw." in page
     assert "<link" not in page and "@import" not in page and "url(" not in page
-    for text in ("0123456789abcdef (uncommitted changes)", "ab" * 32, "cd" * 32, "0, 1, 2", "120.5 s", "2.13.0",
-                 "0.6300 ± 0.0100 (n=3)", "301.5 ± 4.2 (n=3)", "Low-resource languages gain +0.0312"):
+    for text in (
+        "0123456789abcdef (uncommitted changes)",
+        "ab" * 32,
+        "cd" * 32,
+        "0, 1, 2",
+        "120.5 s",
+        "2.13.0",
+        "0.6300 ± 0.0100 (n=3)",
+        "301.5 ± 4.2 (n=3)",
+        "Low-resource languages gain +0.0312",
+    ):
         assert text in page, text
 
 
@@ -151,13 +279,17 @@ def test_paper_numbers_sit_beside_ours() -> None:
 
 def test_paper_arms_resolve_through_the_registry(tmp_path: Path) -> None:
     registry = tmp_path / "mini.yaml"
-    registry.write_text("name: mini\nexperiments: {sweep: sweep.yaml}\n"
-                        "arms: {mono: {experiment: sweep, point: {alpha: 1.0}}, xy: {experiment: sweep, point: {alpha: 0.0}}}\n"
-                        "claims: []\n")
+    registry.write_text(
+        "name: mini\nexperiments: {sweep: sweep.yaml}\n"
+        "arms: {mono: {experiment: sweep, point: {alpha: 1.0}}, xy: {experiment: sweep, point: {alpha: 0.0}}}\n"
+        "claims: []\n"
+    )
     vf = sample_verdicts(str(registry))
-    vf.claims[1].reported = [Reported(what="bias, mono", value=410.2, arm="mono", task="xquad-r", metric="Mul mAP"),
-                             Reported(what="bias, xy", value=300.0, arm="xy", task="xquad-r", metric="rank distance"),
-                             Reported(what="bias, el", value=1.0, arm="base", task="xquad-r", metric="Mul mAP", lang="el")]
+    vf.claims[1].reported = [
+        Reported(what="bias, mono", value=410.2, arm="mono", task="xquad-r", metric="Mul mAP"),
+        Reported(what="bias, xy", value=300.0, arm="xy", task="xquad-r", metric="rank distance"),
+        Reported(what="bias, el", value=1.0, arm="base", task="xquad-r", metric="Mul mAP", lang="el"),
+    ]
     md = render_markdown(vf)
     assert "| bias, mono | – | – | 410.2 | 0.6000 ± 0.0200 (n=3) |" in md
     assert "| bias, xy | – | – | 300.0 | 301.5 ± 4.2 (n=3) |" in md
@@ -166,8 +298,13 @@ def test_paper_arms_resolve_through_the_registry(tmp_path: Path) -> None:
 
 
 def test_report_survives_a_minimal_verdicts_file(tmp_path: Path) -> None:
-    vf = VerdictsFile(registry="r", registry_path="nowhere.yaml", profile="quick", created="now",
-                      claims=[ClaimVerdict(id="X", text="t", verdict=Verdict.NOT_CHECKED, decided_by="")])
+    vf = VerdictsFile(
+        registry="r",
+        registry_path="nowhere.yaml",
+        profile="quick",
+        created="now",
+        claims=[ClaimVerdict(id="X", text="t", verdict=Verdict.NOT_CHECKED, decided_by="")],
+    )
     page, md = render_html(vf), render_markdown(vf)
     assert 'id="research-question"' not in page and 'id="sweep"' not in page and "<img" not in page
     assert "| X | t | not checked |" in md and "Research question" not in md
@@ -179,7 +316,14 @@ def test_markdown_has_the_same_content_as_tables() -> None:
     md = render_markdown(sample_verdicts())
     assert "<" not in md.replace("&lt;", ""), "no raw HTML reaches the Markdown"
     assert "&lt;script&gt;" in md and "onerror" in md  # shown as text, not markup
-    for heading in ("## Summary", "## Research question (RQ)", "## Claims", "### C6: error", "## Sweep", "## Provenance"):
+    for heading in (
+        "## Summary",
+        "## Research question (RQ)",
+        "## Claims",
+        "### C6: error",
+        "## Sweep",
+        "## Provenance",
+    ):
         assert heading in md, heading
     assert "> **Answer:** Low-resource languages gain +0.0312" in md
     # Figures are small tables: a lines figure has one row per series over x, bars one row per label.
@@ -215,8 +359,14 @@ def test_write_reports_and_find_the_newest(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- CLI
 def repro(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "repro.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    return subprocess.run(
+        [sys.executable, "-m", "repro.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
 
 
 def test_cli_without_verdicts_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -254,7 +404,13 @@ def browser():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+    ):
         opts.add_argument(arg)
     # An explicit driver path means selenium-manager is never run (so it cannot download anything).
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
@@ -285,6 +441,7 @@ def test_report_in_a_real_browser(browser, tmp_path: Path) -> None:
     assert [r.get_attribute("data-claim") for r in rows] == ["C1", "C2", "C3", "C4", "C5", "C6"]
     first = rows[0].find_element(By.CSS_SELECTOR, "td.claim-text")
     assert first.text == EVIL.replace("  ", " ") and first.find_elements(By.CSS_SELECTOR, "*") == []
+
     def style(el, prop: str) -> str:
         return browser.execute_script("return getComputedStyle(arguments[0]).getPropertyValue(arguments[1])", el, prop)
 
@@ -319,8 +476,12 @@ def test_report_in_a_real_browser(browser, tmp_path: Path) -> None:
     # the page recorded no resource loads.
     refs = browser.execute_script(
         "return Array.from(document.querySelectorAll('[src], [href]'))"
-        ".map(e => e.getAttribute('src') || e.getAttribute('href'))")
-    assert refs and all(r.startswith(("data:", "#")) for r in refs), [r for r in refs if not r.startswith(("data:", "#"))]
+        ".map(e => e.getAttribute('src') || e.getAttribute('href'))"
+    )
+    assert refs and all(r.startswith(("data:", "#")) for r in refs), [
+        r for r in refs if not r.startswith(("data:", "#"))
+    ]
     fetched = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'))")
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'))"
+    )
     assert fetched == []

@@ -61,8 +61,14 @@ def _home(tmp_path: Path, mirror: Path, name: str) -> dict[str, str]:
 
 
 def _run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "repro.cli", "run", *args, "--quiet"], env=env,
-                          capture_output=True, text=True, timeout=900, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "repro.cli", "run", *args, "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        **kw,
+    )
 
 
 def _counts(stdout: str) -> tuple[int, int]:
@@ -72,8 +78,10 @@ def _counts(stdout: str) -> tuple[int, int]:
 
 
 def _numbers(results: Path) -> dict[str, object]:
-    return {p.relative_to(results).as_posix(): json.loads(p.read_text())["tables"]
-            for p in sorted(results.glob("*/xquad-r.json"))}
+    return {
+        p.relative_to(results).as_posix(): json.loads(p.read_text())["tables"]
+        for p in sorted(results.glob("*/xquad-r.json"))
+    }
 
 
 def test_experiment_errors(tiny: Path, tmp_path: Path) -> None:
@@ -97,8 +105,13 @@ def test_plan_keys_follow_config_and_code(tiny: Path, monkeypatch: pytest.Monkey
     exp = load_experiment(tiny, "quick")
     steps = plan(exp)
     # base eval, then per alpha: train + eval
-    assert [(s.kind, s.task) for s in steps] == [("eval", "xquad-r"), ("train", None), ("eval", "xquad-r"),
-                                                 ("train", None), ("eval", "xquad-r")]
+    assert [(s.kind, s.task) for s in steps] == [
+        ("eval", "xquad-r"),
+        ("train", None),
+        ("eval", "xquad-r"),
+        ("train", None),
+        ("eval", "xquad-r"),
+    ]
     assert [s.key for s in plan(exp)] == [s.key for s in steps]
     assert len({s.key for s in steps}) == len(steps)
     other = plan(load_experiment(tiny, "other"))
@@ -114,14 +127,23 @@ def test_plan_keys_follow_config_and_code(tiny: Path, monkeypatch: pytest.Monkey
 
 def test_grid_order_exclusions_and_per_task_limits(tiny: Path, tmp_path: Path) -> None:
     path = tmp_path / "grid.yaml"
-    path.write_text(TINY.replace("grid: {alpha: [0.0, 1.0], seed: [0]}",
-                                 "grid: {alpha: [0.0, 0.5, 1.0], seed: [0, 1]}\nexclude: [{alpha: 0.5, seed: 1}]")
-                    .replace("tasks: [xquad-r]", "tasks: [xquad-r, tatoeba]")
-                    .replace("limit: 8", "limit: {xquad-r: 8, tatoeba: 30}\n  only: {tatoeba: {alpha: []}}"))
+    path.write_text(
+        TINY.replace(
+            "grid: {alpha: [0.0, 1.0], seed: [0]}",
+            "grid: {alpha: [0.0, 0.5, 1.0], seed: [0, 1]}\nexclude: [{alpha: 0.5, seed: 1}]",
+        )
+        .replace("tasks: [xquad-r]", "tasks: [xquad-r, tatoeba]")
+        .replace("limit: 8", "limit: {xquad-r: 8, tatoeba: 30}\n  only: {tatoeba: {alpha: []}}")
+    )
     exp = load_experiment(path, "quick")
     # Seed varies slowest, so a stopped sweep already holds every alpha of seed 0.
-    assert exp.points() == [{"alpha": 0.0, "seed": 0}, {"alpha": 0.5, "seed": 0}, {"alpha": 1.0, "seed": 0},
-                            {"alpha": 0.0, "seed": 1}, {"alpha": 1.0, "seed": 1}]
+    assert exp.points() == [
+        {"alpha": 0.0, "seed": 0},
+        {"alpha": 0.5, "seed": 0},
+        {"alpha": 1.0, "seed": 0},
+        {"alpha": 0.0, "seed": 1},
+        {"alpha": 1.0, "seed": 1},
+    ]
     steps = plan(exp)
     evals = [(s.point, s.task, s.payload["limit"]) for s in steps if s.kind == "eval"]
     assert evals[0] == (None, "xquad-r", 8)
@@ -160,8 +182,13 @@ def test_cached_rerun_kill_and_resume_and_two_runners(tiny: Path, tmp_path: Path
     # 2. kill -9 in the middle of training (after its first checkpoint), then resume: same numbers.
     env_b = _home(tmp_path, mirror, "b")
     res_b = tmp_path / "res-b"
-    proc = subprocess.Popen([sys.executable, "-m", "repro.cli", "run", str(tiny), "--results", str(res_b), "--quiet"],
-                            env=env_b, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "repro.cli", "run", str(tiny), "--results", str(res_b), "--quiet"],
+        env=env_b,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     steps_dir = Path(env_b["REPRO_HOME"]) / "steps"
     deadline = time.time() + 600
     while time.time() < deadline and not list(steps_dir.glob("train-*/checkpoint")):
@@ -180,9 +207,16 @@ def test_cached_rerun_kill_and_resume_and_two_runners(tiny: Path, tmp_path: Path
 
     # 3. Two runners on one fresh cache: every step is computed exactly once, both finish.
     env_c = _home(tmp_path, mirror, "c")
-    procs = [subprocess.Popen([sys.executable, "-m", "repro.cli", "run", str(tiny), "--results", str(tmp_path / f"res-c{i}"),
-                               "--quiet"], env=env_c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "repro.cli", "run", str(tiny), "--results", str(tmp_path / f"res-c{i}"), "--quiet"],
+            env=env_c,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outs = [p.communicate(timeout=900) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-1500:] for o in outs]
     counts = [_counts(o[0]) for o in outs]

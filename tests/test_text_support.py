@@ -47,17 +47,26 @@ def test_bm25_only_finds_the_sentence_and_page(doc, tmp_path: Path, monkeypatch:
 
 def test_dense_paraphrase_and_negative(doc, encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPRO_HOME", str(tmp_path))
-    s = find_support("Training on hybrid batches beats cross-lingual X-Y batches for multilingual retrieval on XQuAD-R.",
-                     doc, encoder=encoder, top_k=2)
+    s = find_support(
+        "Training on hybrid batches beats cross-lingual X-Y batches for multilingual retrieval on XQuAD-R.",
+        doc,
+        encoder=encoder,
+        top_k=2,
+    )
     assert s.verdict == "supported" and s.best.quote == CLAIM and len(s.passages) == 2
     assert s.best.cosine is not None and s.passages[0].support >= s.passages[1].support
-    assert find_support("The model is distilled from a cross-encoder teacher on MS MARCO.", doc,
-                        encoder=encoder).verdict == "not found"
+    assert (
+        find_support("The model is distilled from a cross-encoder teacher on MS MARCO.", doc, encoder=encoder).verdict
+        == "not found"
+    )
 
 
 def _ctx(paper_dir: Path, claim: str, check: TextCheck) -> CheckContext:
-    reg = Registry(name="t", paper=Paper(arxiv="2408.10536", mirror="paper.pdf"),
-                   claims=[Claim(id="C1", text=claim, evidence=["text"], checks=[check])])
+    reg = Registry(
+        name="t",
+        paper=Paper(arxiv="2408.10536", mirror="paper.pdf"),
+        claims=[Claim(id="C1", text=claim, evidence=["text"], checks=[check])],
+    )
     return CheckContext(registry=reg, registry_path=paper_dir / "claims.yaml", profile="quick", papers_dirs=[paper_dir])
 
 

@@ -7,6 +7,7 @@ max_length 32) and compare runs bit for bit; they take about a minute on 2 cores
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -135,10 +136,19 @@ def test_jsonl_group_defaults_to_id(tmp_path: Path) -> None:
     [
         ("{not json", r"c\.jsonl:3: not valid JSON"),
         ('{"id": "b", "language": "de", "query": "x"}', r"c\.jsonl:3: missing field 'passage'"),
-        ('{"id": "b", "language": "de", "query": "", "passage": "y"}', r"c\.jsonl:3: 'query' must be a non-empty string"),
-        ('{"id": "a", "language": "en", "query": "x", "passage": "y"}', r"c\.jsonl:3: example 'a' already has a 'en' line"),
-        ('{"id": "a", "language": "fr", "query": "x", "passage": "y", "group": "g"}', r"c\.jsonl:3: example 'a' has group 'g'"),
-        ('[1, 2]', r"c\.jsonl:3: expected a JSON object"),
+        (
+            '{"id": "b", "language": "de", "query": "", "passage": "y"}',
+            r"c\.jsonl:3: 'query' must be a non-empty string",
+        ),
+        (
+            '{"id": "a", "language": "en", "query": "x", "passage": "y"}',
+            r"c\.jsonl:3: example 'a' already has a 'en' line",
+        ),
+        (
+            '{"id": "a", "language": "fr", "query": "x", "passage": "y", "group": "g"}',
+            r"c\.jsonl:3: example 'a' has group 'g'",
+        ),
+        ("[1, 2]", r"c\.jsonl:3: expected a JSON object"),
     ],
 )
 def test_jsonl_malformed_line_names_it(tmp_path: Path, bad_line: str, message: str) -> None:
@@ -157,11 +167,15 @@ def test_corpus_errors(tmp_path: Path, xnli: ParallelCorpus) -> None:
         load_jsonl_corpus(tmp_path / "missing.jsonl")
     path = tmp_path / "partial.jsonl"
     path.write_text(
-        "\n".join(json.dumps(r) for r in [
-            {"id": "a", "language": "en", "query": "q", "passage": "p"},
-            {"id": "a", "language": "de", "query": "q", "passage": "p"},
-            {"id": "b", "language": "en", "query": "q", "passage": "p"},
-        ]) + "\n",
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"id": "a", "language": "en", "query": "q", "passage": "p"},
+                {"id": "a", "language": "de", "query": "q", "passage": "p"},
+                {"id": "b", "language": "en", "query": "q", "passage": "p"},
+            ]
+        )
+        + "\n",
         encoding="utf-8",
     )
     with pytest.raises(ReproError, match="example 'b' has no text in de"):
@@ -319,15 +333,16 @@ def test_forward_groups_minimise_padding_plus_cost() -> None:
     assert forward_groups(lengths, 10**9) == [(0, 8)]  # passes so dear that one is best
     assert forward_groups(lengths, 0) == [(0, 1), (1, 2), (2, 3), (3, 5), (5, 8)]  # free passes: no padding at all
     groups = forward_groups(lengths, 32)
-    assert groups[0][0] == 0 and groups[-1][1] == 8 and all(a[1] == b[0] for a, b in zip(groups, groups[1:]))
+    assert groups[0][0] == 0 and groups[-1][1] == 8 and all(a[1] == b[0] for a, b in itertools.pairwise(groups))
 
     def cost(gs):
         return sum(lengths[a] * (b - a) + 32 for a, b in gs)
 
     # Exhaustive check against every contiguous cut of the 8 texts.
-    import itertools
 
-    cuts = [[(a, b) for a, b in zip((0, *c), (*c, 8))] for r in range(8) for c in itertools.combinations(range(1, 8), r)]
+    cuts = [
+        [(a, b) for a, b in zip((0, *c), (*c, 8))] for r in range(8) for c in itertools.combinations(range(1, 8), r)
+    ]
     assert cost(groups) == min(cost(c) for c in cuts)
 
 
@@ -337,8 +352,13 @@ def test_length_grouped_forward_equals_one_padded_forward(fetched, one_thread) -
 
     tokenizer, model = _load_model("e5-small", resolve_model("e5-small"))
     model.eval()
-    texts = ["query: Wo ist der Bahnhof?", "passage: " + "Der Bahnhof liegt im Norden der Stadt. " * 6,
-             "query: x", "passage: Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.", "query: 東京はどこですか"]
+    texts = [
+        "query: Wo ist der Bahnhof?",
+        "passage: " + "Der Bahnhof liegt im Norden der Stadt. " * 6,
+        "query: x",
+        "passage: Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.",
+        "query: 東京はどこですか",
+    ]
     with torch.inference_mode():
         grouped = _embed(model, tokenizer, texts, 64, torch.device("cpu"), None, 0.0)
         single = _embed(model, tokenizer, texts, 64, torch.device("cpu"), None, None)
@@ -355,7 +375,9 @@ class Interrupt(Exception):
     pass
 
 
-def run(out_dir: Path, config: TrainConfig, stop_at: int | None = None) -> tuple[dict, dict[str, torch.Tensor], list[float]]:
+def run(
+    out_dir: Path, config: TrainConfig, stop_at: int | None = None
+) -> tuple[dict, dict[str, torch.Tensor], list[float]]:
     """Train; return the summary, the weights after the last step, and the per-step losses."""
     final: dict[str, torch.Tensor] = {}
     losses: list[float] = []
@@ -399,7 +421,7 @@ def reference_run(tmp_path_factory, fetched, one_thread):
 
 
 def test_training_writes_model_and_summary(reference_run) -> None:
-    out, summary, final, losses = reference_run
+    out, summary, _final, losses = reference_run
     assert summary["steps_done"] == 4 and len(losses) == 4
     assert [e["step"] for e in summary["evals"]] == [0, 2, 4]
     best = min(summary["evals"], key=lambda e: e["val_loss"])
@@ -419,8 +441,14 @@ def test_saved_model_loads_with_encoder(reference_run) -> None:
     from repro.models.encoder import Encoder
 
     out = reference_run[0]
-    encoder = Encoder(str(out / "model"), device="cpu", precision="fp32", max_length=32,
-                      query_prefix="query: ", passage_prefix="passage: ")
+    encoder = Encoder(
+        str(out / "model"),
+        device="cpu",
+        precision="fp32",
+        max_length=32,
+        query_prefix="query: ",
+        passage_prefix="passage: ",
+    )
     vectors = encoder.encode(["Wie spät ist es?", "What time is it?"], "query", progress=False)
     assert vectors.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
@@ -455,7 +483,16 @@ def test_interrupted_run_resumes_to_identical_weights(reference_run, tmp_path: P
 
 def test_early_stopping_keeps_best_model(tmp_path: Path, fetched, one_thread) -> None:
     # A huge lr without warm-up wrecks the model at step 1: validation loss rises, patience 1 stops.
-    config = TrainConfig(**{**TINY, "lr": 5e-3, "warmup_ratio": 0.0, "eval_every": 1, "early_stopping_patience": 1, "checkpoint_every": 0})
+    config = TrainConfig(
+        **{
+            **TINY,
+            "lr": 5e-3,
+            "warmup_ratio": 0.0,
+            "eval_every": 1,
+            "early_stopping_patience": 1,
+            "checkpoint_every": 0,
+        }
+    )
     summary, _, losses = run(tmp_path / "early", config)
     assert summary["stopped_early"] and summary["steps_done"] == 1 and len(losses) == 1
     assert summary["best_step"] == 0
@@ -486,4 +523,8 @@ def test_train_rejects_bad_inputs_before_loading_the_model(tmp_path: Path, fetch
     with pytest.raises(ReproError, match="fewer than val_pairs"):
         train(TrainConfig(val_fraction=0.01, val_pairs=1000), tmp_path / "b", progress=False)
     with pytest.raises(ReproError, match="at least 2 languages"):
-        train(TrainConfig(holdout_languages=[lang for lang in xnli_corpus().languages if lang != "en"]), tmp_path / "c", progress=False)
+        train(
+            TrainConfig(holdout_languages=[lang for lang in xnli_corpus().languages if lang != "en"]),
+            tmp_path / "c",
+            progress=False,
+        )

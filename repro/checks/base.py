@@ -81,18 +81,18 @@ class Check(BaseModel):
 
     name: ClassVar[str] = ""
 
-    def experiments(self, ctx: "CheckContext") -> list[str]:
+    def experiments(self, ctx: CheckContext) -> list[str]:
         """Names of the registry's experiments this check reads (they are run before it)."""
         return []
 
-    def validate_in(self, ctx: "CheckContext") -> list[str]:
+    def validate_in(self, ctx: CheckContext) -> list[str]:
         """Problems that make this check impossible (unknown arm, metric no experiment produces...).
 
         Called for every check before anything runs; each string is one error message.
         """
         return []
 
-    def run(self, ctx: "CheckContext") -> CheckResult:  # pragma: no cover - abstract
+    def run(self, ctx: CheckContext) -> CheckResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def describe(self) -> str:

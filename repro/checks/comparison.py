@@ -107,42 +107,103 @@ class ComparisonCheck(Check):
             verdicts.append(verdict)
             probs.append(p)
             rel = boot.observed / vb.mean() if vb.mean() else float("nan")
-            rows.append([b, round(va.mean(), 4), round(vb.mean(), 4), round(boot.observed, 4),
-                         f"[{boot.low:.4f}, {boot.high:.4f}]", f"{100 * rel:+.1f} %", len(seeds),
-                         boot.n_queries, round(p, 3), verdict.value])
+            rows.append(
+                [
+                    b,
+                    round(va.mean(), 4),
+                    round(vb.mean(), 4),
+                    round(boot.observed, 4),
+                    f"[{boot.low:.4f}, {boot.high:.4f}]",
+                    f"{100 * rel:+.1f} %",
+                    len(seeds),
+                    boot.n_queries,
+                    round(p, 3),
+                    verdict.value,
+                ]
+            )
         verdict = combine(verdicts)
         conf = min(probs)
         worst = self.b[probs.index(conf)]
         bw = boots[worst]
         sign = ">" if want_higher else "<"
-        headline = (f"{self.task} {self.metric}: {self.a} {va.mean():.4f} vs {worst} "
-                    f"{arm_values(ctx, worst, metric).mean():.4f} (diff {bw.observed:+.4f}, 95% CI "
-                    f"[{bw.low:+.4f}, {bw.high:+.4f}]); P({self.a} {sign} {worst}) = {conf:.3f}")
+        headline = (
+            f"{self.task} {self.metric}: {self.a} {va.mean():.4f} vs {worst} "
+            f"{arm_values(ctx, worst, metric).mean():.4f} (diff {bw.observed:+.4f}, 95% CI "
+            f"[{bw.low:+.4f}, {bw.high:+.4f}]); P({self.a} {sign} {worst}) = {conf:.3f}"
+        )
         if len(self.b) > 1:
             headline += f"; against {', '.join(f'{b}: {v.value}' for b, v in zip(self.b, verdicts))}"
-        table = Table(title=f"{self.a} vs each arm, {self.task} {self.metric} (paired bootstrap over queries and seeds)",
-                      columns=["B", f"{self.a}", "B value", "A - B", "95% CI", "relative", "seed pairs",
-                               "queries", f"P({self.claim})", "verdict"], rows=rows)
+        table = Table(
+            title=f"{self.a} vs each arm, {self.task} {self.metric} (paired bootstrap over queries and seeds)",
+            columns=[
+                "B",
+                f"{self.a}",
+                "B value",
+                "A - B",
+                "95% CI",
+                "relative",
+                "seed pairs",
+                "queries",
+                f"P({self.claim})",
+                "verdict",
+            ],
+            rows=rows,
+        )
         langs = sorted(next(iter(pa.values())).keys())
         lang_table = Table(
             title=f"Per language, {self.task} {self.metric} (mean over seeds)",
             columns=["lang", self.a, *self.b],
-            rows=[[lang, round(va.lang_mean(lang), 4), *(round(arm_values(ctx, b, metric).lang_mean(lang), 4) for b in self.b)]
-                  for lang in langs])
-        fig = Figure(title=f"{self.task} {self.metric} per arm", kind="bars", y_label=self.metric,
-                     x=[self.a, *self.b], series={self.metric: [va.mean(), *(arm_values(ctx, b, metric).mean() for b in self.b)]})
+            rows=[
+                [
+                    lang,
+                    round(va.lang_mean(lang), 4),
+                    *(round(arm_values(ctx, b, metric).lang_mean(lang), 4) for b in self.b),
+                ]
+                for lang in langs
+            ],
+        )
+        fig = Figure(
+            title=f"{self.task} {self.metric} per arm",
+            kind="bars",
+            y_label=self.metric,
+            x=[self.a, *self.b],
+            series={self.metric: [va.mean(), *(arm_values(ctx, b, metric).mean() for b in self.b)]},
+        )
         return CheckResult(
-            kind=self.name, label=self.describe(), verdict=verdict, confidence=round(conf, 4), headline=headline,
-            details={"metric": self.metric, "task": self.task, "a": self.a, "b": self.b, "claim": self.claim,
-                     "effects": {b: {"observed": bt.observed, "low": bt.low, "high": bt.high,
-                                     "p": probs[i], "seed_pairs": bt.n_seeds} for i, (b, bt) in enumerate(boots.items())},
-                     "a_value": va.mean(), "a_spread": va.spread(), "thresholds": {"reproduced": REPRODUCED_AT,
-                                                                                  "not_reproduced": REFUTED_AT}},
-            tables=[table, lang_table], figures=[fig], seconds=time.perf_counter() - t0)
+            kind=self.name,
+            label=self.describe(),
+            verdict=verdict,
+            confidence=round(conf, 4),
+            headline=headline,
+            details={
+                "metric": self.metric,
+                "task": self.task,
+                "a": self.a,
+                "b": self.b,
+                "claim": self.claim,
+                "effects": {
+                    b: {
+                        "observed": bt.observed,
+                        "low": bt.low,
+                        "high": bt.high,
+                        "p": probs[i],
+                        "seed_pairs": bt.n_seeds,
+                    }
+                    for i, (b, bt) in enumerate(boots.items())
+                },
+                "a_value": va.mean(),
+                "a_spread": va.spread(),
+                "thresholds": {"reproduced": REPRODUCED_AT, "not_reproduced": REFUTED_AT},
+            },
+            tables=[table, lang_table],
+            figures=[fig],
+            seconds=time.perf_counter() - t0,
+        )
 
 
-def bootstrap_arms(ctx: CheckContext, a: str, b: str, metric: Metric, langs: list[str] | None = None,
-                   n_boot: int = 2000, seed: int = 0) -> BootstrapResult:
+def bootstrap_arms(
+    ctx: CheckContext, a: str, b: str, metric: Metric, langs: list[str] | None = None, n_boot: int = 2000, seed: int = 0
+) -> BootstrapResult:
     """The paired bootstrap of ``a - b`` on ``metric`` (shared with the reported-vs-reproduced kind)."""
     diffs, _ = paired_diffs(arm_per_query(ctx, a, metric, langs), arm_per_query(ctx, b, metric, langs))
     return paired_bootstrap(diffs, n_boot=n_boot, seed=seed)

@@ -207,14 +207,20 @@ class ContaminationCheck(Check):
 
     name = "contamination"
     kind: Literal["contamination"] = "contamination"
-    experiment: str | None = Field(default=None, description="registry experiment whose train.corpus is audited (None: xnli)")
+    experiment: str | None = Field(
+        default=None, description="registry experiment whose train.corpus is audited (None: xnli)"
+    )
     corpus: str | None = Field(default=None, description='"xnli" or a JSONL corpus path; overrides the experiment')
     datasets: list[Literal["xquad-r", "mlqa-r"]] = Field(default_factory=lambda: ["xquad-r", "mlqa-r"], min_length=1)
     word_ngram: int = Field(default=8, ge=2, description="n of word n-grams (space-delimited scripts)")
     han_ngram: int = Field(default=12, ge=2, description="n of character n-grams for Han and kana text")
-    abugida_ngram: int = Field(default=24, ge=2, description="n of character n-grams for Thai, Lao, Khmer, Myanmar, Tibetan")
+    abugida_ngram: int = Field(
+        default=24, ge=2, description="n of character n-grams for Thai, Lao, Khmer, Myanmar, Tibetan"
+    )
     containment: float = Field(default=0.5, gt=0, le=1, description="n-gram containment that makes a near-duplicate")
-    max_near_rate: float = Field(default=0.001, ge=0, lt=1, description="largest near-duplicate rate still counted as separate")
+    max_near_rate: float = Field(
+        default=0.001, ge=0, lt=1, description="largest near-duplicate rate still counted as separate"
+    )
 
     @property
     def ngram(self) -> dict[str, int]:
@@ -250,10 +256,19 @@ class ContaminationCheck(Check):
         elif Path(corpus).is_file():
             fingerprint = sha256_file(Path(corpus))
         else:
-            raise ReproError(f"contamination check: corpus file {corpus} does not exist; give 'xnli' or a JSONL corpus path")
+            raise ReproError(
+                f"contamination check: corpus file {corpus} does not exist; give 'xnli' or a JSONL corpus path"
+            )
         settings = self.model_dump(exclude={"label", "experiment", "corpus"})
-        blob = json.dumps({"v": ALGORITHM_VERSION, "settings": settings, "corpus": fingerprint,
-                           "eval": checksums(list(self.datasets))}, sort_keys=True)
+        blob = json.dumps(
+            {
+                "v": ALGORITHM_VERSION,
+                "settings": settings,
+                "corpus": fingerprint,
+                "eval": checksums(list(self.datasets)),
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -284,8 +299,7 @@ class ContaminationCheck(Check):
         for dataset in self.datasets:
             t_set = time.perf_counter()
             sides = _eval_sets(dataset)
-            evals = {side: [eval_text(text, self.ngram) for _, text in items]
-                     for side, items in sides.items()}
+            evals = {side: [eval_text(text, self.ngram) for _, text in items] for side, items in sides.items()}
             index = find_overlap(train_texts, [e for es in evals.values() for e in es])
             seconds = time.perf_counter() - t_set
             for side, es in evals.items():
@@ -308,23 +322,53 @@ class ContaminationCheck(Check):
                     failures.append(f"{dataset} {side}: {n_exact} exact duplicate(s)")
                 if near_rate >= self.max_near_rate:
                     failures.append(f"{dataset} {side}: near-duplicate rate {100 * near_rate:.2f} %")
-                per_set[f"{dataset}/{side}"] = {"texts": total, "exact": n_exact, "near": n_near,
-                                                "exact_rate": n_exact / total if total else 0.0, "near_rate": near_rate,
-                                                "exact_only": n_exact_only, "seconds": round(seconds, 2)}
-                rows.append([dataset, side, total, n_exact, f"{100 * n_exact / total:.3f} %", n_near,
-                             f"{100 * near_rate:.3f} %", n_exact_only, round(seconds, 1)])
+                per_set[f"{dataset}/{side}"] = {
+                    "texts": total,
+                    "exact": n_exact,
+                    "near": n_near,
+                    "exact_rate": n_exact / total if total else 0.0,
+                    "near_rate": near_rate,
+                    "exact_only": n_exact_only,
+                    "seconds": round(seconds, 2),
+                }
+                rows.append(
+                    [
+                        dataset,
+                        side,
+                        total,
+                        n_exact,
+                        f"{100 * n_exact / total:.3f} %",
+                        n_near,
+                        f"{100 * near_rate:.3f} %",
+                        n_exact_only,
+                        round(seconds, 1),
+                    ]
+                )
                 scored.sort(key=lambda s: (-s[0], s[2], s[3]))
                 for c, is_exact, lang, text, src in scored[:EXAMPLES]:
-                    examples_rows.append([dataset, side, lang, round(c, 3), "exact" if is_exact else "n-gram",
-                                          _short(text), _short(train_texts[src]) if src is not None else ""])
+                    examples_rows.append(
+                        [
+                            dataset,
+                            side,
+                            lang,
+                            round(c, 3),
+                            "exact" if is_exact else "n-gram",
+                            _short(text),
+                            _short(train_texts[src]) if src is not None else "",
+                        ]
+                    )
 
         verdict = Verdict.NOT_REPRODUCED if failures else Verdict.REPRODUCED
-        parts = [f"{key} {v['exact']} exact, {v['near']} near of {v['texts']:,} ({100 * v['near_rate']:.2f} %)"
-                 for key, v in per_set.items()]
-        headline = (f"Overlap of our training corpus ({corpus.name}, {len(train_texts):,} distinct texts) with the "
-                    f"evaluation sets: {'; '.join(parts)} (near = containment >= {self.containment:g} of "
-                    f"{self.word_ngram}-word / {self.han_ngram}-Han-char / {self.abugida_ngram}-Thai-char n-grams; "
-                    f"separate if 0 exact and near < {100 * self.max_near_rate:g} %)")
+        parts = [
+            f"{key} {v['exact']} exact, {v['near']} near of {v['texts']:,} ({100 * v['near_rate']:.2f} %)"
+            for key, v in per_set.items()
+        ]
+        headline = (
+            f"Overlap of our training corpus ({corpus.name}, {len(train_texts):,} distinct texts) with the "
+            f"evaluation sets: {'; '.join(parts)} (near = containment >= {self.containment:g} of "
+            f"{self.word_ngram}-word / {self.han_ngram}-Han-char / {self.abugida_ngram}-Thai-char n-grams; "
+            f"separate if 0 exact and near < {100 * self.max_near_rate:g} %)"
+        )
         if failures:
             headline += f"; failing: {'; '.join(failures)}"
         return CheckResult(
@@ -338,8 +382,10 @@ class ContaminationCheck(Check):
                 "corpus": corpus_spec,
                 "corpus_name": corpus.name,
                 "corpus_languages": list(corpus.languages),
-                "note": (f"all {len(corpus.languages)} corpus languages and both train/validation splits are audited, a "
-                         f"superset of the trained texts (held out by default: {', '.join(DEFAULT_HOLDOUT)})"),
+                "note": (
+                    f"all {len(corpus.languages)} corpus languages and both train/validation splits are audited, a "
+                    f"superset of the trained texts (held out by default: {', '.join(DEFAULT_HOLDOUT)})"
+                ),
                 "training_texts": len(train_texts),
                 "training_examples": len(corpus),
                 "load_seconds": round(load_seconds, 2),
@@ -350,11 +396,25 @@ class ContaminationCheck(Check):
                 "exact_total": total_exact,
             },
             tables=[
-                Table(title="Training/evaluation overlap per evaluation set and side",
-                      columns=["dataset", "side", "texts", "exact", "exact rate", "near-dup (incl. exact)", "near rate",
-                               "exact only (too short)", "seconds"], rows=rows),
-                Table(title=f"Most contained evaluation texts (top {EXAMPLES} per set and side, by n-gram containment)",
-                      columns=["dataset", "side", "lang", "containment", "match", "evaluation text", "training text"],
-                      rows=examples_rows),
+                Table(
+                    title="Training/evaluation overlap per evaluation set and side",
+                    columns=[
+                        "dataset",
+                        "side",
+                        "texts",
+                        "exact",
+                        "exact rate",
+                        "near-dup (incl. exact)",
+                        "near rate",
+                        "exact only (too short)",
+                        "seconds",
+                    ],
+                    rows=rows,
+                ),
+                Table(
+                    title=f"Most contained evaluation texts (top {EXAMPLES} per set and side, by n-gram containment)",
+                    columns=["dataset", "side", "lang", "containment", "match", "evaluation text", "training text"],
+                    rows=examples_rows,
+                ),
             ],
         )

@@ -95,50 +95,93 @@ class DatasetFactsCheck(Check):
 
         if self.languages is not None:
             if isinstance(self.languages, int):
-                fact("languages", f"{self.languages} languages", f"{len(langs)} ({' '.join(langs)})",
-                     len(langs) == self.languages)
+                fact(
+                    "languages",
+                    f"{self.languages} languages",
+                    f"{len(langs)} ({' '.join(langs)})",
+                    len(langs) == self.languages,
+                )
             else:
                 want = sorted(set(self.languages))
                 missing, extra = sorted(set(want) - set(langs)), sorted(set(langs) - set(want))
-                obs = " ".join(langs) + (f"; missing {' '.join(missing)}" if missing else "") + (f"; extra {' '.join(extra)}" if extra else "")
+                obs = (
+                    " ".join(langs)
+                    + (f"; missing {' '.join(missing)}" if missing else "")
+                    + (f"; extra {' '.join(extra)}" if extra else "")
+                )
                 fact("languages", " ".join(want), obs, not missing and not extra)
         if self.parallel == "full":
-            fact("parallel questions (full)", f"all {all_ids:,} question ids in all {len(langs)} languages",
-                 f"{shared_by_all:,} of {all_ids:,} ids in all {len(langs)} languages", shared_by_all == all_ids)
-            aligned = sum(1 for i, c in counts.items() if c == len(langs)
-                          and len({gold_paragraph[lang][i] for lang in langs}) == 1)
-            fact("parallel passages (full)", f"the answer paragraph of each shared id is the same in all {len(langs)} languages",
-                 f"{aligned:,} of {shared_by_all:,} shared ids; paragraphs per language "
-                 f"{_range_text(_span(n_paragraphs.values()))}", shared_by_all > 0 and aligned == shared_by_all)
+            fact(
+                "parallel questions (full)",
+                f"all {all_ids:,} question ids in all {len(langs)} languages",
+                f"{shared_by_all:,} of {all_ids:,} ids in all {len(langs)} languages",
+                shared_by_all == all_ids,
+            )
+            aligned = sum(
+                1
+                for i, c in counts.items()
+                if c == len(langs) and len({gold_paragraph[lang][i] for lang in langs}) == 1
+            )
+            fact(
+                "parallel passages (full)",
+                f"the answer paragraph of each shared id is the same in all {len(langs)} languages",
+                f"{aligned:,} of {shared_by_all:,} shared ids; paragraphs per language "
+                f"{_range_text(_span(n_paragraphs.values()))}",
+                shared_by_all > 0 and aligned == shared_by_all,
+            )
         elif self.parallel == "partial":
-            fact("parallel questions (partial)", f"every question id in >= 2 of {len(langs)} languages",
-                 f"{translated:,} of {all_ids:,} ids in >= 2 languages; {shared_by_all:,} in all {len(langs)}",
-                 all_ids > 0 and translated == all_ids)
+            fact(
+                "parallel questions (partial)",
+                f"every question id in >= 2 of {len(langs)} languages",
+                f"{translated:,} of {all_ids:,} ids in >= 2 languages; {shared_by_all:,} in all {len(langs)}",
+                all_ids > 0 and translated == all_ids,
+            )
         if self.queries_per_language is not None:
             bad = {lang: n for lang, n in n_questions.items() if n != self.queries_per_language}
-            fact("questions per language", f"{self.queries_per_language:,}",
-                 f"{_range_text(_span(n_questions.values()))}" + (f" ({', '.join(f'{k} {v:,}' for k, v in bad.items())} differ)" if bad else ""),
-                 not bad)
+            fact(
+                "questions per language",
+                f"{self.queries_per_language:,}",
+                f"{_range_text(_span(n_questions.values()))}"
+                + (f" ({', '.join(f'{k} {v:,}' for k, v in bad.items())} differ)" if bad else ""),
+                not bad,
+            )
         if self.candidates_per_language is not None:
             bad = {lang: n for lang, n in n_candidates.items() if not _in(n, self.candidates_per_language)}
-            fact("candidates per language", _range_text(self.candidates_per_language),
-                 f"{_range_text(_span(n_candidates.values()))}" + (f" ({', '.join(f'{k} {v:,}' for k, v in bad.items())} outside)" if bad else ""),
-                 not bad)
+            fact(
+                "candidates per language",
+                _range_text(self.candidates_per_language),
+                f"{_range_text(_span(n_candidates.values()))}"
+                + (f" ({', '.join(f'{k} {v:,}' for k, v in bad.items())} outside)" if bad else ""),
+                not bad,
+            )
 
         failing = [f for f in facts if not f["holds"]]
         verdict = Verdict.NOT_REPRODUCED if failing else Verdict.REPRODUCED
-        summary = (f"{self.dataset}: {len(langs)} languages ({' '.join(langs)}), {_range_text(_span(n_questions.values()))} "
-                   f"questions and {_range_text(_span(n_candidates.values()))} candidates per language, "
-                   f"{shared_by_all:,} of {all_ids:,} question ids in all {len(langs)} languages")
+        summary = (
+            f"{self.dataset}: {len(langs)} languages ({' '.join(langs)}), {_range_text(_span(n_questions.values()))} "
+            f"questions and {_range_text(_span(n_candidates.values()))} candidates per language, "
+            f"{shared_by_all:,} of {all_ids:,} question ids in all {len(langs)} languages"
+        )
         if not facts:
             headline = f"{summary} (no fact stated)"
         elif failing:
-            headline = f"{summary}; failing: " + "; ".join(f"{f['fact']}: expected {f['expected']}, found {f['observed']}" for f in failing)
+            headline = f"{summary}; failing: " + "; ".join(
+                f"{f['fact']}: expected {f['expected']}, found {f['observed']}" for f in failing
+            )
         else:
             headline = f"{summary}; all {len(facts)} stated facts hold"
-        rows = [[lang, n_questions[lang], n_candidates[lang], n_paragraphs[lang],
-                 f"{100 * len(id_sets[lang] & english) / len(id_sets[lang]):.1f} %" if id_sets[lang] and english else "n/a"]
-                for lang in langs]
+        rows = [
+            [
+                lang,
+                n_questions[lang],
+                n_candidates[lang],
+                n_paragraphs[lang],
+                f"{100 * len(id_sets[lang] & english) / len(id_sets[lang]):.1f} %"
+                if id_sets[lang] and english
+                else "n/a",
+            ]
+            for lang in langs
+        ]
         overlap = Counter(counts.values())
         return CheckResult(
             kind=self.kind,
@@ -159,12 +202,21 @@ class DatasetFactsCheck(Check):
                 "failing": [f["fact"] for f in failing],
             },
             tables=[
-                Table(title=f"{self.dataset}: stated facts", columns=["fact", "expected", "observed", "holds"],
-                      rows=[[f["fact"], f["expected"], f["observed"], "yes" if f["holds"] else "NO"] for f in facts]),
-                Table(title=f"{self.dataset} per language", columns=["language", "questions", "candidates", "paragraphs",
-                                                                     "ids shared with en"], rows=rows),
-                Table(title=f"{self.dataset}: in how many languages a question id exists",
-                      columns=["languages", "question ids"], rows=[[k, overlap[k]] for k in sorted(overlap)]),
+                Table(
+                    title=f"{self.dataset}: stated facts",
+                    columns=["fact", "expected", "observed", "holds"],
+                    rows=[[f["fact"], f["expected"], f["observed"], "yes" if f["holds"] else "NO"] for f in facts],
+                ),
+                Table(
+                    title=f"{self.dataset} per language",
+                    columns=["language", "questions", "candidates", "paragraphs", "ids shared with en"],
+                    rows=rows,
+                ),
+                Table(
+                    title=f"{self.dataset}: in how many languages a question id exists",
+                    columns=["languages", "question ids"],
+                    rows=[[k, overlap[k]] for k in sorted(overlap)],
+                ),
             ],
             seconds=time.perf_counter() - t0,
         )
@@ -176,7 +228,7 @@ def _span(values: Any) -> int | tuple[int, int]:
     return lo if lo == hi else (lo, hi)
 
 
-def _gold_paragraphs(d: "LareqaLanguage") -> dict[str, int]:
+def _gold_paragraphs(d: LareqaLanguage) -> dict[str, int]:
     """parallel id -> position of the paragraph holding the question's answer."""
     paragraph = d.candidates["paragraph"]
     return {pid: paragraph[gold[0]] for pid, gold in zip(d.questions["parallel_id"], d.questions["gold"])}

@@ -77,7 +77,9 @@ class ReportedCheck(Check):
             metric = parse_metric(self.task, self.metric)
         except ReproError as exc:
             return [str(exc)]
-        return list(dict.fromkeys(check_arm_metric(ctx, self.a, metric, True) + check_arm_metric(ctx, self.b, metric, True)))
+        return list(
+            dict.fromkeys(check_arm_metric(ctx, self.a, metric, True) + check_arm_metric(ctx, self.b, metric, True))
+        )
 
     def run(self, ctx: CheckContext) -> CheckResult:
         t0 = time.perf_counter()
@@ -99,8 +101,18 @@ class ReportedCheck(Check):
                 v = Verdict.INCONCLUSIVE
             verdicts.append(v)
             probs.append(same_sign_p)
-            rows.append([pp.backbone, pp.a, pp.b, f"{100 * pp.relative:+.1f} %", f"{100 * ours_rel:+.1f} %",
-                         f"{size:.2f}", round(same_sign_p, 3), v.value])
+            rows.append(
+                [
+                    pp.backbone,
+                    pp.a,
+                    pp.b,
+                    f"{100 * pp.relative:+.1f} %",
+                    f"{100 * ours_rel:+.1f} %",
+                    f"{size:.2f}",
+                    round(same_sign_p, 3),
+                    v.value,
+                ]
+            )
         if all(v == Verdict.REPRODUCED for v in verdicts):
             verdict = Verdict.REPRODUCED
         elif any(v == Verdict.NOT_REPRODUCED for v in verdicts):
@@ -110,17 +122,50 @@ class ReportedCheck(Check):
         else:
             verdict = Verdict.INCONCLUSIVE
         paper_txt = ", ".join(f"{pp.backbone} {100 * pp.relative:+.1f} %" for pp in self.paper)
-        headline = (f"{self.task} {self.metric}, {self.a} vs {self.b}: ours {100 * ours_rel:+.1f} % "
-                    f"({va:.4g} vs {vb:.4g}; 95% CI of the difference [{boot.low:+.4g}, {boot.high:+.4g}]), "
-                    f"paper {paper_txt}")
-        table = Table(title=f"Relative effect of {self.a} over {self.b}: paper (per backbone) vs ours (e5-small)",
-                      columns=["paper backbone", f"paper {self.a}", f"paper {self.b}", "paper effect", "our effect",
-                               "ours / paper", "P(same sign)", "verdict"], rows=rows)
-        fig = Figure(title=f"Relative effect of {self.a} over {self.b} ({self.task} {self.metric})", kind="bars",
-                     y_label="(A - B) / B, %", x=[*(f"paper {pp.backbone}" for pp in self.paper), "ours"],
-                     series={"relative effect": [*(100 * pp.relative for pp in self.paper), 100 * ours_rel]})
-        return CheckResult(kind=self.name, label=self.describe(), verdict=verdict, confidence=round(min(probs), 4),
-                           headline=headline, details={"ours": {"a": va, "b": vb, "relative": ours_rel,
-                                                                "diff": boot.observed, "low": boot.low, "high": boot.high},
-                                                       "min_relative_size": MIN_RELATIVE_SIZE},
-                           tables=[table], figures=[fig], seconds=time.perf_counter() - t0)
+        headline = (
+            f"{self.task} {self.metric}, {self.a} vs {self.b}: ours {100 * ours_rel:+.1f} % "
+            f"({va:.4g} vs {vb:.4g}; 95% CI of the difference [{boot.low:+.4g}, {boot.high:+.4g}]), "
+            f"paper {paper_txt}"
+        )
+        table = Table(
+            title=f"Relative effect of {self.a} over {self.b}: paper (per backbone) vs ours (e5-small)",
+            columns=[
+                "paper backbone",
+                f"paper {self.a}",
+                f"paper {self.b}",
+                "paper effect",
+                "our effect",
+                "ours / paper",
+                "P(same sign)",
+                "verdict",
+            ],
+            rows=rows,
+        )
+        fig = Figure(
+            title=f"Relative effect of {self.a} over {self.b} ({self.task} {self.metric})",
+            kind="bars",
+            y_label="(A - B) / B, %",
+            x=[*(f"paper {pp.backbone}" for pp in self.paper), "ours"],
+            series={"relative effect": [*(100 * pp.relative for pp in self.paper), 100 * ours_rel]},
+        )
+        return CheckResult(
+            kind=self.name,
+            label=self.describe(),
+            verdict=verdict,
+            confidence=round(min(probs), 4),
+            headline=headline,
+            details={
+                "ours": {
+                    "a": va,
+                    "b": vb,
+                    "relative": ours_rel,
+                    "diff": boot.observed,
+                    "low": boot.low,
+                    "high": boot.high,
+                },
+                "min_relative_size": MIN_RELATIVE_SIZE,
+            },
+            tables=[table],
+            figures=[fig],
+            seconds=time.perf_counter() - t0,
+        )

@@ -47,36 +47,67 @@ class TextCheck(Check):
         text = self.claim or claim_text or self._owner_text(ctx)
         path = ctx.source_document_path(self.source)
         if path is None or not text:
-            why = "no claim text given" if not text else f"no local text for source {self.source or 'of the registry paper'}"
-            return CheckResult(kind=self.kind, label=self.describe(), verdict=Verdict.NOT_CHECKED,
-                               headline="not checked: source text unavailable", details={"reason": why},
-                               seconds=time.perf_counter() - t0)
+            why = (
+                "no claim text given"
+                if not text
+                else f"no local text for source {self.source or 'of the registry paper'}"
+            )
+            return CheckResult(
+                kind=self.kind,
+                label=self.describe(),
+                verdict=Verdict.NOT_CHECKED,
+                headline="not checked: source text unavailable",
+                details={"reason": why},
+                seconds=time.perf_counter() - t0,
+            )
         try:
             doc = load_document(path)
         except ReproError as exc:
-            return CheckResult(kind=self.kind, label=self.describe(), verdict=Verdict.NOT_CHECKED,
-                               headline="not checked: source text unavailable", details={"reason": str(exc)},
-                               seconds=time.perf_counter() - t0)
+            return CheckResult(
+                kind=self.kind,
+                label=self.describe(),
+                verdict=Verdict.NOT_CHECKED,
+                headline="not checked: source text unavailable",
+                details={"reason": str(exc)},
+                seconds=time.perf_counter() - t0,
+            )
         support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k)
         best = support.best
         quote_ok = best is not None and (self.expect_quote is None or self.expect_quote.lower() in best.quote.lower())
-        details = {"source": str(path), "claim": text, "support": support.support,
-                   "passages": [p.model_dump() for p in support.passages]}
-        table = Table(title="best passages", columns=["support", "where", "quote"],
-                      rows=[[p.support, p.location, p.quote] for p in support.passages])
+        details = {
+            "source": str(path),
+            "claim": text,
+            "support": support.support,
+            "passages": [p.model_dump() for p in support.passages],
+        }
+        table = Table(
+            title="best passages",
+            columns=["support", "where", "quote"],
+            rows=[[p.support, p.location, p.quote] for p in support.passages],
+        )
         if support.verdict == "supported" and quote_ok:
             verdict = Verdict.REPRODUCED
-            headline = f"the text states it ({best.location}, support {support.support:.2f}): \"{_short(best.quote)}\""
+            headline = f'the text states it ({best.location}, support {support.support:.2f}): "{_short(best.quote)}"'
         else:
             verdict = Verdict.INCONCLUSIVE
             if support.verdict == "supported":
-                headline = (f"best passage ({best.location}, support {support.support:.2f}) lacks "
-                            f"'{self.expect_quote}': \"{_short(best.quote)}\"")
+                headline = (
+                    f"best passage ({best.location}, support {support.support:.2f}) lacks "
+                    f"'{self.expect_quote}': \"{_short(best.quote)}\""
+                )
             else:
-                where = f"; closest {best.location}: \"{_short(best.quote)}\"" if best else ""
+                where = f'; closest {best.location}: "{_short(best.quote)}"' if best else ""
                 headline = f"the text does not confirm it (best support {support.support:.2f}){where}"
-        return CheckResult(kind=self.kind, label=self.describe(), verdict=verdict, confidence=support.support,
-                           headline=headline, details=details, tables=[table], seconds=time.perf_counter() - t0)
+        return CheckResult(
+            kind=self.kind,
+            label=self.describe(),
+            verdict=verdict,
+            confidence=support.support,
+            headline=headline,
+            details=details,
+            tables=[table],
+            seconds=time.perf_counter() - t0,
+        )
 
     def _owner_text(self, ctx: CheckContext) -> str | None:
         # The verifier runs a check without its claim; the claim is the one that lists this object.

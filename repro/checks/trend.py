@@ -34,7 +34,7 @@ from repro.checks.base import Check, CheckResult, Figure, Table, Verdict, regist
 from repro.checks.comparison import direction_verdict
 from repro.claims.bootstrap import BootstrapResult, paired_bootstrap
 from repro.claims.context import CheckContext
-from repro.claims.measurements import parse_metric, paired_diffs, points_per_query
+from repro.claims.measurements import paired_diffs, parse_metric, points_per_query
 from repro.errors import ReproError
 
 
@@ -74,8 +74,11 @@ class TrendCheck(Check):
         if self.x not in exp.grid:
             return [f"experiment {exp.name} has no grid key '{self.x}' (it has {', '.join(exp.grid)})"]
         values = exp.grid[self.x]
-        problems = [f"{self.x} = {v} is not in the grid of {exp.name} ({values})"
-                    for v in (self.reference, self.at) if not any(_close(v, g) for g in values)]
+        problems = [
+            f"{self.x} = {v} is not in the grid of {exp.name} ({values})"
+            for v in (self.reference, self.at)
+            if not any(_close(v, g) for g in values)
+        ]
         if metric.setting not in ("mono", "multi"):
             problems.append(f"trend needs per-query values; '{self.metric}' has none")
         if not any(metric.task in exp.tasks_for(p) for p in exp.points()):
@@ -92,8 +95,10 @@ class TrendCheck(Check):
         rs = ctx.results(self.experiment)
         sign = -1.0 if metric.lower_is_better else 1.0
         xs = sorted(exp.grid[self.x])
-        at_x = {x: [(point_label(p), p) for p in exp.points() if _close(p[self.x], x) and metric.task in exp.tasks_for(p)]
-                for x in xs}
+        at_x = {
+            x: [(point_label(p), p) for p in exp.points() if _close(p[self.x], x) and metric.task in exp.tasks_for(p)]
+            for x in xs
+        }
         # Mean over seeds of each language's value at each x.
         curve: dict[str, dict[float, float]] = {}
         for x, pts in at_x.items():
@@ -103,8 +108,14 @@ class TrendCheck(Check):
                     per_lang.setdefault(lang, []).append(float(row[metric.measure]))
             for lang, vals in per_lang.items():
                 curve.setdefault(lang, {})[x] = float(np.mean(vals))
-        base = {lang: float(row[metric.measure]) for lang, row in
-                rs.result("base", metric.task)["tables"][metric.setting].items()} if rs.exists("base", metric.task) else {}
+        base = (
+            {
+                lang: float(row[metric.measure])
+                for lang, row in rs.result("base", metric.task)["tables"][metric.setting].items()
+            }
+            if rs.exists("base", metric.task)
+            else {}
+        )
         langs = sorted(curve)
         unseen = [lang for lang in langs if lang in self.unseen]
         seen = [lang for lang in langs if lang not in unseen]
@@ -120,11 +131,14 @@ class TrendCheck(Check):
             diffs = {k: sign * v for k, v in diffs.items()}
             for name, members in (("low", low), ("high", high), ("unseen", unseen)):
                 if members:
-                    groups[name][x] = paired_bootstrap({m: diffs[m] for m in members}, n_boot=self.n_boot, seed=self.seed)
+                    groups[name][x] = paired_bootstrap(
+                        {m: diffs[m] for m in members}, n_boot=self.n_boot, seed=self.seed
+                    )
             if low and high:
                 w = {**{m: 1 / len(low) for m in low}, **{m: -1 / len(high) for m in high}}
-                groups["low - high"][x] = paired_bootstrap({m: diffs[m] for m in low + high}, weights=w,
-                                                           n_boot=self.n_boot, seed=self.seed)
+                groups["low - high"][x] = paired_bootstrap(
+                    {m: diffs[m] for m in low + high}, weights=w, n_boot=self.n_boot, seed=self.seed
+                )
         at = self._grid_x(xs, self.at)
         ref = self._grid_x(xs, self.reference)
 
@@ -135,39 +149,91 @@ class TrendCheck(Check):
         for lang in sorted(langs, key=lambda g: (g not in unseen, resource_class(g), g)):
             best = max(xs, key=lambda x: sign * curve[lang][x])
             group = "unseen" if lang in unseen else resource_group(lang)
-            lang_rows.append([lang, resource_class(lang), group, *(round(curve[lang][x], 4) for x in xs),
-                              round(base[lang], 4) if lang in base else None, best, round(gain(lang, at), 4)])
-        lang_table = Table(title=f"{self.task} {self.metric} per language vs {self.x} (mean over seeds); "
-                                 f"gain = improvement at {self.x}={at} over {self.x}={ref}",
-                           columns=["lang", "Joshi class", "group", *(f"{self.x}={x}" for x in xs), "base model",
-                                    f"best {self.x}", f"gain at {at}"], rows=lang_rows)
+            lang_rows.append(
+                [
+                    lang,
+                    resource_class(lang),
+                    group,
+                    *(round(curve[lang][x], 4) for x in xs),
+                    round(base[lang], 4) if lang in base else None,
+                    best,
+                    round(gain(lang, at), 4),
+                ]
+            )
+        lang_table = Table(
+            title=f"{self.task} {self.metric} per language vs {self.x} (mean over seeds); "
+            f"gain = improvement at {self.x}={at} over {self.x}={ref}",
+            columns=[
+                "lang",
+                "Joshi class",
+                "group",
+                *(f"{self.x}={x}" for x in xs),
+                "base model",
+                f"best {self.x}",
+                f"gain at {at}",
+            ],
+            rows=lang_rows,
+        )
         group_rows = []
         for name, by_x in groups.items():
             for x, bt in by_x.items():
-                group_rows.append([name, x, round(bt.observed, 4), f"[{bt.low:+.4f}, {bt.high:+.4f}]",
-                                   round(bt.prob_above(0), 3)])
-        group_table = Table(title=f"Gain over {self.x}={ref} by language group (bootstrap over queries and seeds)",
-                            columns=["group", self.x, "mean gain", "95% CI", "P(gain > 0)"], rows=group_rows)
+                group_rows.append(
+                    [name, x, round(bt.observed, 4), f"[{bt.low:+.4f}, {bt.high:+.4f}]", round(bt.prob_above(0), 3)]
+                )
+        group_table = Table(
+            title=f"Gain over {self.x}={ref} by language group (bootstrap over queries and seeds)",
+            columns=["group", self.x, "mean gain", "95% CI", "P(gain > 0)"],
+            rows=group_rows,
+        )
 
         figures = [
-            Figure(title=f"{self.task} {self.metric} per language vs {self.x}", kind="lines", x_label=self.x,
-                   y_label=self.metric, x=xs, series={f"{lang} ({'unseen' if lang in unseen else resource_group(lang)})":
-                                                      [curve[lang][x] for x in xs] for lang in langs},
-                   note="dashed lines in the legend order: unseen, low-resource, high-resource"),
-            Figure(title=f"Gain in {self.metric} over {self.x}={ref}, by language group", kind="lines", x_label=self.x,
-                   y_label=f"gain ({'lower' if sign < 0 else 'higher'} {self.metric} is better)", x=xs,
-                   series={name: [0.0 if _close(x, ref) else (float(np.mean([gain(m, x) for m in members])))
-                                  for x in xs]
-                           for name, members in (("low-resource (seen)", low), ("high-resource (seen)", high),
-                                                 ("unseen", unseen)) if members}),
+            Figure(
+                title=f"{self.task} {self.metric} per language vs {self.x}",
+                kind="lines",
+                x_label=self.x,
+                y_label=self.metric,
+                x=xs,
+                series={
+                    f"{lang} ({'unseen' if lang in unseen else resource_group(lang)})": [curve[lang][x] for x in xs]
+                    for lang in langs
+                },
+                note="dashed lines in the legend order: unseen, low-resource, high-resource",
+            ),
+            Figure(
+                title=f"Gain in {self.metric} over {self.x}={ref}, by language group",
+                kind="lines",
+                x_label=self.x,
+                y_label=f"gain ({'lower' if sign < 0 else 'higher'} {self.metric} is better)",
+                x=xs,
+                series={
+                    name: [0.0 if _close(x, ref) else (float(np.mean([gain(m, x) for m in members]))) for x in xs]
+                    for name, members in (
+                        ("low-resource (seen)", low),
+                        ("high-resource (seen)", high),
+                        ("unseen", unseen),
+                    )
+                    if members
+                },
+            ),
         ]
         diff_at = groups["low - high"].get(at)
         details: dict[str, Any] = {
             "groups": {"low": low, "high": high, "unseen": unseen},
-            "gain_at": {name: {"observed": bt[at].observed, "low": bt[at].low, "high": bt[at].high,
-                               "p_positive": bt[at].prob_above(0)} for name, bt in groups.items() if at in bt},
+            "gain_at": {
+                name: {
+                    "observed": bt[at].observed,
+                    "low": bt[at].low,
+                    "high": bt[at].high,
+                    "p_positive": bt[at].prob_above(0),
+                }
+                for name, bt in groups.items()
+                if at in bt
+            },
             "best_x": {lang: max(xs, key=lambda x: sign * curve[lang][x]) for lang in langs},
-            "curve": curve, "x": self.x, "at": at, "reference": ref,
+            "curve": curve,
+            "x": self.x,
+            "at": at,
+            "reference": ref,
         }
         parts = []
         for name in ("low", "high", "unseen"):
@@ -184,9 +250,17 @@ class TrendCheck(Check):
         elif self.hypothesis == "unseen-gain" and at in groups["unseen"]:
             conf = groups["unseen"][at].prob_above(0)
             verdict = direction_verdict(conf)
-        return CheckResult(kind=self.name, label=self.describe(), verdict=verdict,
-                           confidence=None if conf is None else round(conf, 4), headline=headline, details=details,
-                           tables=[lang_table, group_table], figures=figures, seconds=time.perf_counter() - t0)
+        return CheckResult(
+            kind=self.name,
+            label=self.describe(),
+            verdict=verdict,
+            confidence=None if conf is None else round(conf, 4),
+            headline=headline,
+            details=details,
+            tables=[lang_table, group_table],
+            figures=figures,
+            seconds=time.perf_counter() - t0,
+        )
 
     @staticmethod
     def _grid_x(xs: list[float], value: float) -> float:

@@ -93,17 +93,19 @@ class CheckContext:
     results_root: Path = Path("results")
     papers_dirs: list[Path] = field(default_factory=default_papers_dirs)
     progress: bool = True
-    _experiments: dict[str, "Experiment"] = field(default_factory=dict, repr=False)
+    _experiments: dict[str, Experiment] = field(default_factory=dict, repr=False)
 
     # -- experiments and arms -------------------------------------------------------------------
     def experiment_path(self, name: str) -> Path:
         """The YAML file of the registry's experiment ``name``."""
         if name not in self.registry.experiments:
-            raise ReproError(f"no experiment '{name}' in the registry; known: {', '.join(self.registry.experiments) or 'none'}")
+            raise ReproError(
+                f"no experiment '{name}' in the registry; known: {', '.join(self.registry.experiments) or 'none'}"
+            )
         rel = Path(self.registry.experiments[name])
         return rel if rel.is_absolute() else (self.registry_path.parent / rel).resolve()
 
-    def experiment(self, name: str) -> "Experiment":
+    def experiment(self, name: str) -> Experiment:
         """The registry's experiment ``name`` with this context's profile applied."""
         from repro.runner.experiment import load_experiment
 
@@ -159,12 +161,12 @@ class CheckContext:
         return None
 
     @cached_property
-    def _encoder(self) -> "Encoder":
+    def _encoder(self) -> Encoder:
         from repro.models.encoder import Encoder
 
         return Encoder("e5-small")
 
-    def encoder(self) -> "Encoder":
+    def encoder(self) -> Encoder:
         """The embedded e5-small encoder, loaded once per verify."""
         return self._encoder
 

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from repro.claims.vocabulary import Mention, Vocabulary, load_vocabulary
-from repro.sources.document import Block, Document, TableIssue
+from repro.sources.document import Document, TableIssue
 from repro.sources.tables import check_means
 
 # A sentence is a candidate from this confidence on. On bench/eval_extraction.py 0.4 is F1-best
@@ -46,25 +46,39 @@ _CONTRIBUTION = re.compile(
     r"\b(we (propose|present|introduce|show|demonstrate|find|found|observe|achieve|obtain|outperform)|"
     r"this (paper|work) (proposes|presents|introduces|shows)|our (approach|method|model|results|experiments|"
     r"hybrid|proposed)|the proposed (approach|method|model|strategy)|the approach|results (show|demonstrate|indicate))\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _RESULT_VERB = re.compile(
     r"\b(outperform\w*|improv\w*|reduc\w*|achiev\w*|surpass\w*|exceed\w*|boost\w*|increas\w*|decreas\w*|"
-    r"mitigat\w*|enabl\w*|yield\w*|gain\w*|beat\w*|fine-tun\w*|uses?|trained on|conducted on)\b", re.IGNORECASE)
+    r"mitigat\w*|enabl\w*|yield\w*|gain\w*|beat\w*|fine-tun\w*|uses?|trained on|conducted on)\b",
+    re.IGNORECASE,
+)
 _COMPARATIVE = re.compile(
     r"\b(better|worse|higher|lower|superior|inferior|best|state-of-the-art|than|compared (to|with)|relative to|"
-    r"comparable|competitive|consistently|substantially|significantly)\b", re.IGNORECASE)
-_HEDGE = re.compile(r"\b(may|might|could|future work|we plan|we hope|it is possible|perhaps|would like)\b", re.IGNORECASE)
-_CITATION = re.compile(r"\bet al\b|\(\s*[A-Z][A-Za-z-]+(?: and [A-Z][A-Za-z-]+)?,? (?:19|20)\d\d[a-z]?\s*\)|\[\d+(?:,\s*\d+)*\]")
+    r"comparable|competitive|consistently|substantially|significantly)\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(may|might|could|future work|we plan|we hope|it is possible|perhaps|would like)\b", re.IGNORECASE
+)
+_CITATION = re.compile(
+    r"\bet al\b|\(\s*[A-Z][A-Za-z-]+(?: and [A-Z][A-Za-z-]+)?,? (?:19|20)\d\d[a-z]?\s*\)|\[\d+(?:,\s*\d+)*\]"
+)
 _DESCRIPTIVE = re.compile(
     r"\b(in this section|is defined as|denotes|we describe|is shown in|are shown in|refers to|for example|"
-    r"consists of|we follow|is given by)\b", re.IGNORECASE)
+    r"consists of|we follow|is given by)\b",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)\s*%?")
 _RELATED = re.compile(r"related work|background|references|bibliography|acknowledg", re.IGNORECASE)
-_REFERENCE = re.compile(r"\b(?:Tables?|Figs?\.?|Figures?|Sections?|Sec\.|Eqs?\.|Equations?|Appendix)\s*[A-Z]?\d+(?:\.\d+)*",
-                        re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"\b(?:Tables?|Figs?\.?|Figures?|Sections?|Sec\.|Eqs?\.|Equations?|Appendix)\s*[A-Z]?\d+(?:\.\d+)*", re.IGNORECASE
+)
 _TABLE_REF = re.compile(r"\bTables?\s*\[?(\d+)", re.IGNORECASE)
 
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|No|approx|resp|Mr|Ms|Dr|St)\.|(?:^|\s)[A-Z]\.)$")
+_ABBREV = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|No|approx|resp|Mr|Ms|Dr|St)\.|(?:^|\s)[A-Z]\.)$"
+)
 _SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0370-\u04ff\u3040-\u9fff])|(?<=[。！？])")
 
 
@@ -146,23 +160,41 @@ def suggest_check(sentence: str, mentions: list[Mention], vocab: Vocabulary) -> 
     """
     if not (_COMPARATIVE.search(sentence) or re.search(r"\b(outperform|reduc|improv|surpass)", sentence, re.I)):
         return None, False
-    arms = list(dict.fromkeys(e.arm for m in mentions if m.category == "methods"
-                              for e in [vocab.get("methods", m.id)] if e and e.arm))
-    tasks = list(dict.fromkeys(e.task for m in mentions if m.category == "datasets"
-                               for e in [vocab.get("datasets", m.id)] if e and e.task))
-    metrics = [e.metric for m in mentions if m.category == "metrics"
-               for e in [vocab.get("metrics", m.id)] if e and e.metric]
+    arms = list(
+        dict.fromkeys(
+            e.arm for m in mentions if m.category == "methods" for e in [vocab.get("methods", m.id)] if e and e.arm
+        )
+    )
+    tasks = list(
+        dict.fromkeys(
+            e.task for m in mentions if m.category == "datasets" for e in [vocab.get("datasets", m.id)] if e and e.task
+        )
+    )
+    metrics = [
+        e.metric for m in mentions if m.category == "metrics" for e in [vocab.get("metrics", m.id)] if e and e.metric
+    ]
     settings = [m.id for m in mentions if m.category == "settings"]
     if not arms:
         return None, False
     metric = metrics[0] if metrics else None
     if metric and metric != "rank distance" and tasks and tasks[0] in ("xquad-r", "mlqa-r"):
         metric = f"{settings[0]} {metric}" if settings else None
-    elif metric is None and "rank distance" not in sentence.lower() and settings and tasks[:1] in (["xquad-r"], ["mlqa-r"]):
+    elif (
+        metric is None
+        and "rank distance" not in sentence.lower()
+        and settings
+        and tasks[:1] in (["xquad-r"], ["mlqa-r"])
+    ):
         metric = None
     worse = bool(re.search(r"\b(worse|underperform\w*|inferior|lags?)\b", sentence, re.I))
-    check = {"kind": "comparison", "task": tasks[0] if tasks else None, "metric": metric,
-             "a": arms[0], "b": arms[1:] or None, "claim": "worse" if worse else "better"}
+    check = {
+        "kind": "comparison",
+        "task": tasks[0] if tasks else None,
+        "metric": metric,
+        "a": arms[0],
+        "b": arms[1:] or None,
+        "claim": "worse" if worse else "better",
+    }
     complete = all(check[k] for k in ("task", "metric", "a", "b"))
     return check, complete
 
@@ -175,8 +207,13 @@ def _reported(sentence: str, doc: Document) -> list[dict[str, Any]]:
             continue
         for cell in table.cells:
             if cell.value is not None:
-                out.append({"what": " / ".join(p for p in (cell.row_header, cell.col_header) if p),
-                            "value": cell.value, "where": table.label})
+                out.append(
+                    {
+                        "what": " / ".join(p for p in (cell.row_header, cell.col_header) if p),
+                        "value": cell.value,
+                        "where": table.label,
+                    }
+                )
     return out
 
 
@@ -191,10 +228,20 @@ def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold
         if conf < threshold:
             continue
         check, complete = suggest_check(sentence, mentions, vocab)
-        candidates.append(ClaimCandidate(
-            text=sentence, page=block.page, section=block.section, block_kind=block.kind,
-            confidence=round(conf, 3), features=feats, entities=mentions, check=check,
-            check_complete=complete, reported=_reported(sentence, doc)))
+        candidates.append(
+            ClaimCandidate(
+                text=sentence,
+                page=block.page,
+                section=block.section,
+                block_kind=block.kind,
+                confidence=round(conf, 3),
+                features=feats,
+                entities=mentions,
+                check=check,
+                check_complete=complete,
+                reported=_reported(sentence, doc),
+            )
+        )
     issues = [i for t in doc.tables for i in check_means(t)]
     return Extraction(source=doc.source, candidates=candidates, table_issues=issues)
 

@@ -45,12 +45,19 @@ def _load() -> Mapping[str, Language]:
     raw = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))["languages"]
     out: dict[str, Language] = {}
     for code, entry in raw.items():
-        lang = Language(code=code, name=entry["name"], joshi_class=int(entry["joshi_class"]),
-                        resource=entry["resource"], tatoeba=entry.get("tatoeba"))
+        lang = Language(
+            code=code,
+            name=entry["name"],
+            joshi_class=int(entry["joshi_class"]),
+            resource=entry["resource"],
+            tatoeba=entry.get("tatoeba"),
+        )
         # The group is written out for readers of the YAML; it must follow the documented cut.
         if not 0 <= lang.joshi_class <= 5 or lang.resource != group_of(lang.joshi_class):
-            raise ReproError(f"{TABLE_PATH}: {code} has class {lang.joshi_class} and group '{lang.resource}'; "
-                             f"classes are 0-5 and >= {HIGH_FROM_CLASS} means 'high'")
+            raise ReproError(
+                f"{TABLE_PATH}: {code} has class {lang.joshi_class} and group '{lang.resource}'; "
+                f"classes are 0-5 and >= {HIGH_FROM_CLASS} means 'high'"
+            )
         out[code] = lang
     return MappingProxyType(out)
 
@@ -84,8 +91,10 @@ def language(code: str) -> Language:
     for lang in table.values():
         if lang.tatoeba == key:
             return lang
-    raise ReproError(f"no Joshi et al. (2020) resource class for language '{code}'; "
-                     f"add it to {TABLE_PATH.name} only with a class from the lang2tax list")
+    raise ReproError(
+        f"no Joshi et al. (2020) resource class for language '{code}'; "
+        f"add it to {TABLE_PATH.name} only with a class from the lang2tax list"
+    )
 
 
 def resource_class(code: str) -> int:

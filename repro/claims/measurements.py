@@ -60,8 +60,10 @@ def parse_metric(task: str, name: str) -> Metric:
         if not setting:
             raise ReproError(f"metric '{name}' of {task} needs a setting: Mo, Cr or Mul (e.g. 'Mul mAP')")
     if measure not in TASK_MEASURES[task] or (setting != "multi" and measure == "rank distance"):
-        raise ReproError(f"{task} has no metric '{name}'; it has {', '.join(TASK_MEASURES[task])}"
-                         + (" (with Mo/Cr/Mul in front)" if task in ("xquad-r", "mlqa-r") else ""))
+        raise ReproError(
+            f"{task} has no metric '{name}'; it has {', '.join(TASK_MEASURES[task])}"
+            + (" (with Mo/Cr/Mul in front)" if task in ("xquad-r", "mlqa-r") else "")
+        )
     if task in DEFAULT_SETTING and setting != DEFAULT_SETTING[task]:
         raise ReproError(f"{task} has only the {DEFAULT_SETTING[task]} setting; drop the Mo/Cr/Mul prefix")
     return Metric(task, setting, measure, text)
@@ -80,8 +82,10 @@ def check_arm_metric(ctx: CheckContext, arm: str, metric: Metric, per_query: boo
     elif metric.task not in tasks:
         problems.append(f"no experiment evaluates arm '{arm}' on {metric.task} in profile '{ctx.profile}'")
     if per_query and metric.setting not in PER_QUERY_SETTINGS:
-        problems.append(f"'{metric.name}' has no per-query values (the cross-lingual setting's are not "
-                        "published); compare Mo or Mul, or use a check without bootstrap")
+        problems.append(
+            f"'{metric.name}' has no per-query values (the cross-lingual setting's are not "
+            "published); compare Mo or Mul, or use a check without bootstrap"
+        )
     return problems
 
 
@@ -123,14 +127,20 @@ def arm_values(ctx: CheckContext, arm: str, metric: Metric) -> ArmValues:
     return ArmValues(summary, by_lang)
 
 
-def arm_per_query(ctx: CheckContext, arm: str, metric: Metric, langs: list[str] | None = None
-                  ) -> dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
+def arm_per_query(
+    ctx: CheckContext, arm: str, metric: Metric, langs: list[str] | None = None
+) -> dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """seed -> language -> (query ids, per-query values) of ``metric`` for every model of ``arm``."""
     return points_per_query(ctx, ctx.arm(arm).experiment, ctx.arm_points(arm), metric, langs)
 
 
-def points_per_query(ctx: CheckContext, experiment: str, points: list[tuple[str, dict[str, Any] | None]],
-                     metric: Metric, langs: list[str] | None = None) -> dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
+def points_per_query(
+    ctx: CheckContext,
+    experiment: str,
+    points: list[tuple[str, dict[str, Any] | None]],
+    metric: Metric,
+    langs: list[str] | None = None,
+) -> dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """seed -> language -> (query ids, per-query values) for the given (label, point) models."""
     rs = ctx.results(experiment)
     out: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
@@ -139,12 +149,15 @@ def points_per_query(ctx: CheckContext, experiment: str, points: list[tuple[str,
         prefix = f"{metric.setting}/"
         found = sorted({k.split("/")[1] for k in pq if k.startswith(prefix)})
         use = [lang for lang in found if langs is None or lang in langs]
-        out[_seed_of(point)] = {lang: (pq[f"{prefix}{lang}/ids"], pq[f"{prefix}{lang}/{metric.measure}"]) for lang in use}
+        out[_seed_of(point)] = {
+            lang: (pq[f"{prefix}{lang}/ids"], pq[f"{prefix}{lang}/{metric.measure}"]) for lang in use
+        }
     return out
 
 
-def paired_diffs(a: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]],
-                 b: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]) -> tuple[dict[str, np.ndarray], list[Any]]:
+def paired_diffs(
+    a: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]], b: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]
+) -> tuple[dict[str, np.ndarray], list[Any]]:
     """Per-language ``(seed pairs, queries)`` differences A - B, aligned on query ids.
 
     Seeds pair by value (seed 0 of A with seed 0 of B); when the arms share no seed, an arm with

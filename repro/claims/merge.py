@@ -55,8 +55,13 @@ def candidate_entry(cand: ClaimCandidate, claim_id: str, arxiv: str | None) -> d
     if cand.page:
         source["page"] = cand.page
     source["quote"] = cand.text
-    entry: dict[str, Any] = {"id": claim_id, "text": cand.text, "status": "draft", "source": source,
-                             "evidence": ["text"] + (["experiment"] if cand.check_complete else [])}
+    entry: dict[str, Any] = {
+        "id": claim_id,
+        "text": cand.text,
+        "status": "draft",
+        "source": source,
+        "evidence": ["text"] + (["experiment"] if cand.check_complete else []),
+    }
     if cand.reported:
         entry["reported"] = cand.reported
     notes = [f"drafted with confidence {cand.confidence:.2f}"]

@@ -44,9 +44,83 @@ W_COS, W_COV, BIAS = 30.0, 6.0, -0.5
 W_COV_ONLY, BIAS_COV_ONLY = 7.0, -1.4
 RRF_K = 60
 
-_STOP = set("""a an the of in on at to for from by with and or as is are was were be been being this that these those
-it its their our we they which who whom whose what when where how than then there here such into over under about
-across using use used uses via per each all any both also not no can may do does did has have had will would""".split())
+_STOP = set(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "their",
+        "our",
+        "we",
+        "they",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "how",
+        "than",
+        "then",
+        "there",
+        "here",
+        "such",
+        "into",
+        "over",
+        "under",
+        "about",
+        "across",
+        "using",
+        "use",
+        "used",
+        "uses",
+        "via",
+        "per",
+        "each",
+        "all",
+        "any",
+        "both",
+        "also",
+        "not",
+        "no",
+        "can",
+        "may",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+    ]
+)
 
 
 class Passage(BaseModel):
@@ -121,10 +195,15 @@ class _Index:
         self.default_idf = math.log(1 + n)
         self._emb: dict[str, np.ndarray] = {}
 
-    def embeddings(self, encoder: "Encoder") -> np.ndarray:
+    def embeddings(self, encoder: Encoder) -> np.ndarray:
         key = f"{encoder.model_id}"
         if key not in self._emb:
-            cache = repro_home() / "papers" / "embeddings" / f"{self.doc.sha256}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', key)}-{len(self.items)}.npy"
+            cache = (
+                repro_home()
+                / "papers"
+                / "embeddings"
+                / f"{self.doc.sha256}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', key)}-{len(self.items)}.npy"
+            )
             if cache.is_file():
                 self._emb[key] = np.load(cache)
             else:
@@ -153,8 +232,9 @@ def _index(doc: Document) -> _Index:
     return _INDEXES[doc.sha256]
 
 
-def find_support(claim_text: str, document: Document, encoder: "Encoder | None" = None, top_k: int = 3,
-                 pool: int = 30) -> TextSupport:
+def find_support(
+    claim_text: str, document: Document, encoder: Encoder | None = None, top_k: int = 3, pool: int = 30
+) -> TextSupport:
     """The ``top_k`` passages of ``document`` that best support ``claim_text`` and the verdict.
 
     Candidates are the ``pool`` best by reciprocal-rank fusion of BM25 and dense cosine; they are
@@ -181,10 +261,22 @@ def find_support(claim_text: str, document: Document, encoder: "Encoder | None" 
         block, sentence = index.items[i]
         c = float(cos[i]) if cos is not None else None
         cov = index.coverage(claim_toks, index.toks[i])
-        passages.append(Passage(quote=sentence, page=block.page, section=block.section, bm25=round(float(bm[i]), 3),
-                                cosine=None if c is None else round(c, 4), coverage=round(cov, 3),
-                                support=round(support_probability(c, cov), 4)))
+        passages.append(
+            Passage(
+                quote=sentence,
+                page=block.page,
+                section=block.section,
+                bm25=round(float(bm[i]), 3),
+                cosine=None if c is None else round(c, 4),
+                coverage=round(cov, 3),
+                support=round(support_probability(c, cov), 4),
+            )
+        )
     passages.sort(key=lambda p: -p.support)
     best = passages[0].support if passages else 0.0
-    return TextSupport(claim=claim_text, verdict="supported" if best >= SUPPORTED_AT else "not found",
-                       support=best, passages=passages[:top_k])
+    return TextSupport(
+        claim=claim_text,
+        verdict="supported" if best >= SUPPORTED_AT else "not found",
+        support=best,
+        passages=passages[:top_k],
+    )

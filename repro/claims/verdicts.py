@@ -77,7 +77,7 @@ class VerdictsFile(BaseModel):
         return Path(path)
 
     @classmethod
-    def load(cls, path: Path) -> "VerdictsFile":
+    def load(cls, path: Path) -> VerdictsFile:
         """Read a verdicts file; a missing or malformed one is a one-line ReproError."""
         path = Path(path)
         if not path.is_file():

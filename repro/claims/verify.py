@@ -95,14 +95,22 @@ def _run_check(check: Check, ctx: CheckContext) -> CheckResult:
     except ReproError as exc:
         msg = str(exc)
     except Exception as exc:  # noqa: BLE001 - a broken check must not hide the other verdicts
-        msg = f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].filename.split('/')[-1]}:" \
-              f"{traceback.extract_tb(exc.__traceback__)[-1].lineno})"
-    return CheckResult(kind=check.kind, label=check.describe(), verdict=Verdict.ERROR, headline=f"check failed: {msg}",
-                       seconds=time.perf_counter() - t0)
+        msg = (
+            f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].filename.split('/')[-1]}:"
+            f"{traceback.extract_tb(exc.__traceback__)[-1].lineno})"
+        )
+    return CheckResult(
+        kind=check.kind,
+        label=check.describe(),
+        verdict=Verdict.ERROR,
+        headline=f"check failed: {msg}",
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def _run_checks(owner: str, checks: list[Check], ctx: CheckContext,
-                on_check: Callable[[str, CheckResult], None] | None) -> list[CheckResult]:
+def _run_checks(
+    owner: str, checks: list[Check], ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None
+) -> list[CheckResult]:
     results = []
     for check in checks:
         results.append(_run_check(check, ctx))
@@ -114,9 +122,20 @@ def _run_checks(owner: str, checks: list[Check], ctx: CheckContext,
 def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None) -> ClaimVerdict:
     results = _run_checks(claim.id, claim.checks, ctx, on_check)
     verdict, conf, decided = claim_verdict(results)
-    return ClaimVerdict(id=claim.id, text=claim.text, status=claim.status, source=claim.source, synthesis=claim.synthesis,
-                        evidence=list(claim.evidence), reported=claim.reported, expect=claim.expect, verdict=verdict,
-                        confidence=None if conf is None else round(conf, 4), decided_by=decided, checks=results)
+    return ClaimVerdict(
+        id=claim.id,
+        text=claim.text,
+        status=claim.status,
+        source=claim.source,
+        synthesis=claim.synthesis,
+        evidence=list(claim.evidence),
+        reported=claim.reported,
+        expect=claim.expect,
+        verdict=verdict,
+        confidence=None if conf is None else round(conf, 4),
+        decided_by=decided,
+        checks=results,
+    )
 
 
 def verify(
@@ -134,8 +153,13 @@ def verify(
 
     t0 = time.perf_counter()
     registry = load_registry(registry_path)
-    ctx = CheckContext(registry=registry, registry_path=Path(registry_path), profile=profile,
-                       results_root=Path(results_root), progress=progress)
+    ctx = CheckContext(
+        registry=registry,
+        registry_path=Path(registry_path),
+        profile=profile,
+        results_root=Path(results_root),
+        progress=progress,
+    )
     if papers_dirs is not None:
         ctx.papers_dirs = list(papers_dirs)
     if claim_ids:
@@ -156,14 +180,25 @@ def verify(
             outcome = run_experiment(exp, out_dir, progress=progress)
             computed, cached, secs = len(outcome.computed), len(outcome.cached), outcome.seconds
         elif not (out_dir / "summary.json").is_file():
-            raise ReproError(f"no results for experiment {name} at profile {profile} in {out_dir}; run without --no-run")
+            raise ReproError(
+                f"no results for experiment {name} at profile {profile} in {out_dir}; run without --no-run"
+            )
         else:
             computed = cached = 0
             secs = 0.0
         summary = json.loads((out_dir / "summary.json").read_text()) if (out_dir / "summary.json").is_file() else {}
-        records.append(ExperimentRecord(name=name, path=str(registry.experiments[name]), profile=profile,
-                                        results_dir=str(out_dir), summary=summary, computed_steps=computed,
-                                        cached_steps=cached, seconds=round(secs, 1)))
+        records.append(
+            ExperimentRecord(
+                name=name,
+                path=str(registry.experiments[name]),
+                profile=profile,
+                results_dir=str(out_dir),
+                summary=summary,
+                computed_steps=computed,
+                cached_steps=cached,
+                seconds=round(secs, 1),
+            )
+        )
 
     claims = [c for c in registry.claims if not claim_ids or c.id in claim_ids]
     verdicts = [_judge(c, ctx, on_check) for c in claims]
@@ -173,11 +208,20 @@ def verify(
         results = _run_checks(rq.id, rq.checks, ctx, on_check)
         answer = QuestionAnswer(id=rq.id, text=rq.text, answer=answer_text(results), checks=results)
     out = VerdictsFile(
-        registry=registry.name, registry_path=str(registry_path), profile=profile, paper=registry.paper,
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), claims=verdicts,
-        research_question=answer, experiments=records,
-        provenance={**provenance(), "experiments": {r.name: _experiment_provenance(Path(r.results_dir)) for r in records}},
-        seconds=round(time.perf_counter() - t0, 1))
+        registry=registry.name,
+        registry_path=str(registry_path),
+        profile=profile,
+        paper=registry.paper,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        claims=verdicts,
+        research_question=answer,
+        experiments=records,
+        provenance={
+            **provenance(),
+            "experiments": {r.name: _experiment_provenance(Path(r.results_dir)) for r in records},
+        },
+        seconds=round(time.perf_counter() - t0, 1),
+    )
     out.save(verdicts_path(results_root, registry.name, profile))
     return out
 
@@ -197,8 +241,13 @@ def _experiment_provenance(results_dir: Path) -> dict[str, object]:
         if isinstance(model, dict) and model.get("weights_sha256"):
             models[path.parent.name] = model["weights_sha256"]
         eval_seconds += float(rec.get("wall_seconds", 0.0) or 0.0)
-    return {"seeds": sorted(s for s in seeds if s is not None), "data_checksums": data, "model_weights_sha256": models,
-            "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1)}
+    return {
+        "seeds": sorted(s for s in seeds if s is not None),
+        "data_checksums": data,
+        "model_weights_sha256": models,
+        "train_seconds": round(train_seconds, 1),
+        "eval_seconds": round(eval_seconds, 1),
+    }
 
 
 def answer_text(results: list[CheckResult]) -> str:
@@ -213,9 +262,11 @@ def answer_text(results: list[CheckResult]) -> str:
         metric = r.label.split(" vs ")[0]
         if "low" in g and "high" in g:
             lo, hi = g["low"], g["high"]
-            s = (f"{metric}: moving from {x}={ref} to {x}={at}, low-resource languages change by "
-                 f"{lo['observed']:+.4f} (95% CI {lo['low']:+.4f} to {lo['high']:+.4f}) and high-resource ones by "
-                 f"{hi['observed']:+.4f} ({hi['low']:+.4f} to {hi['high']:+.4f})")
+            s = (
+                f"{metric}: moving from {x}={ref} to {x}={at}, low-resource languages change by "
+                f"{lo['observed']:+.4f} (95% CI {lo['low']:+.4f} to {lo['high']:+.4f}) and high-resource ones by "
+                f"{hi['observed']:+.4f} ({hi['low']:+.4f} to {hi['high']:+.4f})"
+            )
             if "low - high" in g:
                 s += f"; P(low-resource gain more) = {g['low - high']['p_positive']:.2f}"
             if "unseen" in g:
@@ -225,11 +276,15 @@ def answer_text(results: list[CheckResult]) -> str:
     return " ".join(parts) if parts else "No trend check produced an answer."
 
 
-def load_verdicts(results_root: Path, registry: str | None = None, profile: str | None = None) -> tuple[Path, VerdictsFile]:
+def load_verdicts(
+    results_root: Path, registry: str | None = None, profile: str | None = None
+) -> tuple[Path, VerdictsFile]:
     """The newest verdicts file under ``results_root/claims`` (optionally of one registry/profile)."""
     base = Path(results_root) / "claims"
     found = sorted(base.glob(f"{registry or '*'}/{profile or '*'}/verdicts.json"), key=lambda p: p.stat().st_mtime)
     if not found:
         what = " ".join(x for x in (registry, profile) if x)
-        raise ReproError(f"no verdicts{' for ' + what if what else ''} under {base}; run `repro verify claims/<name>.yaml` first")
+        raise ReproError(
+            f"no verdicts{' for ' + what if what else ''} under {base}; run `repro verify claims/<name>.yaml` first"
+        )
     return found[-1], VerdictsFile.load(found[-1])

@@ -19,8 +19,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from repro.data.manifest import DataFile, get_dataset, manifest
-from repro.hashing import sha256_file
 from repro.errors import ReproError
+from repro.hashing import sha256_file
 
 
 @dataclass
@@ -73,7 +73,9 @@ def _install(f: DataFile, source: Path | None) -> None:
         digest = sha256_file(tmp)
         if digest != f.sha256:
             where = f.url if source is None else str(source / f.path)
-            raise ReproError(f"checksum mismatch for {f.path} from {where}: got {digest[:12]}..., expected {f.sha256[:12]}...")
+            raise ReproError(
+                f"checksum mismatch for {f.path} from {where}: got {digest[:12]}..., expected {f.sha256[:12]}..."
+            )
         os.replace(tmp, f.local)
     finally:
         tmp.unlink(missing_ok=True)
@@ -89,7 +91,9 @@ def fetch(names: Iterable[str] | None = None, source: Path | None = None, progre
     if source is not None:
         source = Path(source)
         if not source.is_dir():
-            raise ReproError(f"mirror folder {source} does not exist; pass the folder that holds lareqa/, xnli/, ... (e.g. ../shared/data)")
+            raise ReproError(
+                f"mirror folder {source} does not exist; pass the folder that holds lareqa/, xnli/, ... (e.g. ../shared/data)"
+            )
     files = _select(names)
     counts = {"fetched": 0, "kept": 0}
     for f in tqdm(files, desc="fetch data", unit="file", disable=not progress):

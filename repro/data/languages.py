@@ -16,7 +16,9 @@ def select_languages(dataset: str, known: Sequence[str], langs: Sequence[str] | 
     if langs is None:
         return list(known)
     if not langs:
-        raise ReproError(f"empty language list; pass languages like --langs {','.join(known[:2])} or omit --langs for all")
+        raise ReproError(
+            f"empty language list; pass languages like --langs {','.join(known[:2])} or omit --langs for all"
+        )
     bad = [lang for lang in langs if lang not in known]
     if bad:
         raise ReproError(f"{dataset} has no language {', '.join(bad)}{hint or '; it has ' + ', '.join(known)}")

@@ -35,8 +35,8 @@ from functools import lru_cache
 
 import datasets
 
-from repro.data.manifest import verified_path
 from repro.data.languages import select_languages
+from repro.data.manifest import verified_path
 from repro.errors import ReproError
 
 LANGUAGES: dict[str, tuple[str, ...]] = {
@@ -81,7 +81,9 @@ def load_lareqa(dataset: str, language: str) -> LareqaLanguage:
     check_languages(dataset, [language])
     path = verified_path(f"lareqa/{dataset}/{language}.json")
     raw = json.loads(path.read_text(encoding="utf-8"))
-    q: dict[str, list] = {k: [] for k in ("id", "parallel_id", "language", "question", "answer", "answer_start", "gold")}
+    q: dict[str, list] = {
+        k: [] for k in ("id", "parallel_id", "language", "question", "answer", "answer_start", "gold")
+    }
     c: dict[str, list] = {k: [] for k in ("candidate_id", "language", "sentence", "paragraph", "sentence_index")}
     paragraph = 0
     for article in raw["data"]:

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import datasets
 
-from repro.data.manifest import get_dataset, verified_path
 from repro.data.languages import select_languages
+from repro.data.manifest import get_dataset, verified_path
 from repro.errors import ReproError
 
 
@@ -44,7 +44,9 @@ def load_tatoeba(language: str) -> datasets.Dataset:
     if eng and eng[-1] == "":
         eng.pop()
     if len(src) != len(eng):
-        raise ReproError(f"tatoeba {language}: {len(src)} sentences but {len(eng)} English lines; the files are not aligned")
+        raise ReproError(
+            f"tatoeba {language}: {len(src)} sentences but {len(eng)} English lines; the files are not aligned"
+        )
     return datasets.Dataset.from_dict(
         {"language": [language] * len(src), "index": list(range(len(src))), "text": src, "english": eng}
     )

@@ -14,12 +14,19 @@ from functools import lru_cache
 
 import datasets
 
-from repro.data.manifest import verified_path
 from repro.data.languages import select_languages
+from repro.data.manifest import verified_path
 
 FILE_NAMES: dict[str, str] = {
-    "ar": "arabic", "bn": "bengali", "en": "english", "fi": "finnish", "id": "indonesian",
-    "ko": "korean", "ru": "russian", "sw": "swahili", "te": "telugu",
+    "ar": "arabic",
+    "bn": "bengali",
+    "en": "english",
+    "fi": "finnish",
+    "id": "indonesian",
+    "ko": "korean",
+    "ru": "russian",
+    "sw": "swahili",
+    "te": "telugu",
 }
 LANGUAGES: tuple[str, ...] = tuple(FILE_NAMES)
 

@@ -82,8 +82,12 @@ def encode_lareqa(
     keep = _limited_ids(datas, limit)
     langs_data = [EncodedLanguage(d, keep) for d in datas]
     for ld in langs_data:
-        ld.q_emb = encoder.encode(ld.questions, "query", progress=f"{dataset} {ld.language} questions" if progress else False)
-        ld.c_emb = encoder.encode(ld.candidates, "passage", progress=f"{dataset} {ld.language} candidates" if progress else False)
+        ld.q_emb = encoder.encode(
+            ld.questions, "query", progress=f"{dataset} {ld.language} questions" if progress else False
+        )
+        ld.c_emb = encoder.encode(
+            ld.candidates, "passage", progress=f"{dataset} {ld.language} candidates" if progress else False
+        )
     return langs_data
 
 
@@ -93,7 +97,10 @@ def multilingual_pool(langs_data: list[EncodedLanguage]) -> tuple[np.ndarray, li
     offsets = np.cumsum([0] + [len(ld.candidates) for ld in langs_data])
     pool = np.concatenate([ld.c_emb for ld in langs_data])
     qrels = [
-        [np.array([offsets[j] + y.gold_of[p] for j, y in enumerate(langs_data) if p in y.gold_of]) for p in x.parallel_ids]
+        [
+            np.array([offsets[j] + y.gold_of[p] for j, y in enumerate(langs_data) if p in y.gold_of])
+            for p in x.parallel_ids
+        ]
         for x in langs_data
     ]
     return pool, qrels

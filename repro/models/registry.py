@@ -12,7 +12,6 @@ A spec is one of:
 from __future__ import annotations
 
 import json
-
 import os
 import re
 from pathlib import Path
@@ -37,7 +36,9 @@ def resolve_model(spec: str | os.PathLike[str]) -> str:
     """
     name = os.fspath(spec).strip() if spec else ""
     if not name:
-        raise ReproError("empty model name; use --model e5-small, a local model folder, or a Hugging Face id like owner/name")
+        raise ReproError(
+            "empty model name; use --model e5-small, a local model folder, or a Hugging Face id like owner/name"
+        )
     if name.lower() in EMBEDDED_ALIASES:
         from repro.models.embedded import prepare_embedded_model
 
@@ -46,12 +47,16 @@ def resolve_model(spec: str | os.PathLike[str]) -> str:
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ReproError(f"model folder {path} has no config.json; point --model at a Hugging Face model folder (with config.json and weights)")
+            raise ReproError(
+                f"model folder {path} has no config.json; point --model at a Hugging Face model folder (with config.json and weights)"
+            )
         return str(path.resolve())
     if path.exists():
         raise ReproError(f"model path {path} is a file; --model needs a model folder, e5-small, or a Hugging Face id")
     if _looks_like_path(name) or not _HUB_ID.match(name) or ".." in name or "--" in name:
-        raise ReproError(f"model '{name}' is neither an existing folder nor a Hugging Face id (owner/name); use --model e5-small, a local folder, or an id like intfloat/multilingual-e5-small")
+        raise ReproError(
+            f"model '{name}' is neither an existing folder nor a Hugging Face id (owner/name); use --model e5-small, a local folder, or an id like intfloat/multilingual-e5-small"
+        )
     return name
 
 

@@ -119,13 +119,27 @@ def verdict_css(verdict: Verdict) -> str:
 def build_content(vf: VerdictsFile) -> ReportContent:
     """Turn a verdicts file into the report's content."""
     arms = _arm_groups(vf)
-    claims = [ClaimView(claim=c, anchor=anchor("claim", c.id), css=verdict_css(c.verdict),
-                        paper_vs_ours=[_paper_vs_ours(r, vf, arms) for r in c.reported]) for c in vf.claims]
+    claims = [
+        ClaimView(
+            claim=c,
+            anchor=anchor("claim", c.id),
+            css=verdict_css(c.verdict),
+            paper_vs_ours=[_paper_vs_ours(r, vf, arms) for r in c.reported],
+        )
+        for c in vf.claims
+    ]
     title = vf.paper.title or vf.registry
     counts = [(v.value, VERDICT_CLASS[v], sum(1 for c in vf.claims if c.verdict == v)) for v in Verdict]
-    return ReportContent(vf=vf, title=title, claims=claims, sweeps=[s for s in map(_sweep, vf.experiments) if s],
-                         run=_run_rows(vf), packages=_packages(vf), experiments=_experiment_provenance(vf),
-                         counts=[c for c in counts if c[2]])
+    return ReportContent(
+        vf=vf,
+        title=title,
+        claims=claims,
+        sweeps=[s for s in map(_sweep, vf.experiments) if s],
+        run=_run_rows(vf),
+        packages=_packages(vf),
+        experiments=_experiment_provenance(vf),
+        counts=[c for c in counts if c[2]],
+    )
 
 
 def check_css(result: CheckResult) -> str:
@@ -164,7 +178,9 @@ def claim_meta(cl: ClaimVerdict) -> list[str]:
     if cl.source.page:
         parts.append(f"p. {cl.source.page}")
     if cl.synthesis:
-        parts.append(f"synthesis: {'verified' if cl.synthesis.verified else 'not verified'} ({cl.synthesis.confidence:.2f})")
+        parts.append(
+            f"synthesis: {'verified' if cl.synthesis.verified else 'not verified'} ({cl.synthesis.confidence:.2f})"
+        )
     if cl.evidence:
         parts.append(f"evidence: {', '.join(cl.evidence)}")
     if cl.status != "confirmed":
@@ -233,7 +249,11 @@ def _paper_vs_ours(rep: Any, vf: VerdictsFile, arms: dict[str, tuple[str, dict[s
         for exp in vf.experiments:
             if exp_name is not None and exp.name != exp_name:
                 continue
-            group = _group_of(exp.summary, point) if rep.arm in arms else (rep.arm if rep.arm in exp.summary.get("rows", {}) else None)
+            group = (
+                _group_of(exp.summary, point)
+                if rep.arm in arms
+                else (rep.arm if rep.arm in exp.summary.get("rows", {}) else None)
+            )
             metric = f"{rep.task} {rep.metric}" + (f" [{rep.lang}]" if rep.lang else "")
             cell = (exp.summary.get("rows", {}).get(group) or {}).get(metric) if group else None
             if cell is not None:
@@ -252,11 +272,18 @@ def _sweep(exp: ExperimentRecord) -> SweepTable | None:
         for name in metric_cells if isinstance(metric_cells, dict) else {}:
             if name not in metrics:
                 metrics.append(name)
-    cells = {g: {m: _mean_std(rows[g][m]) if isinstance(rows[g], dict) and m in rows[g] else MISSING for m in metrics}
-             for g in groups}
+    cells = {
+        g: {m: _mean_std(rows[g][m]) if isinstance(rows[g], dict) and m in rows[g] else MISSING for m in metrics}
+        for g in groups
+    }
     title = f"{exp.name} ({exp.profile})" if exp.profile else exp.name
-    return SweepTable(name=title, groups=groups, headline=[m for m in metrics if "[" not in m],
-                      per_language=[m for m in metrics if "[" in m], cells=cells)
+    return SweepTable(
+        name=title,
+        groups=groups,
+        headline=[m for m in metrics if "[" not in m],
+        per_language=[m for m in metrics if "[" in m],
+        cells=cells,
+    )
 
 
 def _run_rows(vf: VerdictsFile) -> list[tuple[str, str]]:
@@ -264,10 +291,17 @@ def _run_rows(vf: VerdictsFile) -> list[tuple[str, str]]:
     git = prov.get("git") if isinstance(prov.get("git"), dict) else {}
     commit = git.get("commit")
     commit_text = MISSING if not commit else commit + (" (uncommitted changes)" if git.get("dirty") else "")
-    rows = [("registry", f"{vf.registry} ({vf.registry_path})"), ("profile", vf.profile), ("verified", vf.created),
-            ("verify wall time", f"{vf.seconds:.1f} s"), ("git commit", commit_text)]
+    rows = [
+        ("registry", f"{vf.registry} ({vf.registry_path})"),
+        ("profile", vf.profile),
+        ("verified", vf.created),
+        ("verify wall time", f"{vf.seconds:.1f} s"),
+        ("git commit", commit_text),
+    ]
     if vf.paper.arxiv:
-        rows.append(("paper", f"arXiv {vf.paper.arxiv}" + (f" — {', '.join(vf.paper.authors)}" if vf.paper.authors else "")))
+        rows.append(
+            ("paper", f"arXiv {vf.paper.arxiv}" + (f" — {', '.join(vf.paper.authors)}" if vf.paper.authors else ""))
+        )
     for key in ("python", "platform", "machine", "created"):
         if prov.get(key):
             rows.append((key if key != "created" else "environment recorded", fmt(prov[key])))
@@ -292,18 +326,31 @@ def _experiment_provenance(vf: VerdictsFile) -> list[ExperimentView]:
         p = prov.get(name) if isinstance(prov.get(name), dict) else {}
         facts: list[tuple[str, str]] = []
         if rec is not None:
-            facts += [("experiment file", rec.path), ("profile", rec.profile), ("results", rec.results_dir),
-                      ("steps computed / cached", f"{rec.computed_steps} / {rec.cached_steps}"),
-                      ("run wall time", f"{rec.seconds:.1f} s")]
+            facts += [
+                ("experiment file", rec.path),
+                ("profile", rec.profile),
+                ("results", rec.results_dir),
+                ("steps computed / cached", f"{rec.computed_steps} / {rec.cached_steps}"),
+                ("run wall time", f"{rec.seconds:.1f} s"),
+            ]
         if "seeds" in p:
             facts.append(("seeds", ", ".join(fmt(s) for s in p["seeds"]) or MISSING))
         for key, label in (("train_seconds", "training wall time"), ("eval_seconds", "evaluation wall time")):
             if key in p:
                 facts.append((label, f"{fmt(p[key])} s"))
-        facts += [(k, fmt(v)) for k, v in p.items()
-                  if k not in ("seeds", "train_seconds", "eval_seconds", "data_checksums", "model_weights_sha256")]
+        facts += [
+            (k, fmt(v))
+            for k, v in p.items()
+            if k not in ("seeds", "train_seconds", "eval_seconds", "data_checksums", "model_weights_sha256")
+        ]
         data = p.get("data_checksums") if isinstance(p.get("data_checksums"), dict) else {}
         models = p.get("model_weights_sha256") if isinstance(p.get("model_weights_sha256"), dict) else {}
-        out.append(ExperimentView(name=name, facts=facts, data=[(k, fmt(v)) for k, v in sorted(data.items())],
-                                  models=[(k, fmt(v)) for k, v in sorted(models.items())]))
+        out.append(
+            ExperimentView(
+                name=name,
+                facts=facts,
+                data=[(k, fmt(v)) for k, v in sorted(data.items())],
+                models=[(k, fmt(v)) for k, v in sorted(models.items())],
+            )
+        )
     return out

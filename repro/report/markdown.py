@@ -37,32 +37,51 @@ def _finalize(value: Any) -> Any:
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # Autoescape on only so that macro output arrives as Markup; the escaping itself is _finalize's.
-    env = jinja2.Environment(loader=jinja2.PackageLoader("repro.report", "templates"), autoescape=True,
-                             finalize=_finalize, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("repro.report", "templates"),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(fmt=content.fmt)
-    env.globals.update(figure_rows=content.figure_rows, table_rows=content.table_rows,
-                       claim_meta=content.claim_meta, summary_rows=summary_rows,
-                       paper_vs_ours_rows=paper_vs_ours_rows, sweep_rows=sweep_rows, per_language_rows=per_language_rows)
+    env.globals.update(
+        figure_rows=content.figure_rows,
+        table_rows=content.table_rows,
+        claim_meta=content.claim_meta,
+        summary_rows=summary_rows,
+        paper_vs_ours_rows=paper_vs_ours_rows,
+        sweep_rows=sweep_rows,
+        per_language_rows=per_language_rows,
+    )
     return env
 
 
 def summary_rows(c: content.ReportContent) -> list[list[str]]:
     """One row per claim: id, statement, verdict, confidence, synthesis mark and confidence, decided by."""
+
     def conf(v: float | None) -> str:
         return content.MISSING if v is None else f"{v:.2f}"
 
     rows = []
     for cv in c.claims:
         cl = cv.claim
-        syn = content.MISSING if cl.synthesis is None else f"{'✓' if cl.synthesis.verified else '✗'} {conf(cl.synthesis.confidence)}"
+        syn = (
+            content.MISSING
+            if cl.synthesis is None
+            else f"{'✓' if cl.synthesis.verified else '✗'} {conf(cl.synthesis.confidence)}"
+        )
         rows.append([cl.id, cl.text, cl.verdict.value, conf(cl.confidence), syn, cl.decided_by])
     return rows
 
 
 def paper_vs_ours_rows(cv: content.ClaimView) -> list[list[str]]:
-    return [[p.what, p.backbone or content.MISSING, p.where or content.MISSING, content.fmt(p.paper), p.ours]
-            for p in cv.paper_vs_ours]
+    return [
+        [p.what, p.backbone or content.MISSING, p.where or content.MISSING, content.fmt(p.paper), p.ours]
+        for p in cv.paper_vs_ours
+    ]
 
 
 def sweep_rows(s: content.SweepTable, metrics: list[str]) -> list[list[str]]:

@@ -43,8 +43,12 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes | None:
     ax.set_ylabel(_plain(fig.y_label))
     ax.grid(True, alpha=0.3)
     if len(fig.series) > 1:
-        ax.legend(fontsize=7 if many else 8, loc="upper left" if many else "best",
-                  bbox_to_anchor=(1.01, 1.0) if many else None, frameon=False)
+        ax.legend(
+            fontsize=7 if many else 8,
+            loc="upper left" if many else "best",
+            bbox_to_anchor=(1.01, 1.0) if many else None,
+            frameon=False,
+        )
     buf = io.BytesIO()
     mfig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
@@ -83,8 +87,16 @@ def _lines(ax: Any, fig: Figure) -> None:
         if group not in groups:
             groups.append(group)
         ys = [_number(values[j]) if j < len(values) else math.nan for j in range(len(xs))]
-        ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, color=colours(i % colours.N),
-                linestyle=_LINESTYLES[groups.index(group) % len(_LINESTYLES)], label=_plain(name))
+        ax.plot(
+            xs,
+            ys,
+            marker="o",
+            markersize=3,
+            linewidth=1.4,
+            color=colours(i % colours.N),
+            linestyle=_LINESTYLES[groups.index(group) % len(_LINESTYLES)],
+            label=_plain(name),
+        )
     if not numeric:
         ax.set_xticks(xs, [_plain(x) for x in fig.x], rotation=30 if len(fig.x) > 6 else 0)
 
@@ -95,7 +107,11 @@ def _bars(ax: Any, fig: Figure) -> None:
     positions = list(range(len(fig.x)))
     for i, (name, values) in enumerate(fig.series.items()):
         ys = [_number(values[j]) if j < len(values) else math.nan for j in positions]
-        ax.bar([p - 0.4 + width * (i + 0.5) for p in positions], [0.0 if math.isnan(y) else y for y in ys],
-               width=width, label=_plain(name))
+        ax.bar(
+            [p - 0.4 + width * (i + 0.5) for p in positions],
+            [0.0 if math.isnan(y) else y for y in ys],
+            width=width,
+            label=_plain(name),
+        )
     ax.set_xticks(positions, [_plain(x) for x in fig.x], rotation=30 if len(fig.x) > 5 else 0)
     ax.axhline(0.0, color="black", linewidth=0.6)

@@ -136,7 +136,9 @@ def load_experiment(path: Path, profile: str) -> Experiment:
     for task, rule in exp.eval.only.items():
         bad = [k for k in rule if k not in exp.grid]
         if task not in exp.eval.tasks or bad:
-            raise ReproError(f"{path}: eval.only.{task} must name a task of eval.tasks and grid keys ({', '.join(exp.grid)})")
+            raise ReproError(
+                f"{path}: eval.only.{task} must name a task of eval.tasks and grid keys ({', '.join(exp.grid)})"
+            )
     # Validate training settings now, not after an hour of other steps.
     from repro.training.trainer import TrainConfig
 
@@ -145,5 +147,7 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             TrainConfig.model_validate({**exp.train, **point})
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise ReproError(f"{path} (profile {profile}): train.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            raise ReproError(
+                f"{path} (profile {profile}): train.{'.'.join(map(str, err['loc']))}: {err['msg']}"
+            ) from None
     return exp

@@ -55,12 +55,21 @@ def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
             for name, value in _metrics_of(task, json.loads(path.read_text())).items():
                 groups.setdefault(gname, {}).setdefault(name, []).append(value)
     rows = {
-        g: {name: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
-            for name, v in metrics.items()}
+        g: {
+            name: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
+            for name, v in metrics.items()
+        }
         for g, metrics in groups.items()
     }
-    return {"experiment": exp.name, "profile": exp.profile, "grid": exp.grid, "train": exp.train,
-            "eval": exp.eval.model_dump(), "groups": {g: group_points[g] for g in rows}, "rows": rows}
+    return {
+        "experiment": exp.name,
+        "profile": exp.profile,
+        "grid": exp.grid,
+        "train": exp.train,
+        "eval": exp.eval.model_dump(),
+        "groups": {g: group_points[g] for g in rows},
+        "rows": rows,
+    }
 
 
 def _cell(row: dict[str, Any], name: str, fmt: str) -> str:
@@ -75,9 +84,22 @@ def render_summary(summary: dict[str, Any]) -> str:
     """Markdown tables: the headline sweep table and per-language multilingual mAP."""
     rows = summary["rows"]
     out = [f"# {summary['experiment']} ({summary['profile']} profile)", ""]
-    heads = [n for n in ("xquad-r Mo mAP", "xquad-r Cr mAP", "xquad-r Mul mAP", "xquad-r rank distance",
-                         "mlqa-r Mo mAP", "mlqa-r Cr mAP", "mlqa-r Mul mAP", "mlqa-r rank distance",
-                         "tydi-goldp nDCG@10", "tatoeba acc") if any(n in r for r in rows.values())]
+    heads = [
+        n
+        for n in (
+            "xquad-r Mo mAP",
+            "xquad-r Cr mAP",
+            "xquad-r Mul mAP",
+            "xquad-r rank distance",
+            "mlqa-r Mo mAP",
+            "mlqa-r Cr mAP",
+            "mlqa-r Mul mAP",
+            "mlqa-r rank distance",
+            "tydi-goldp nDCG@10",
+            "tatoeba acc",
+        )
+        if any(n in r for r in rows.values())
+    ]
     seeds = max((v["n"] for r in rows.values() for v in r.values()), default=1)
     out.append(f"Mean ± standard deviation over seeds (up to {seeds} per row).")
     out.append("")

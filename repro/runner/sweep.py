@@ -20,9 +20,9 @@ from repro.atomic import atomic_write, atomic_write_text
 from repro.cache import portable
 from repro.data.manifest import checksums
 from repro.errors import ReproError
-from repro.hashing import sha256_file
 from repro.evaluation.result import load_per_query
 from repro.evaluation.tasks import get_task
+from repro.hashing import sha256_file
 from repro.provenance import provenance
 from repro.runner.experiment import Experiment
 from repro.runner.store import StepStore, code_version, step_key
@@ -73,8 +73,12 @@ def plan(exp: Experiment) -> list[Step]:
 
     def eval_payload(task: str, model_ref: dict[str, Any]) -> dict[str, Any]:
         return {
-            "task": task, "model": model_ref, "langs": ev.langs.get(task), "limit": ev.limit_for(task),
-            "max_length": ev.max_length, "precision": ev.precision,
+            "task": task,
+            "model": model_ref,
+            "langs": ev.langs.get(task),
+            "limit": ev.limit_for(task),
+            "max_length": ev.max_length,
+            "precision": ev.precision,
             "data": checksums(list(get_task(task).datasets)),
         }
 
@@ -104,8 +108,14 @@ def _run_train(step: Step, store: StepStore, progress: bool) -> dict[str, Any]:
 
     config = TrainConfig.model_validate(step.payload["config"])
     summary = train(config, store.path(step.key), progress=progress)
-    return {"kind": "train", "point": step.point, "payload": step.payload, "summary": summary,
-            "code_version": code_version("train"), "provenance": provenance()}
+    return {
+        "kind": "train",
+        "point": step.point,
+        "payload": step.payload,
+        "summary": summary,
+        "code_version": code_version("train"),
+        "provenance": provenance(),
+    }
 
 
 class _EncoderCache:
@@ -136,18 +146,31 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     except ValueError as exc:
         # The usual cause is a limit so small that a language keeps no questions (MLQA-R is only
         # partly parallel): say which step and what to change, not a traceback.
-        raise ReproError(f"{exp.name} ({exp.profile}): evaluating {step.task} for {point_label(step.point)} "
-                         f"failed: {exc}; with eval.limit {p['limit']}, raise the limit or narrow eval.langs") from None
-    result.info.update({
-        "model": encoder.describe(), "point": step.point, "experiment": exp.name, "profile": exp.profile,
-        "config": {k: v for k, v in p.items() if k != "data"}, "data_checksums": p["data"],
-        "code_version": code_version("eval"), "provenance": provenance(),
-        "wall_seconds": round(time.perf_counter() - t0, 2), "step": step.key,
-    })
+        raise ReproError(
+            f"{exp.name} ({exp.profile}): evaluating {step.task} for {point_label(step.point)} "
+            f"failed: {exc}; with eval.limit {p['limit']}, raise the limit or narrow eval.langs"
+        ) from None
+    result.info.update(
+        {
+            "model": encoder.describe(),
+            "point": step.point,
+            "experiment": exp.name,
+            "profile": exp.profile,
+            "config": {k: v for k, v in p.items() if k != "data"},
+            "data_checksums": p["data"],
+            "code_version": code_version("eval"),
+            "provenance": provenance(),
+            "wall_seconds": round(time.perf_counter() - t0, 2),
+            "step": step.key,
+        }
+    )
     if step.depends_on:
         train_record = store.record(step.depends_on) or {}
-        result.info["train"] = {"step": step.depends_on, "config": train_record.get("payload", {}).get("config"),
-                                "summary": train_record.get("summary")}
+        result.info["train"] = {
+            "step": step.depends_on,
+            "config": train_record.get("payload", {}).get("config"),
+            "summary": train_record.get("summary"),
+        }
     result.save(store.path(step.key) / "result.json")
     return {"kind": "eval", "task": step.task, "point": step.point, "seconds": result.info["wall_seconds"]}
 
@@ -205,7 +228,11 @@ def run_experiment(
         _publish(step, store, results_dir, keep_per_query)
     outcome.seconds = time.perf_counter() - t0
     summary = summarize(exp, results_dir)
-    summary["run"] = {"computed_steps": len(outcome.computed), "cached_steps": len(outcome.cached),
-                      "seconds": round(outcome.seconds, 1), "provenance": provenance()}
+    summary["run"] = {
+        "computed_steps": len(outcome.computed),
+        "cached_steps": len(outcome.cached),
+        "seconds": round(outcome.seconds, 1),
+        "provenance": provenance(),
+    }
     write_summary(summary, results_dir)
     return outcome

@@ -61,7 +61,9 @@ class ArxivSource:
         timeout: seconds per request.
     """
 
-    def __init__(self, base_url: str | None = None, retries: int = 3, backoff: float = 2.0, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str | None = None, retries: int = 3, backoff: float = 2.0, timeout: float = 30.0
+    ) -> None:
         self.base_url = (base_url or os.environ.get("REPRO_ARXIV_URL") or "").rstrip("/") or None
         self.retries = retries
         self.backoff = backoff
@@ -82,14 +84,16 @@ class ArxivSource:
                 return call()
             except ReproError:
                 raise
-            except Exception as exc:  # requests, feed parsing and HTTP errors all mean "try again"
+            except Exception as exc:  # requests, feed parsing and HTTP errors all mean "try again"  # noqa: BLE001
                 last = exc
                 if attempt < self.retries:
                     time.sleep(delay)
                     delay *= 2
         reason = str(last).splitlines()[0][:160] if str(last) else type(last).__name__
-        raise ReproError(f"cannot get the {what} of arXiv {arxiv_id} ({reason}); offline? "
-                         f"download the PDF yourself and pass it with --pdf FILE")
+        raise ReproError(
+            f"cannot get the {what} of arXiv {arxiv_id} ({reason}); offline? "
+            f"download the PDF yourself and pass it with --pdf FILE"
+        )
 
     def metadata(self, arxiv_id: str) -> PaperMeta:
         """The paper's metadata (cached)."""
@@ -104,8 +108,14 @@ class ArxivSource:
             if not results:
                 raise ReproError(f"arXiv has no paper {arxiv_id}; check the id")
             r = results[0]
-            return PaperMeta(arxiv_id=arxiv_id, title=" ".join(r.title.split()), authors=[a.name for a in r.authors],
-                             summary=" ".join(r.summary.split()), published=r.published.isoformat(), pdf_url=r.pdf_url)
+            return PaperMeta(
+                arxiv_id=arxiv_id,
+                title=" ".join(r.title.split()),
+                authors=[a.name for a in r.authors],
+                summary=" ".join(r.summary.split()),
+                published=r.published.isoformat(),
+                pdf_url=r.pdf_url,
+            )
 
         meta = self._retrying("metadata", arxiv_id, call)
         atomic_write_text(cached, meta.model_dump_json(indent=1))
@@ -119,7 +129,11 @@ class ArxivSource:
         target = papers_dir() / f"{_slug(meta.arxiv_id)}.pdf"
         if target.is_file():
             return target
-        url = f"{self.base_url}/pdf/{meta.arxiv_id}" if self.base_url else (meta.pdf_url or f"https://arxiv.org/pdf/{meta.arxiv_id}")
+        url = (
+            f"{self.base_url}/pdf/{meta.arxiv_id}"
+            if self.base_url
+            else (meta.pdf_url or f"https://arxiv.org/pdf/{meta.arxiv_id}")
+        )
 
         def call() -> bytes:
             resp = requests.get(url, timeout=self.timeout, headers={"user-agent": "repro (claims drafting)"})
@@ -135,4 +149,3 @@ class ArxivSource:
 
 def _slug(arxiv_id: str) -> str:
     return arxiv_id.replace("/", "_")
-

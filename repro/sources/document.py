@@ -64,8 +64,10 @@ class TableIssue(BaseModel):
     def message(self) -> str:
         """One line for people."""
         hint = f"; a digit swap in {', '.join(self.suspects)} would reproduce it" if self.suspects else ""
-        return (f"{self.table}: printed {self.row_header} / {self.col_header} = {self.printed:g} but the cells "
-                f"give {self.recomputed:.4f}{hint}")
+        return (
+            f"{self.table}: printed {self.row_header} / {self.col_header} = {self.printed:g} but the cells "
+            f"give {self.recomputed:.4f}{hint}"
+        )
 
 
 class DocTable(BaseModel):

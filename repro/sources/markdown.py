@@ -65,11 +65,14 @@ def parse_markdown(text: str, source: str, sha256: str, fmt: str = "markdown") -
         if table_lines:
             rows = _table_rows(table_lines)
             # The caption is the nearest "Table N" block before the table (papers caption above tables).
-            cap = next((b for b in reversed(blocks[-3:]) if b.kind == "caption" and b.text.lower().startswith("table")), None)
+            cap = next(
+                (b for b in reversed(blocks[-3:]) if b.kind == "caption" and b.text.lower().startswith("table")), None
+            )
             m = CAPTION_RE.match(cap.text) if cap else None
             if rows:
-                t = DocTable(number=m.group(2) if m else None, caption=cap.text if cap else "",
-                             section=section, rows=rows)
+                t = DocTable(
+                    number=m.group(2) if m else None, caption=cap.text if cap else "", section=section, rows=rows
+                )
                 t.cells = build_cells(rows)
                 tables.append(t)
             table_lines.clear()

@@ -84,10 +84,12 @@ def _open(path: Path):  # -> pymupdf.Document
 
     try:
         pdf = pymupdf.open(path, filetype="pdf")
-    except Exception as exc:  # PyMuPDF raises its own FileDataError/RuntimeError variants
+    except Exception as exc:  # PyMuPDF raises its own FileDataError/RuntimeError variants  # noqa: BLE001
         raise ReproError(f"{path} is not a readable PDF (corrupt or not a PDF: {str(exc).splitlines()[0]})") from None
     if pdf.needs_pass or pdf.is_encrypted:
-        raise ReproError(f"{path} is encrypted (password-protected); decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`")
+        raise ReproError(
+            f"{path} is encrypted (password-protected); decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`"
+        )
     if pdf.page_count == 0:
         raise ReproError(f"{path} has no pages")
     return pdf
@@ -106,7 +108,7 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             page = pdf[pno]
             try:
                 info = page.get_text("dict", flags=0)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 raise ReproError(f"{path}: page {pno + 1} cannot be read ({str(exc).splitlines()[0]})") from None
             width, height = page.rect.width, page.rect.height
             page_tables = _tables(page, pno + 1)
@@ -120,7 +122,8 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
                     continue
                 # Running heads and page numbers.
                 if re.fullmatch(r"[\divxlc]+", rb.text.strip(), re.IGNORECASE) and (
-                        rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height):
+                    rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height
+                ):
                     continue
                 rb.extra["width"], rb.extra["height"] = width, height
                 for span_size, n in rb.extra.pop("sizes").items():
@@ -130,14 +133,23 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             tables += [t.extra["table"] for t in page_tables]
         if not sizes:
             if images:
-                raise ReproError(f"{path} has no text layer (image-only, e.g. a scan); run OCR on it first (e.g. ocrmypdf)")
+                raise ReproError(
+                    f"{path} has no text layer (image-only, e.g. a scan); run OCR on it first (e.g. ocrmypdf)"
+                )
             raise ReproError(f"{path} contains no text")
         body = sizes.most_common(1)[0][0]
         blocks = _classify([b for page in raw_pages for b in page], body)
         title = next((b.text for b in blocks if b.kind == "heading"), "")
         _attach_captions(tables, blocks)
-        return Document(source=str(path), sha256=digest or sha256_file(path), format="pdf", title=title,
-                        pages=pdf.page_count, blocks=blocks, tables=tables)
+        return Document(
+            source=str(path),
+            sha256=digest or sha256_file(path),
+            format="pdf",
+            title=title,
+            pages=pdf.page_count,
+            blocks=blocks,
+            tables=tables,
+        )
     finally:
         pdf.close()
 
@@ -160,8 +172,14 @@ def _raw_block(b: dict, page: int) -> _RawBlock | None:
     if not lines_text:
         return None
     text = _join_lines(lines_text)
-    rb = _RawBlock(text=text, bbox=tuple(b["bbox"]), size=sizes.most_common(1)[0][0],
-                   bold=chars > 0 and bold_chars / chars > 0.9, lines=len(lines_text), page=page)
+    rb = _RawBlock(
+        text=text,
+        bbox=tuple(b["bbox"]),
+        size=sizes.most_common(1)[0][0],
+        bold=chars > 0 and bold_chars / chars > 0.9,
+        lines=len(lines_text),
+        page=page,
+    )
     rb.extra["sizes"] = sizes
     return rb
 
@@ -240,8 +258,17 @@ def _classify(blocks: list[_RawBlock], body: float) -> list[Block]:
                 level = heading_sizes.index(b.size) + 1 if b.size in heading_sizes else len(heading_sizes) + 1
         if kind == "heading":
             section = b.text
-        out.append(Block(kind=kind, text=b.text, page=b.page, section=section, level=level,
-                         bbox=tuple(round(v, 1) for v in b.bbox), column=b.column))
+        out.append(
+            Block(
+                kind=kind,
+                text=b.text,
+                page=b.page,
+                section=section,
+                level=level,
+                bbox=tuple(round(v, 1) for v in b.bbox),
+                column=b.column,
+            )
+        )
     # Footnotes are read after the page's text, whichever column they sit under.
     return sorted(out, key=lambda blk: (blk.page, blk.kind == "footnote"))
 
@@ -258,7 +285,7 @@ def _tables(page, pno: int) -> list[_PageTable]:
     if not has_caption:
         try:
             lines = sum(1 for d in page.get_drawings() for item in d["items"] if item[0] in ("l", "re"))
-        except Exception:
+        except Exception:  # noqa: BLE001
             lines = 0
         if lines < 3:
             return []
@@ -267,13 +294,14 @@ def _tables(page, pno: int) -> list[_PageTable]:
         found = page.find_tables(use_layout=False)
     except TypeError:  # PyMuPDF < 2 has no layout model and no such argument
         found = page.find_tables()
-    except Exception:
+    except Exception:  # noqa: BLE001
         return []
     out = []
     for t in found.tables:
         # Text clipped to each cell box: t.extract() reorders characters of short cells ("X-Y" -> "XY -").
-        rows = merge_blank_columns([[clean_cell(page.get_text("text", clip=c, flags=0)) if c else "" for c in row.cells]
-                                    for row in t.rows])
+        rows = merge_blank_columns(
+            [[clean_cell(page.get_text("text", clip=c, flags=0)) if c else "" for c in row.cells] for row in t.rows]
+        )
         if len(rows) < 2 or max(len(r) for r in rows) < 2:
             continue
         table = DocTable(page=pno, rows=rows)

@@ -164,8 +164,12 @@ class _Writer:
             top = self.y + r * row_h
             for c, cell in enumerate(row):
                 self.page.draw_rect((x0 + c * w, top, x0 + (c + 1) * w, top + row_h), color=(0, 0, 0), width=0.5)
-                self.page.insert_text((x0 + c * w + 2, top + BODY * 1.15), cell,
-                                      fontname="hebo" if r == 0 else "helv", fontsize=BODY * 0.9)
+                self.page.insert_text(
+                    (x0 + c * w + 2, top + BODY * 1.15),
+                    cell,
+                    fontname="hebo" if r == 0 else "helv",
+                    fontsize=BODY * 0.9,
+                )
         self.y += row_h * len(spec.rows) + 8
 
 

@@ -9,6 +9,7 @@ because both PDF and Markdown leave the spanned cells empty); its row header is 
 from __future__ import annotations
 
 import re
+
 from repro.sources.document import Cell, DocTable, TableIssue, parse_number
 
 # Row or column labels of printed aggregates.
@@ -58,8 +59,11 @@ def build_cells(rows: list[list[str]]) -> list[Cell]:
                 parts = [h[c] for h in headers if c < len(h) and h[c]]
                 col_header = " / ".join(dict.fromkeys(parts))
                 row_header = f"{group} / {row[0]}" if group and row[0] else row[0] or group
-                cells.append(Cell(row=r, col=c, text=text, value=parse_number(text),
-                                  row_header=row_header, col_header=col_header))
+                cells.append(
+                    Cell(
+                        row=r, col=c, text=text, value=parse_number(text), row_header=row_header, col_header=col_header
+                    )
+                )
         previous = kind
     return cells
 
@@ -75,7 +79,7 @@ def _swaps(text: str) -> list[float]:
     for i in range(len(text) - 1):
         a, b = text[i], text[i + 1]
         if a.isdigit() and b.isdigit() and a != b:
-            v = parse_number(text[:i] + b + a + text[i + 2:])
+            v = parse_number(text[:i] + b + a + text[i + 2 :])
             if v is not None:
                 out.append(v)
     return out
@@ -109,17 +113,28 @@ def check_means(table: DocTable) -> list[TableIssue]:
     for cell in numeric:
         label = cell.row_header.split(" / ")[-1]
         if AGGREGATE_RE.match(label):
-            parts = [c for c in numeric if c.col == cell.col and block_of[c.row] == block_of[cell.row]
-                     and c.row != cell.row and not AGGREGATE_RE.match(c.row_header.split(" / ")[-1])]
+            parts = [
+                c
+                for c in numeric
+                if c.col == cell.col
+                and block_of[c.row] == block_of[cell.row]
+                and c.row != cell.row
+                and not AGGREGATE_RE.match(c.row_header.split(" / ")[-1])
+            ]
             issues += _issue(table, cell, parts, total=label.lower() in ("total", "sum"))
     # Column aggregates: a header ending in Mean/Avg/Total, against the row's other cells of its group.
     for cell in numeric:
         label = cell.col_header.split(" / ")[-1]
         if AGGREGATE_RE.match(label) and not AGGREGATE_RE.match(cell.row_header.split(" / ")[-1]):
             group = cell.col_header.split(" / ")[0] if " / " in cell.col_header else None
-            parts = [c for c in numeric if c.row == cell.row and c.col != cell.col
-                     and not AGGREGATE_RE.match(c.col_header.split(" / ")[-1])
-                     and (group is None or c.col_header.split(" / ")[0] == group)]
+            parts = [
+                c
+                for c in numeric
+                if c.row == cell.row
+                and c.col != cell.col
+                and not AGGREGATE_RE.match(c.col_header.split(" / ")[-1])
+                and (group is None or c.col_header.split(" / ")[0] == group)
+            ]
             issues += _issue(table, cell, parts, total=label.lower() in ("total", "sum"))
     return issues
 
@@ -133,12 +148,20 @@ def _issue(table: DocTable, printed: Cell, parts: list[Cell], total: bool) -> li
     suspects = []
     for i, part in enumerate(parts):
         for alt in _swaps(part.text):
-            trial = values[:i] + [alt] + values[i + 1:]
+            trial = values[:i] + [alt] + values[i + 1 :]
             if _consistent(printed, parts, trial, total):
                 suspects.append(f"{part.row_header} / {part.col_header} = {part.text} (-> {alt:g})")
     got = sum(values) if total else sum(values) / len(values)
-    return [TableIssue(table=table.label, row_header=printed.row_header, col_header=printed.col_header,
-                       printed=printed.value, recomputed=got, suspects=suspects)]
+    return [
+        TableIssue(
+            table=table.label,
+            row_header=printed.row_header,
+            col_header=printed.col_header,
+            printed=printed.value,
+            recomputed=got,
+            suspects=suspects,
+        )
+    ]
 
 
 def merge_blank_columns(rows: list[list[str]]) -> list[list[str]]:
@@ -149,4 +172,3 @@ def merge_blank_columns(rows: list[list[str]]) -> list[list[str]]:
     padded = [r + [""] * (width - len(r)) for r in rows]
     keep = [c for c in range(width) if any(r[c] for r in padded)]
     return [[r[c] for c in keep] for r in padded]
-

@@ -179,7 +179,9 @@ def load_jsonl_corpus(path: str | Path) -> ParallelCorpus:
     """
     path = Path(path)
     if not path.is_file():
-        raise ReproError(f"corpus file {path} does not exist; give a JSONL file with id, language, query, passage per line")
+        raise ReproError(
+            f"corpus file {path} does not exist; give a JSONL file with id, language, query, passage per line"
+        )
     texts: dict[str, dict[str, tuple[str, str]]] = {}
     groups: dict[str, str] = {}
     with path.open(encoding="utf-8") as fh:
@@ -195,7 +197,9 @@ def load_jsonl_corpus(path: str | Path) -> ParallelCorpus:
                 raise ReproError(f"{where}: expected a JSON object with id, language, query, passage")
             for field in ("id", "language", "query", "passage"):
                 if field not in record:
-                    raise ReproError(f"{where}: missing field '{field}' (need id, language, query, passage; group optional)")
+                    raise ReproError(
+                        f"{where}: missing field '{field}' (need id, language, query, passage; group optional)"
+                    )
             example_id, language = record["id"], record["language"]
             if isinstance(example_id, bool) or not isinstance(example_id, (str, int)):
                 raise ReproError(f"{where}: 'id' must be a string or an integer")
@@ -211,7 +215,9 @@ def load_jsonl_corpus(path: str | Path) -> ParallelCorpus:
             if language in by_language:
                 raise ReproError(f"{where}: example '{example_id}' already has a '{language}' line")
             if groups.setdefault(example_id, group) != group:
-                raise ReproError(f"{where}: example '{example_id}' has group '{group}' here but '{groups[example_id]}' on an earlier line")
+                raise ReproError(
+                    f"{where}: example '{example_id}' has group '{group}' here but '{groups[example_id]}' on an earlier line"
+                )
             by_language[language] = (record["query"], record["passage"])
     if not texts:
         raise ReproError(f"corpus file {path} has no examples")
@@ -221,7 +227,9 @@ def load_jsonl_corpus(path: str | Path) -> ParallelCorpus:
 def save_jsonl_corpus(corpus: ParallelCorpus, path: str | Path) -> None:
     """Write ``corpus`` in the JSONL format (atomically); :func:`load_jsonl_corpus` reads it back."""
     lines = [
-        json.dumps({"id": e.id, "language": language, "query": query, "passage": passage, "group": e.group}, ensure_ascii=False)
+        json.dumps(
+            {"id": e.id, "language": language, "query": query, "passage": passage, "group": e.group}, ensure_ascii=False
+        )
         for e in corpus
         for language, (query, passage) in e.texts.items()
     ]

@@ -38,7 +38,9 @@ class InfoNCELoss(nn.Module):
         softmax over logits scaled by 1 / 0.05 is where low precision would hurt.
         """
         if queries.shape != passages.shape or queries.dim() != 2:
-            raise ValueError(f"queries and passages must both be [n, dim], got {tuple(queries.shape)} and {tuple(passages.shape)}")
+            raise ValueError(
+                f"queries and passages must both be [n, dim], got {tuple(queries.shape)} and {tuple(passages.shape)}"
+            )
         queries = F.normalize(queries.float(), dim=-1)
         passages = F.normalize(passages.float(), dim=-1)
         logits = queries @ passages.T / self.temperature

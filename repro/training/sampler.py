@@ -60,11 +60,15 @@ class HybridBatchSampler:
         ReproError: a language the corpus lacks, too few languages, or a bad batch size / alpha.
     """
 
-    def __init__(self, corpus: ParallelCorpus, languages: Sequence[str], batch_size: int, alpha: float, seed: int = 0) -> None:
+    def __init__(
+        self, corpus: ParallelCorpus, languages: Sequence[str], batch_size: int, alpha: float, seed: int = 0
+    ) -> None:
         self.languages = tuple(dict.fromkeys(languages))
         unknown = [language for language in self.languages if language not in corpus.languages]
         if unknown:
-            raise ReproError(f"{corpus.name} has no texts in {', '.join(unknown)}; it has {', '.join(corpus.languages)}")
+            raise ReproError(
+                f"{corpus.name} has no texts in {', '.join(unknown)}; it has {', '.join(corpus.languages)}"
+            )
         if not 0.0 <= alpha <= 1.0:
             raise ReproError(f"alpha must be between 0 and 1, not {alpha}")
         if len(self.languages) < (1 if alpha == 1.0 else 2):
@@ -158,6 +162,8 @@ class HybridBatchSampler:
         mine = self.state_dict()
         for key in ("seed", "alpha", "batch_size", "languages", "examples"):
             if state.get(key) != mine[key]:
-                raise ReproError(f"cannot resume the batch sampler: saved {key}={state.get(key)!r} but this run has {mine[key]!r}")
+                raise ReproError(
+                    f"cannot resume the batch sampler: saved {key}={state.get(key)!r} but this run has {mine[key]!r}"
+                )
         self.epoch = int(state["epoch"])
         self.batch = int(state["batch"])

@@ -75,7 +75,9 @@ class TrainConfig(BaseModel):
     steps: int = Field(150, ge=1)
     batch_size: int = Field(32, ge=2, description="pairs per batch; in-batch negatives need at least 2")
     max_length: int = Field(96, ge=4)
-    query_prefix: str | None = Field(None, description='None: the model\'s own (e5: "query: ", others none); the paper used "Query: " for all')
+    query_prefix: str | None = Field(
+        None, description='None: the model\'s own (e5: "query: ", others none); the paper used "Query: " for all'
+    )
     passage_prefix: str | None = Field(None, description='None: the model\'s own (e5: "passage: ", others none)')
     lr: float = Field(3e-5, gt=0)
     weight_decay: float = Field(0.01, ge=0)
@@ -85,7 +87,9 @@ class TrainConfig(BaseModel):
     freeze_embeddings: bool = True
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     eval_every: int = Field(50, ge=1)
-    val_pairs: int = Field(256, ge=2, description="fixed validation pairs, drawn once with the hybrid sampler at the run's alpha")
+    val_pairs: int = Field(
+        256, ge=2, description="fixed validation pairs, drawn once with the hybrid sampler at the run's alpha"
+    )
     early_stopping_patience: int = Field(3, ge=1)
     checkpoint_every: int = Field(50, ge=0, description="steps between checkpoints; 0 = never")
     forward_cost_tokens: Annotated[float, Field(ge=0)] | Literal["auto"] | None = Field(
@@ -158,13 +162,17 @@ def train(
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise ReproError(f"another training run is using {out_dir}; wait for it or choose another output folder") from None
+        raise ReproError(
+            f"another training run is using {out_dir}; wait for it or choose another output folder"
+        ) from None
     try:
         _recover_interrupted_swaps(out_dir)
         checkpoint = out_dir / "checkpoint"
         resuming = checkpoint.is_dir()
         if not resuming and (out_dir / "train.json").exists():
-            raise ReproError(f"{out_dir} already holds a finished training run (train.json); choose another output folder or delete it")
+            raise ReproError(
+                f"{out_dir} already holds a finished training run (train.json); choose another output folder or delete it"
+            )
 
         # --- data: train/validation split by group, unseen languages removed from both ---
         corpus = _load_corpus(config.corpus)
@@ -201,8 +209,13 @@ def train(
 
         def embed(queries: list[str], passages: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
             vectors = _embed(
-                model, tokenizer, [query_prefix + q for q in queries] + [passage_prefix + p for p in passages],
-                config.max_length, device, autocast_dtype, forward_cost,
+                model,
+                tokenizer,
+                [query_prefix + q for q in queries] + [passage_prefix + p for p in passages],
+                config.max_length,
+                device,
+                autocast_dtype,
+                forward_cost,
             )
             return vectors[: len(queries)], vectors[len(queries) :]
 
@@ -219,7 +232,9 @@ def train(
         best_weights: dict[str, torch.Tensor] = {}
         resumed_at = None
         if resuming:
-            state, best_weights = _load_checkpoint(checkpoint, config, model, optimizer, scheduler, scaler, sampler, device)
+            state, best_weights = _load_checkpoint(
+                checkpoint, config, model, optimizer, scheduler, scaler, sampler, device
+            )
             resumed_at = state.step
         else:
             _seed_everything(config.seed)
@@ -247,7 +262,9 @@ def train(
         seconds_before = state.seconds
         batches = iter(sampler)
         model.train()
-        with tqdm(total=config.steps, initial=state.step, desc="training", unit="step", file=sys.stderr, disable=not progress) as bar:
+        with tqdm(
+            total=config.steps, initial=state.step, desc="training", unit="step", file=sys.stderr, disable=not progress
+        ) as bar:
             while state.step < config.steps and not state.stopped_early:
                 batch = next(batches)
                 step_start = time.perf_counter()
@@ -255,7 +272,9 @@ def train(
                 loss = loss_fn(*embed(queries, passages))  # autocast inside _embed; the loss runs in fp32
                 loss_value = loss.item()
                 if not math.isfinite(loss_value):  # stop before a NaN reaches the weights
-                    raise ReproError(f"training diverged: loss is {loss_value} at step {state.step + 1}; lower lr or use precision fp32")
+                    raise ReproError(
+                        f"training diverged: loss is {loss_value} at step {state.step + 1}; lower lr or use precision fp32"
+                    )
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
@@ -270,10 +289,21 @@ def train(
                 if state.step % config.eval_every == 0 or state.step == config.steps:
                     evaluate()
                 state.seconds = seconds_before + time.perf_counter() - segment_start
-                if config.checkpoint_every and state.step % config.checkpoint_every == 0 and state.step < config.steps and not state.stopped_early:
-                    _save_checkpoint(checkpoint, config, model, optimizer, scheduler, scaler, sampler, state, best_weights)
+                if (
+                    config.checkpoint_every
+                    and state.step % config.checkpoint_every == 0
+                    and state.step < config.steps
+                    and not state.stopped_early
+                ):
+                    _save_checkpoint(
+                        checkpoint, config, model, optimizer, scheduler, scaler, sampler, state, best_weights
+                    )
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.4f}", pairs_s=f"{state.pairs / state.train_seconds:.1f}", val=f"{state.evals[-1]['val_loss']:.4f}")
+                bar.set_postfix(
+                    loss=f"{loss_value:.4f}",
+                    pairs_s=f"{state.pairs / state.train_seconds:.1f}",
+                    val=f"{state.evals[-1]['val_loss']:.4f}",
+                )
                 if on_step is not None:
                     on_step(state.step, loss_value, model)
         state.seconds = seconds_before + time.perf_counter() - segment_start
@@ -338,7 +368,9 @@ def _texts(corpus: ParallelCorpus, batch: Sequence[BatchItem]) -> tuple[list[str
     return [query for query, _ in pairs], [passage for _, passage in pairs]
 
 
-def _validation_batches(val_set: ParallelCorpus, languages: Sequence[str], config: TrainConfig) -> list[tuple[list[str], list[str]]]:
+def _validation_batches(
+    val_set: ParallelCorpus, languages: Sequence[str], config: TrainConfig
+) -> list[tuple[list[str], list[str]]]:
     """``val_pairs`` fixed pairs in hybrid batches at the run's alpha, drawn once, deterministically.
 
     Fixed batches matter: with in-batch negatives the loss depends on which pairs share a batch,
@@ -418,7 +450,9 @@ def _embed(
     the result is the same function as one padded forward (up to float rounding); on CPU, where
     every padded token costs compute, it is faster.
     """
-    ids = tokenizer(texts, truncation=True, max_length=max_length, return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    ids = tokenizer(
+        texts, truncation=True, max_length=max_length, return_attention_mask=False, return_token_type_ids=False
+    )["input_ids"]
     order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     pooled = []
@@ -541,7 +575,15 @@ def _save_checkpoint(
         rng["cuda"] = torch.cuda.get_rng_state_all()
     torch.save(model.state_dict(), tmp / "model.pt")
     torch.save(best_weights, tmp / "best.pt")
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "rng": rng}, tmp / "trainer.pt")
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "rng": rng,
+        },
+        tmp / "trainer.pt",
+    )
     numpy_state = np.random.get_state()
     meta = {
         "format": CHECKPOINT_FORMAT,
@@ -571,7 +613,9 @@ def _load_checkpoint(
     try:
         meta = json.loads((path / "state.json").read_text(encoding="utf-8"))
         if meta.get("format") != CHECKPOINT_FORMAT:
-            raise ReproError(f"checkpoint {path} has format {meta.get('format')}, this version reads {CHECKPOINT_FORMAT}; delete it to start over")
+            raise ReproError(
+                f"checkpoint {path} has format {meta.get('format')}, this version reads {CHECKPOINT_FORMAT}; delete it to start over"
+            )
         saved = meta["config"]
         current = config.model_dump()
         changed = [key for key in current if saved.get(key) != current[key]]
@@ -585,7 +629,9 @@ def _load_checkpoint(
         best = torch.load(path / "best.pt", map_location="cpu", weights_only=True)
         trainer_state = torch.load(path / "trainer.pt", map_location=device, weights_only=True)
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
-        raise ReproError(f"checkpoint {path} is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); delete it to start over") from exc
+        raise ReproError(
+            f"checkpoint {path} is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); delete it to start over"
+        ) from exc
     optimizer.load_state_dict(trainer_state["optimizer"])
     scheduler.load_state_dict(trainer_state["scheduler"])
     scaler.load_state_dict(trainer_state["scaler"])
