@@ -225,10 +225,10 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
     its config, data checksums and code; re-running a finished experiment does no work, and a killed
     run resumes from the last checkpoint or finished step.
     """
-    from repro.runner.experiment import load_experiment
+    from repro.runner.experiment import load_experiment, point_label
     from repro.runner.store import StepStore
     from repro.runner.summary import render_summary
-    from repro.runner.sweep import plan, point_label, run_experiment
+    from repro.runner.sweep import plan, run_experiment
 
     if quiet:
         _quiet_libraries()
@@ -382,7 +382,7 @@ def claims_extract(
     """List claim candidates of a paper (quote, page/section, confidence) and optionally merge them."""
     from repro.claims.extract import THRESHOLD, extract_candidates
     from repro.claims.merge import merge_candidates
-    from repro.sources.document import load_document
+    from repro.sources.loader import load_document
 
     given = [o for o, v in (("--arxiv", arxiv_id), ("--pdf", pdf), ("--text", text_file)) if v is not None]
     if len(given) != 1:

@@ -8,21 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from repro.checks.base import Verdict
+from repro.checks.base import ClaimRef, Verdict
 from repro.checks.contamination import ContaminationCheck, containment, eval_text, find_overlap, units
+from repro.checks.context import CheckContext
 from repro.checks.dataset_facts import DatasetFactsCheck
-from repro.claims.context import CheckContext
-from repro.claims.languages import LANGUAGES, resource_class, resource_group
 from repro.claims.registry import Registry, load_registry
+from repro.data.resource_classes import LANGUAGES, resource_class, resource_group
 from repro.errors import ReproError
 
 NGRAM = {"word": 8, "han": 12, "abugida": 24}
 
 
+CLAIM = ClaimRef(id="C", text="a data claim")
+
+
 def _ctx(tmp_path: Path) -> CheckContext:
-    return CheckContext(
-        registry=Registry(name="test"), registry_path=tmp_path / "claims.yaml", profile="quick", progress=False
-    )
+    return Registry(name="test").check_context(tmp_path / "claims.yaml", "quick", progress=False)
 
 
 def _contained(eval_text_: str, training: list[str]) -> float:
@@ -99,7 +100,7 @@ def test_contamination_finds_planted_overlap_and_caches(tmp_path: Path, fetched:
         ],
     )
     check = ContaminationCheck(kind="contamination", corpus=str(corpus), datasets=["xquad-r"])
-    result = check.run(_ctx(tmp_path))
+    result = check.run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.NOT_REPRODUCED and result.confidence is None
     per = result.details["per_set"]
     assert per["xquad-r/questions"]["exact"] >= 1
@@ -107,14 +108,14 @@ def test_contamination_finds_planted_overlap_and_caches(tmp_path: Path, fetched:
     assert "xquad-r questions: 1 exact duplicate(s)" in result.headline
     worst = result.tables[1].rows
     assert worst[0][3] == 1.0 and worst[0][4] == "exact"
-    again = check.run(_ctx(tmp_path))
+    again = check.run(_ctx(tmp_path), CLAIM)
     assert "cached" in again.details and again.headline == result.headline and again.seconds < 1
 
 
 def test_contamination_xnli_vs_mlqa_is_clean(tmp_path: Path, fetched: None, monkeypatch) -> None:
     # The real audit of our reproduction for one evaluation set (the other one takes as long again).
     monkeypatch.setattr("repro.checks.contamination.repro_home", lambda: tmp_path / "home")
-    result = ContaminationCheck(kind="contamination", datasets=["mlqa-r"]).run(_ctx(tmp_path))
+    result = ContaminationCheck(kind="contamination", datasets=["mlqa-r"]).run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.REPRODUCED, result.headline
     assert result.details["exact_total"] == 0
     assert result.details["training_texts"] > 100_000
@@ -143,7 +144,7 @@ def test_xquad_r_facts_match_the_mirror_readme(tmp_path: Path, mirror: Path, fet
         parallel=True,
         queries_per_language=_n(m.group(3)),
     )
-    result = check.run(_ctx(tmp_path))
+    result = check.run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.REPRODUCED, result.headline
     assert len(result.details["languages"]) == int(m.group(1))
     assert result.details["ids_in_all_languages"] == _n(m.group(3))
@@ -166,7 +167,7 @@ def test_mlqa_r_is_partly_parallel_as_the_readme_says(tmp_path: Path, mirror: Pa
         parallel="partial",
         candidates_per_language=(_n(m.group(5)), _n(m.group(6))),
     )
-    result = check.run(_ctx(tmp_path))
+    result = check.run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.REPRODUCED, result.headline
     d = result.details
     assert (min(d["questions"].values()), max(d["questions"].values())) == (_n(m.group(3)), _n(m.group(4)))
@@ -178,11 +179,11 @@ def test_mlqa_r_is_partly_parallel_as_the_readme_says(tmp_path: Path, mirror: Pa
 
 
 def test_a_failing_fact_is_named_in_the_headline(tmp_path: Path, fetched: None) -> None:
-    result = DatasetFactsCheck(kind="dataset", dataset="mlqa-r", languages=7, parallel=True).run(_ctx(tmp_path))
+    result = DatasetFactsCheck(kind="dataset", dataset="mlqa-r", languages=7, parallel=True).run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.NOT_REPRODUCED
     assert "failing: parallel questions (full)" in result.headline and "0 of 1,148" in result.headline
     assert "languages" not in result.details["failing"]
-    wrong_count = DatasetFactsCheck(kind="dataset", dataset="xquad-r", languages=12).run(_ctx(tmp_path))
+    wrong_count = DatasetFactsCheck(kind="dataset", dataset="xquad-r", languages=12).run(_ctx(tmp_path), CLAIM)
     assert wrong_count.verdict == Verdict.NOT_REPRODUCED and "languages: expected 12 languages" in wrong_count.headline
 
 
@@ -209,7 +210,7 @@ claims:
     registry = load_registry(reg)
     check = registry.claims[1].checks[0]
     assert isinstance(check, ContaminationCheck)
-    ctx = CheckContext(registry=registry, registry_path=reg, profile="quick")
+    ctx = registry.check_context(reg, "quick")
     assert check.validate_in(ctx) == [] and check.corpus_spec(ctx) == "xnli"
     bad = ContaminationCheck(kind="contamination", experiment="nope")
     assert bad.validate_in(ctx)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from repro.checks.base import CheckResult, Verdict
-from repro.claims.bootstrap import paired_bootstrap
+from repro.checks.bootstrap import paired_bootstrap
 from repro.claims.registry import load_registry
 from repro.claims.verdicts import VerdictsFile
 from repro.claims.verify import claim_verdict, verify
@@ -385,7 +385,7 @@ def test_verify_cli_table_exit_codes_and_strict(tmp_path):
 
 
 def test_seed_pairing_and_id_alignment():
-    from repro.claims.measurements import paired_diffs
+    from repro.checks.measurements import paired_diffs
 
     ids = np.array(["q2", "q0", "q1"])
 

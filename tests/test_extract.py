@@ -11,12 +11,13 @@ import pymupdf
 import pytest
 import yaml
 
-from repro.claims.extract import extract_candidates, split_sentences
+from repro.claims.extract import extract_candidates
 from repro.claims.merge import merge_candidates, similar
 from repro.errors import ReproError
-from repro.sources.document import load_document
+from repro.sources.loader import load_document
 from repro.sources.markdown import parse_markdown
 from repro.sources.pdf import load_pdf, parse_pdf
+from repro.sources.sentences import split_sentences
 from repro.sources.tables import build_cells, check_means
 from tests.paper_fixtures import BACKGROUND, CHINESE, CLAIM, FOOTNOTE, GREEK, RUSSIAN, make_paper
 

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from repro.checks.base import Verdict
+from repro.checks.base import CheckResult, Verdict
 from repro.checks.text import TextCheck
-from repro.claims.context import CheckContext
+from repro.checks.text_support import SUPPORTED_AT, find_support, support_probability
 from repro.claims.registry import Claim, Paper, Registry
-from repro.claims.text_support import SUPPORTED_AT, find_support, support_probability
 from repro.sources.pdf import parse_pdf
 from tests.paper_fixtures import CLAIM, make_paper
 
@@ -61,13 +60,14 @@ def test_dense_paraphrase_and_negative(doc, encoder, tmp_path: Path, monkeypatch
     )
 
 
-def _ctx(paper_dir: Path, claim: str, check: TextCheck) -> CheckContext:
+def _run(paper_dir: Path, claim: str, check: TextCheck) -> CheckResult:
     reg = Registry(
         name="t",
         paper=Paper(arxiv="2408.10536", mirror="paper.pdf"),
         claims=[Claim(id="C1", text=claim, evidence=["text"], checks=[check])],
     )
-    return CheckContext(registry=reg, registry_path=paper_dir / "claims.yaml", profile="quick", papers_dirs=[paper_dir])
+    ctx = reg.check_context(paper_dir / "claims.yaml", "quick", papers_dirs=[paper_dir])
+    return check.run(ctx, reg.claims[0].ref())
 
 
 def test_text_check_verdicts(doc, encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,19 +75,18 @@ def test_text_check_verdicts(doc, encoder, tmp_path: Path, monkeypatch: pytest.M
     paper_dir = tmp_path / "papers"
     make_paper(paper_dir / "paper.pdf")
     check = TextCheck(kind="text")
-    ctx = _ctx(paper_dir, "Hybrid batch training outperforms X-Y batching on XQuAD-R.", check)
-    r = check.run(ctx)
+    r = _run(paper_dir, "Hybrid batch training outperforms X-Y batching on XQuAD-R.", check)
     assert r.verdict == Verdict.REPRODUCED and r.confidence >= SUPPORTED_AT
     assert "p. 1" in r.headline and "outperforms X-Y batching" in r.headline
 
     check = TextCheck(kind="text", expect_quote="MIRACL")
-    r = check.run(_ctx(paper_dir, "Hybrid batch training outperforms X-Y batching on XQuAD-R.", check))
+    r = _run(paper_dir, "Hybrid batch training outperforms X-Y batching on XQuAD-R.", check)
     assert r.verdict == Verdict.INCONCLUSIVE and "lacks 'MIRACL'" in r.headline
 
     check = TextCheck(kind="text")
-    r = check.run(_ctx(paper_dir, "The approach relies on reinforcement learning from human feedback.", check))
+    r = _run(paper_dir, "The approach relies on reinforcement learning from human feedback.", check)
     assert r.verdict == Verdict.INCONCLUSIVE and "does not confirm" in r.headline
 
     check = TextCheck(kind="text", source="missing.pdf")
-    r = check.run(_ctx(paper_dir, "Anything.", check))
+    r = _run(paper_dir, "Anything.", check)
     assert r.verdict == Verdict.NOT_CHECKED and r.headline == "not checked: source text unavailable"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from repro.claims.context import CheckContext
+    from repro.checks.context import CheckContext
 
 
 class Verdict(str, Enum):
@@ -27,6 +28,17 @@ class Verdict(str, Enum):
     INCONCLUSIVE = "inconclusive"
     NOT_CHECKED = "not checked"
     ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ClaimRef:
+    """The claim (or research question) a check runs for, as the verify loop hands it over."""
+
+    id: str
+    text: str
+    arxiv: str | None = None
+    section: str | None = None
+    page: int | None = None
 
 
 class Table(BaseModel):
@@ -92,7 +104,8 @@ class Check(BaseModel):
         """
         return []
 
-    def run(self, ctx: CheckContext) -> CheckResult:  # pragma: no cover - abstract
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:  # pragma: no cover - abstract
+        """Decide this check for ``claim`` from the evidence ``ctx`` gives access to."""
         raise NotImplementedError
 
     def describe(self) -> str:

@@ -22,10 +22,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from repro.checks.base import Check, CheckResult, Figure, Table, Verdict, register
-from repro.claims.bootstrap import REFUTED_AT, REPRODUCED_AT, BootstrapResult, paired_bootstrap
-from repro.claims.context import CheckContext
-from repro.claims.measurements import Metric, arm_per_query, arm_values, check_arm_metric, paired_diffs, parse_metric
+from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
+from repro.checks.bootstrap import REFUTED_AT, REPRODUCED_AT, BootstrapResult, paired_bootstrap
+from repro.checks.context import CheckContext
+from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, paired_diffs, parse_metric
 from repro.errors import ReproError
 
 
@@ -77,7 +77,7 @@ class ComparisonCheck(Check):
         return parse_metric(self.task, self.metric)
 
     def experiments(self, ctx: CheckContext) -> list[str]:
-        return sorted({ctx.registry.arms[a].experiment for a in [self.a, *self.b] if a in ctx.registry.arms})
+        return sorted({ctx.arms[a].experiment for a in [self.a, *self.b] if a in ctx.arms})
 
     def validate_in(self, ctx: CheckContext) -> list[str]:
         try:
@@ -89,7 +89,7 @@ class ComparisonCheck(Check):
             problems += check_arm_metric(ctx, arm, metric, per_query=True)
         return list(dict.fromkeys(problems))
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         t0 = time.perf_counter()
         metric = self._metric()
         # "better" means higher, except for lower-is-better metrics such as rank distance.

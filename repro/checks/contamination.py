@@ -61,8 +61,8 @@ from pydantic import Field
 
 from repro.atomic import atomic_write_text
 from repro.cache import portable, repro_home
-from repro.checks.base import Check, CheckResult, Table, Verdict, register
-from repro.claims.context import CheckContext
+from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
+from repro.checks.context import CheckContext
 from repro.errors import ReproError
 
 # Bump when the algorithm changes so that cached results are recomputed.
@@ -235,7 +235,7 @@ class ContaminationCheck(Check):
         return []
 
     def validate_in(self, ctx: CheckContext) -> list[str]:
-        if self.experiment and self.experiment not in ctx.registry.experiments:
+        if self.experiment and self.experiment not in ctx.experiments:
             return [f"contamination check: no experiment '{self.experiment}' in the registry"]
         return []
 
@@ -271,7 +271,7 @@ class ContaminationCheck(Check):
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         t0 = time.perf_counter()
         corpus = self.corpus_spec(ctx)
         path = repro_home() / "checks" / f"contamination-{self._cache_key(corpus)}.json"

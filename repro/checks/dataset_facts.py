@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from repro.checks.base import Check, CheckResult, Table, Verdict, register
-from repro.claims.context import CheckContext
+from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
+from repro.checks.context import CheckContext
 
 if TYPE_CHECKING:
     from repro.data.lareqa import LareqaLanguage
@@ -70,7 +70,7 @@ class DatasetFactsCheck(Check):
     def describe(self) -> str:
         return self.label or f"{self.dataset}: languages, parallelism, sizes"
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         from repro.data.lareqa import LANGUAGES, load_lareqa
 
         t0 = time.perf_counter()

@@ -25,11 +25,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repro.checks.base import Check, CheckResult, Figure, Table, Verdict, register
+from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
+from repro.checks.bootstrap import REFUTED_AT, REPRODUCED_AT
 from repro.checks.comparison import bootstrap_arms
-from repro.claims.bootstrap import REFUTED_AT, REPRODUCED_AT
-from repro.claims.context import CheckContext
-from repro.claims.measurements import arm_values, check_arm_metric, parse_metric
+from repro.checks.context import CheckContext
+from repro.checks.measurements import arm_values, check_arm_metric, parse_metric
 from repro.errors import ReproError
 
 # Share of the paper's relative effect ours must reach to count as the same effect.
@@ -70,7 +70,7 @@ class ReportedCheck(Check):
         return self.label or f"paper vs ours: {self.a} - {self.b}, {self.task} {self.metric}"
 
     def experiments(self, ctx: CheckContext) -> list[str]:
-        return sorted({ctx.registry.arms[a].experiment for a in (self.a, self.b) if a in ctx.registry.arms})
+        return sorted({ctx.arms[a].experiment for a in (self.a, self.b) if a in ctx.arms})
 
     def validate_in(self, ctx: CheckContext) -> list[str]:
         try:
@@ -81,7 +81,7 @@ class ReportedCheck(Check):
             dict.fromkeys(check_arm_metric(ctx, self.a, metric, True) + check_arm_metric(ctx, self.b, metric, True))
         )
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         t0 = time.perf_counter()
         metric = parse_metric(self.task, self.metric)
         va, vb = arm_values(ctx, self.a, metric).mean(), arm_values(ctx, self.b, metric).mean()

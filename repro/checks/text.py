@@ -7,7 +7,7 @@ Example::
       claim: "Experiments were conducted on XQuAD-R, MLQA-R, and MIRACL datasets."   # default: the claim's text
       expect_quote: MIRACL      # optional: the best passage must contain this
 
-The passages come from :func:`repro.claims.text_support.find_support` (BM25 fused with e5 dense
+The passages come from :func:`repro.checks.text_support.find_support` (BM25 fused with e5 dense
 retrieval, calibrated support probability). Verdict: supported -> reproduced, with the
 probability as confidence and the passage and its page/section in the headline; not found ->
 inconclusive (the text does not confirm it, which is not a refutation); no source text -> not
@@ -19,8 +19,8 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from repro.checks.base import Check, CheckResult, Table, Verdict, register
-from repro.claims.context import CheckContext
+from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
+from repro.checks.context import CheckContext
 from repro.errors import ReproError
 
 
@@ -38,13 +38,13 @@ class TextCheck(Check):
     def describe(self) -> str:
         return self.label or f"source text{f' ({self.source})' if self.source else ''}"
 
-    def run(self, ctx: CheckContext, claim_text: str | None = None) -> CheckResult:
-        """Search the source for ``self.claim`` (or ``claim_text``, the claim being verified)."""
-        from repro.claims.text_support import find_support
-        from repro.sources.document import load_document
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
+        """Search the source for ``self.claim`` (default: the text of ``claim``, the claim being verified)."""
+        from repro.checks.text_support import find_support
+        from repro.sources.loader import load_document
 
         t0 = time.perf_counter()
-        text = self.claim or claim_text or self._owner_text(ctx)
+        text = self.claim or claim.text
         path = ctx.source_document_path(self.source)
         if path is None or not text:
             why = (
@@ -108,13 +108,6 @@ class TextCheck(Check):
             tables=[table],
             seconds=time.perf_counter() - t0,
         )
-
-    def _owner_text(self, ctx: CheckContext) -> str | None:
-        # The verifier runs a check without its claim; the claim is the one that lists this object.
-        for claim in ctx.registry.claims:
-            if any(check is self for check in claim.checks):
-                return claim.text
-        return None
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -13,7 +13,7 @@ Built for the research question (how do low-resource languages fare as alpha var
 
 For every language: the metric at each x (mean over seeds) and its gain over the reference
 (sign-flipped for lower-is-better metrics, so a gain is always an improvement). Languages are
-grouped by resource class (repro/claims/languages.yaml, Joshi et al. 2020) and by whether the
+grouped by resource class (repro/data/resource_classes.yaml, Joshi et al. 2020) and by whether the
 training corpus held them out (unseen). The group difference in gain is bootstrapped over
 queries and seeds at every x. ``hypothesis``:
 
@@ -30,11 +30,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from repro.checks.base import Check, CheckResult, Figure, Table, Verdict, register
+from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
+from repro.checks.bootstrap import BootstrapResult, paired_bootstrap
 from repro.checks.comparison import direction_verdict
-from repro.claims.bootstrap import BootstrapResult, paired_bootstrap
-from repro.claims.context import CheckContext
-from repro.claims.measurements import paired_diffs, parse_metric, points_per_query
+from repro.checks.context import CheckContext
+from repro.checks.measurements import paired_diffs, parse_metric, points_per_query
 from repro.errors import ReproError
 
 
@@ -85,9 +85,9 @@ class TrendCheck(Check):
             problems.append(f"experiment {exp.name} evaluates no trained model on {metric.task}")
         return problems
 
-    def run(self, ctx: CheckContext) -> CheckResult:
-        from repro.claims.languages import resource_class, resource_group
-        from repro.runner.sweep import point_label
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
+        from repro.data.resource_classes import resource_class, resource_group
+        from repro.runner.experiment import point_label
 
         t0 = time.perf_counter()
         metric = parse_metric(self.task, self.metric)

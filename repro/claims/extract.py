@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from repro.claims.vocabulary import Mention, Vocabulary, load_vocabulary
 from repro.sources.document import Document, TableIssue
+from repro.sources.sentences import iter_sentences
 from repro.sources.tables import check_means
 
 # A sentence is a candidate from this confidence on. On bench/eval_extraction.py 0.4 is F1-best
@@ -76,11 +77,6 @@ _REFERENCE = re.compile(
 )
 _TABLE_REF = re.compile(r"\bTables?\s*\[?(\d+)", re.IGNORECASE)
 
-_ABBREV = re.compile(
-    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Tab|No|approx|resp|Mr|Ms|Dr|St)\.|(?:^|\s)[A-Z]\.)$"
-)
-_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0370-\u04ff\u3040-\u9fff])|(?<=[。！？])")
-
 
 class ClaimCandidate(BaseModel):
     """One sentence that looks like a claim."""
@@ -108,19 +104,6 @@ class Extraction(BaseModel):
     source: str
     candidates: list[ClaimCandidate]
     table_issues: list[TableIssue] = Field(default_factory=list)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph; abbreviations (e.g., et al., Fig.) and decimals do not end one."""
-    pieces = [p for p in _SPLIT.split(text) if p and p.strip()]
-    out: list[str] = []
-    for piece in pieces:
-        piece = piece.strip()
-        if out and (_ABBREV.search(out[-1]) or piece[:1].islower()):
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
 
 
 def features(sentence: str, section: str | None, mentions: list[Mention]) -> dict[str, float]:
@@ -244,12 +227,3 @@ def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold
         )
     issues = [i for t in doc.tables for i in check_means(t)]
     return Extraction(source=doc.source, candidates=candidates, table_issues=issues)
-
-
-def iter_sentences(doc: Document):  # -> Iterator[tuple[Block, str]]
-    """(block, sentence) for every sentence of the document's prose, skipping the references."""
-    for block in doc.body():
-        if block.section and re.match(r"^(\d+\s*)?(references|bibliography)\b", block.section, re.IGNORECASE):
-            continue
-        for sentence in split_sentences(block.text):
-            yield block, sentence

@@ -16,7 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from repro.checks.base import Check, Verdict, load_check_kinds
+from repro.checks.arms import Arm
+from repro.checks.base import Check, ClaimRef, Verdict, load_check_kinds
+from repro.checks.context import CheckContext
 from repro.errors import ReproError
 
 
@@ -55,16 +57,6 @@ class Reported(BaseModel):
     where: str | None = Field(default=None, description="table or section of the paper")
 
 
-class Arm(BaseModel):
-    """A named set of models: grid points of one experiment (every seed), or its base model."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    experiment: str
-    point: dict[str, Any] | None = Field(default=None, description="grid values; None = the untrained base model")
-    description: str = ""
-
-
 class Claim(BaseModel):
     """One claim and the evidence that can decide it."""
 
@@ -86,6 +78,12 @@ class Claim(BaseModel):
     def _checks(cls, value: Any) -> list[Check]:
         return [_check(spec, i) for i, spec in enumerate(value or [])]
 
+    def ref(self) -> ClaimRef:
+        """What a check is told about the claim it runs for."""
+        return ClaimRef(
+            id=self.id, text=self.text, arxiv=self.source.arxiv, section=self.source.section, page=self.source.page
+        )
+
 
 class ResearchQuestion(BaseModel):
     """The question a registry answers by experiment rather than a claim it verifies."""
@@ -101,6 +99,10 @@ class ResearchQuestion(BaseModel):
     @classmethod
     def _checks(cls, value: Any) -> list[Check]:
         return [_check(spec, i) for i, spec in enumerate(value or [])]
+
+    def ref(self) -> ClaimRef:
+        """What a check is told about the question it runs for."""
+        return ClaimRef(id=self.id, text=self.text)
 
 
 class Paper(BaseModel):
@@ -143,6 +145,34 @@ class Registry(BaseModel):
             if c.id == claim_id:
                 return c
         raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
+
+    def check_context(
+        self,
+        path: Path,
+        profile: str,
+        results_root: Path = Path("results"),
+        papers_dirs: list[Path] | None = None,
+        progress: bool = True,
+    ) -> CheckContext:
+        """The context its checks run in: experiments resolved against the folder of ``path`` (this file)."""
+        base = Path(path).parent
+        experiments = {
+            name: rel if (rel := Path(p)).is_absolute() else (base / rel).resolve()
+            for name, p in self.experiments.items()
+        }
+        ctx = CheckContext(
+            profile=profile,
+            experiments=experiments,
+            arms=dict(self.arms),
+            base_dir=base,
+            paper_mirror=self.paper.mirror,
+            paper_arxiv=self.paper.arxiv,
+            results_root=Path(results_root),
+            progress=progress,
+        )
+        if papers_dirs is not None:
+            ctx.papers_dirs = list(papers_dirs)
+        return ctx
 
 
 class _CheckError(ValueError):

@@ -16,8 +16,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from repro.checks.base import Check, CheckResult, Verdict
-from repro.claims.context import CheckContext
+from repro.checks.base import Check, CheckResult, ClaimRef, Verdict
+from repro.checks.context import CheckContext
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
 from repro.errors import ReproError
@@ -71,27 +71,27 @@ def _all_checks(registry: Registry) -> list[tuple[str, Check]]:
     return out
 
 
-def validate(ctx: CheckContext) -> list[str]:
+def validate(registry: Registry, ctx: CheckContext) -> list[str]:
     """Every problem of the registry's checks in this profile, as ``claim id: message`` lines."""
     problems = []
-    for owner, check in _all_checks(ctx.registry):
+    for owner, check in _all_checks(registry):
         for msg in check.validate_in(ctx):
             problems.append(f"{owner} ({check.describe()}): {msg}")
-    for name in ctx.registry.experiments:
+    for name in registry.experiments:
         try:
             ctx.experiment(name)
         except ReproError as exc:
             problems.append(f"experiment {name}: {exc}")
-    for arm_name, arm in ctx.registry.arms.items():
-        if arm.experiment not in ctx.registry.experiments:
+    for arm_name, arm in registry.arms.items():
+        if arm.experiment not in registry.experiments:
             problems.append(f"arm {arm_name}: unknown experiment '{arm.experiment}'")
     return problems
 
 
-def _run_check(check: Check, ctx: CheckContext) -> CheckResult:
+def _run_check(check: Check, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
     t0 = time.perf_counter()
     try:
-        return check.run(ctx)
+        return check.run(ctx, claim)
     except ReproError as exc:
         msg = str(exc)
     except Exception as exc:  # noqa: BLE001 - a broken check must not hide the other verdicts
@@ -109,18 +109,18 @@ def _run_check(check: Check, ctx: CheckContext) -> CheckResult:
 
 
 def _run_checks(
-    owner: str, checks: list[Check], ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None
+    owner: ClaimRef, checks: list[Check], ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None
 ) -> list[CheckResult]:
     results = []
     for check in checks:
-        results.append(_run_check(check, ctx))
+        results.append(_run_check(check, ctx, owner))
         if on_check:
-            on_check(owner, results[-1])
+            on_check(owner.id, results[-1])
     return results
 
 
 def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None) -> ClaimVerdict:
-    results = _run_checks(claim.id, claim.checks, ctx, on_check)
+    results = _run_checks(claim.ref(), claim.checks, ctx, on_check)
     verdict, conf, decided = claim_verdict(results)
     return ClaimVerdict(
         id=claim.id,
@@ -153,20 +153,12 @@ def verify(
 
     t0 = time.perf_counter()
     registry = load_registry(registry_path)
-    ctx = CheckContext(
-        registry=registry,
-        registry_path=Path(registry_path),
-        profile=profile,
-        results_root=Path(results_root),
-        progress=progress,
-    )
-    if papers_dirs is not None:
-        ctx.papers_dirs = list(papers_dirs)
+    ctx = registry.check_context(registry_path, profile, results_root, papers_dirs, progress)
     if claim_ids:
         unknown = [c for c in claim_ids if c not in {x.id for x in registry.claims} | {"RQ"}]
         if unknown:
             raise ReproError(f"no claim {', '.join(unknown)} in {registry_path}")
-    problems = validate(ctx)
+    problems = validate(registry, ctx)
     if problems:
         more = f" (+{len(problems) - 1} more: {'; '.join(problems[1:3])})" if len(problems) > 1 else ""
         raise ReproError(f"{registry_path}: {problems[0]}{more}")
@@ -205,7 +197,7 @@ def verify(
     answer = None
     rq = registry.research_question
     if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
-        results = _run_checks(rq.id, rq.checks, ctx, on_check)
+        results = _run_checks(rq.ref(), rq.checks, ctx, on_check)
         answer = QuestionAnswer(id=rq.id, text=rq.text, answer=answer_text(results), checks=results)
     out = VerdictsFile(
         registry=registry.name,

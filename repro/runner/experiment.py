@@ -90,6 +90,13 @@ class Experiment(BaseModel):
         return out
 
 
+def point_label(point: dict[str, Any] | None) -> str:
+    """A folder name for a grid point: ``alpha=0.5,seed=0``; ``base`` for the untrained model."""
+    if point is None:
+        return "base"
+    return ",".join(f"{k}={v}" for k, v in point.items())
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for k, v in override.items():

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from repro.atomic import atomic_write_text
-from repro.runner.experiment import Experiment
+from repro.runner.experiment import Experiment, point_label
 
 FOCUS_LANGUAGES = ("el", "vi", "hi", "th", "tr", "ar")
 
@@ -38,8 +38,6 @@ def _metrics_of(task: str, result: dict[str, Any]) -> dict[str, float]:
 
 def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
     """Collect every published result and aggregate over seeds."""
-    from repro.runner.sweep import point_label
-
     groups: dict[str, dict[str, list[float]]] = {}
     group_points: dict[str, dict[str, Any]] = {}
     entries: list[tuple[str, dict[str, Any] | None]] = [("base", None)] if exp.eval.base_model else []

@@ -24,15 +24,8 @@ from repro.evaluation.result import load_per_query
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.provenance import provenance
-from repro.runner.experiment import Experiment
+from repro.runner.experiment import Experiment, point_label
 from repro.runner.store import StepStore, code_version, step_key
-
-
-def point_label(point: dict[str, Any] | None) -> str:
-    """A folder name for a grid point: ``alpha=0.5,seed=0``; ``base`` for the untrained model."""
-    if point is None:
-        return "base"
-    return ",".join(f"{k}={v}" for k, v in point.items())
 
 
 @dataclass

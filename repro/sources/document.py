@@ -1,4 +1,4 @@
-"""The structured document every source (PDF, Markdown, text, arXiv) is turned into.
+"""The structured document every source (PDF, Markdown, text, arXiv) is turned into (the data model).
 
 A :class:`Document` is a list of blocks in reading order (headings, paragraphs, captions,
 footnotes), each with its page (PDFs) and the section it sits in, plus the tables with every cell
@@ -14,14 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from repro.errors import ReproError
-
 BlockKind = Literal["heading", "text", "caption", "footnote"]
 
 # "Table 1:", "Figure 2.", "Fig. 3:" at the start of a block.
 CAPTION_RE = re.compile(r"^(Table|Figure|Fig\.)\s*([A-Z]?\d+(?:\.\d+)?)\s*[:.]", re.IGNORECASE)
-# Decimal numbers as papers print them: 0.8121, .8121, 41.2, 12, -3.5, 30.1%.
-NUMBER_RE = re.compile(r"^[-+−]?(?:\d+(?:[.,]\d+)?|\.\d+)\s*%?$")
 
 
 class Block(BaseModel):
@@ -124,30 +120,3 @@ def format_location(page: int | None, section: str | None) -> str:
     if section:
         parts.append(f"§{section}")
     return ", ".join(parts) or "unknown location"
-
-
-def parse_number(text: str) -> float | None:
-    """The number a cell prints (``.8121``, ``41.2%``, ``−3``), or None for words."""
-    t = text.strip().replace("−", "-").replace(",", ".")
-    if not t or not NUMBER_RE.match(t):
-        return None
-    try:
-        return float(t.rstrip("%").strip())
-    except ValueError:
-        return None
-
-
-def load_document(path: Path, use_cache: bool = True) -> Document:
-    """A PDF, Markdown or plain-text file as a :class:`Document` (by file extension, else by content)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ReproError(f"source file {path} not found")
-    with path.open("rb") as fh:
-        head = fh.read(5)
-    if path.suffix.lower() == ".pdf" or head.startswith(b"%PDF"):
-        from repro.sources.pdf import load_pdf
-
-        return load_pdf(path, use_cache=use_cache)
-    from repro.sources.markdown import load_markdown
-
-    return load_markdown(path)

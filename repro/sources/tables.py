@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from repro.sources.document import Cell, DocTable, TableIssue, parse_number
+from repro.sources.document import Cell, DocTable, TableIssue
+from repro.sources.numbers import parse_number
 
 # Row or column labels of printed aggregates.
 AGGREGATE_RE = re.compile(r"^\s*(avg\.?|average|mean|macro[- ]avg\.?|total|sum|overall)\s*$", re.IGNORECASE)

@@ -1,8 +1,8 @@
-"""Resource classes of the project's languages (Joshi et al. 2020), read from ``languages.yaml``.
+"""Resource classes of the project's languages (Joshi et al. 2020), read from ``resource_classes.yaml``.
 
 ``resource_class("sw") == 2`` and ``resource_group("sw") == "low"``; Tatoeba's ISO 639-3 codes work
 too (``resource_class("swh")``). The table, its source and the high/low cut are documented in
-``languages.yaml`` beside this module.
+``resource_classes.yaml`` beside this module.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import yaml
 
 from repro.errors import ReproError
 
-TABLE_PATH = Path(__file__).with_name("languages.yaml")
+TABLE_PATH = Path(__file__).with_name("resource_classes.yaml")
 
-# The cut of languages.yaml: classes at or above it are "high"-resource, the others "low".
+# The cut of resource_classes.yaml: classes at or above it are "high"-resource, the others "low".
 HIGH_FROM_CLASS = 4
 
 

@@ -32,8 +32,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from repro.cache import repro_home
-from repro.claims.extract import iter_sentences
 from repro.sources.document import Document, format_location
+from repro.sources.sentences import iter_sentences
 
 if TYPE_CHECKING:
     from repro.models.encoder import Encoder

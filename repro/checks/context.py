@@ -1,4 +1,9 @@
-"""What a check can see while it runs: the registry, its experiments' results, source documents."""
+"""What a check can see while it runs: the experiments and arms, their published results, source documents.
+
+The context is plain data handed down by the layer that read the registry (``repro.claims``):
+experiment files by name, arms by name, the paper's mirrored text. Checks never see the
+registry itself, so the evidence layer does not depend on the claims layer above it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from repro.claims.registry import Arm, Registry
+from repro.checks.arms import Arm
 from repro.errors import ReproError
 
 if TYPE_CHECKING:
@@ -83,13 +88,18 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
 class CheckContext:
     """Everything checks share during one ``repro verify``.
 
-    ``registry_path`` anchors relative paths of the registry (experiments); ``results_root`` is where
-    ``repro run`` publishes results (``results/`` by default, as for ``repro run``).
+    ``experiments`` maps each experiment name to its YAML file (already resolved against the
+    registry's folder); ``base_dir`` anchors relative source paths of text checks;
+    ``paper_mirror`` / ``paper_arxiv`` name the paper's text in the papers mirror;
+    ``results_root`` is where ``repro run`` publishes results (``results/`` by default).
     """
 
-    registry: Registry
-    registry_path: Path
     profile: str
+    experiments: dict[str, Path] = field(default_factory=dict)
+    arms: dict[str, Arm] = field(default_factory=dict)
+    base_dir: Path = Path(".")
+    paper_mirror: str | None = None
+    paper_arxiv: str | None = None
     results_root: Path = Path("results")
     papers_dirs: list[Path] = field(default_factory=default_papers_dirs)
     progress: bool = True
@@ -97,16 +107,14 @@ class CheckContext:
 
     # -- experiments and arms -------------------------------------------------------------------
     def experiment_path(self, name: str) -> Path:
-        """The YAML file of the registry's experiment ``name``."""
-        if name not in self.registry.experiments:
-            raise ReproError(
-                f"no experiment '{name}' in the registry; known: {', '.join(self.registry.experiments) or 'none'}"
-            )
-        rel = Path(self.registry.experiments[name])
-        return rel if rel.is_absolute() else (self.registry_path.parent / rel).resolve()
+        """The YAML file of the experiment ``name``."""
+        if name not in self.experiments:
+            raise ReproError(f"no experiment '{name}' in the registry; known: {', '.join(self.experiments) or 'none'}")
+        return self.experiments[name]
 
     def experiment(self, name: str) -> Experiment:
-        """The registry's experiment ``name`` with this context's profile applied."""
+        """The experiment ``name`` with this context's profile applied."""
+        # Imported here: the runner pulls in torch, which registry validation and reports do not need.
         from repro.runner.experiment import load_experiment
 
         if name not in self._experiments:
@@ -118,21 +126,20 @@ class CheckContext:
         return ResultSet(self.results_root / self.experiment(name).name / self.profile)
 
     def arm(self, name: str) -> Arm:
-        """The registry's arm ``name``."""
-        if name not in self.registry.arms:
-            raise ReproError(f"no arm '{name}'; known: {', '.join(self.registry.arms)}")
-        return self.registry.arms[name]
+        """The arm ``name``."""
+        if name not in self.arms:
+            raise ReproError(f"no arm '{name}'; known: {', '.join(self.arms)}")
+        return self.arms[name]
 
     def arm_points(self, name: str) -> list[tuple[str, dict[str, Any] | None]]:
         """(folder label, grid point) of every model in arm ``name``; the base model is ``("base", None)``."""
-        from repro.runner.sweep import point_label
+        from repro.runner.experiment import point_label
 
         arm = self.arm(name)
         if arm.point is None:
             return [("base", None)]
         exp = self.experiment(arm.experiment)
-        pts = [p for p in exp.points() if all(_same(p.get(k), v) for k, v in arm.point.items())]
-        return [(point_label(p), p) for p in pts]
+        return [(point_label(p), p) for p in exp.points() if arm.selects(p)]
 
     def arm_tasks(self, name: str) -> set[str]:
         """Tasks every model of arm ``name`` is evaluated on in this profile."""
@@ -145,15 +152,15 @@ class CheckContext:
 
     # -- sources ----------------------------------------------------------------------------------
     def source_document_path(self, source: str | None) -> Path | None:
-        """The local file of a check's source: a path, ``mirror`` (the registry paper's mirrored
-        text), ``arxiv:ID`` (its mirrored text if present), or None (= the registry's paper)."""
+        """The local file of a check's source: a path, ``mirror`` (the paper's mirrored text),
+        ``arxiv:ID`` (its mirrored text if it is the paper), or None (= the paper)."""
         if source and not source.startswith("arxiv:") and source != "mirror":
             p = Path(source)
             if not p.is_absolute():
-                p = self.registry_path.parent / p if (self.registry_path.parent / p).exists() else p
+                p = self.base_dir / p if (self.base_dir / p).exists() else p
             return p if p.is_file() else None
-        mirror = self.registry.paper.mirror
-        if source and source.startswith("arxiv:") and source[6:] != (self.registry.paper.arxiv or ""):
+        mirror = self.paper_mirror
+        if source and source.startswith("arxiv:") and source[6:] != (self.paper_arxiv or ""):
             mirror = None
         for d in self.papers_dirs:
             if mirror and (d / mirror).is_file():
@@ -169,9 +176,3 @@ class CheckContext:
     def encoder(self) -> Encoder:
         """The embedded e5-small encoder, loaded once per verify."""
         return self._encoder
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return abs(float(a) - float(b)) < 1e-9
-    return a == b

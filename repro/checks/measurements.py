@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from repro.claims.context import CheckContext
+from repro.checks.context import CheckContext
 from repro.errors import ReproError
 
 SETTINGS = {"Mo": "mono", "Cr": "cross", "Mul": "multi"}
