@@ -1,0 +1,50 @@
+"""Device selection without a GPU: CUDA is faked with monkeypatch, the choice is what is tested."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from repro.errors import ReproError
+from repro.models.device import DEVICE_ENV, select_device
+
+
+@pytest.fixture()
+def no_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.delenv(DEVICE_ENV, raising=False)
+    return monkeypatch
+
+
+def _cuda(monkeypatch: pytest.MonkeyPatch, available: bool, count: int = 1) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count if available else 0)
+
+
+@pytest.mark.parametrize(("available", "expected"), [(True, "cuda"), (False, "cpu")])
+def test_default_is_cuda_when_present(no_env: pytest.MonkeyPatch, available: bool, expected: str) -> None:
+    _cuda(no_env, available)
+    assert select_device() == torch.device(expected)
+    assert select_device("auto") == torch.device(expected)
+
+
+def test_argument_then_environment_override(no_env: pytest.MonkeyPatch) -> None:
+    _cuda(no_env, True, count=2)
+    assert select_device("cpu") == torch.device("cpu")
+    assert select_device("cuda:1") == torch.device("cuda", 1)
+    no_env.setenv(DEVICE_ENV, "cpu")
+    assert select_device() == torch.device("cpu")  # the environment beats the default
+    assert select_device("cuda") == torch.device("cuda")  # an argument beats the environment
+
+
+def test_impossible_devices_are_one_line_errors(no_env: pytest.MonkeyPatch) -> None:
+    _cuda(no_env, False)
+    with pytest.raises(ReproError, match="CUDA is not available on this machine"):
+        select_device("cuda")
+    no_env.setenv(DEVICE_ENV, "cuda:0")
+    with pytest.raises(ReproError, match="'cuda:0' asked for, but CUDA is not available"):
+        select_device()
+    with pytest.raises(ReproError, match="unknown device 'gpu0'"):
+        select_device("gpu0")
+    _cuda(no_env, True, count=1)
+    with pytest.raises(ReproError, match="has 1 CUDA devices"):
+        select_device("cuda:3")
