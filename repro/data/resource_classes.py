@@ -2,7 +2,9 @@
 
 ``resource_class("sw") == 2`` and ``resource_group("sw") == "low"``; Tatoeba's ISO 639-3 codes work
 too (``resource_class("swh")``). The table, its source and the high/low cut are documented in
-``resource_classes.yaml`` beside this module.
+``resource_classes.yaml`` beside this module; every entry names the line of Joshi et al.'s
+taxonomy list it comes from, and :func:`lang2tax_mismatches` checks them against the committed
+copy of that list (``joshi_lang2tax.txt``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import yaml
 from repro.errors import ReproError
 
 TABLE_PATH = Path(__file__).with_name("resource_classes.yaml")
+# Joshi et al.'s taxonomy list, "name,class" per line (source and checksum in resource_classes.yaml).
+LANG2TAX_PATH = Path(__file__).with_name("joshi_lang2tax.txt")
 
 # The cut of resource_classes.yaml: classes at or above it are "high"-resource, the others "low".
 HIGH_FROM_CLASS = 4
@@ -26,13 +30,17 @@ HIGH_FROM_CLASS = 4
 
 @dataclass(frozen=True)
 class Language:
-    """One language: ISO 639-1 code, English name, Joshi class (0-5), resource group, Tatoeba code."""
+    """One language: code (ISO 639-1, else 639-3), English name, Joshi class (0-5), resource group,
+    the lang2tax line's name, Tatoeba code; ``ambiguous`` when lang2tax could be read two ways."""
 
     code: str
     name: str
     joshi_class: int
     resource: Literal["high", "low"]
+    lang2tax: str
     tatoeba: str | None = None
+    ambiguous: bool = False
+    note: str = ""
 
 
 def group_of(joshi_class: int) -> Literal["high", "low"]:
@@ -50,7 +58,10 @@ def _load() -> Mapping[str, Language]:
             name=entry["name"],
             joshi_class=int(entry["joshi_class"]),
             resource=entry["resource"],
+            lang2tax=entry["lang2tax"],
             tatoeba=entry.get("tatoeba"),
+            ambiguous=bool(entry.get("ambiguous", False)),
+            note=entry.get("note", ""),
         )
         # The group is written out for readers of the YAML; it must follow the documented cut.
         if not 0 <= lang.joshi_class <= 5 or lang.resource != group_of(lang.joshi_class):
@@ -63,7 +74,7 @@ def _load() -> Mapping[str, Language]:
 
 
 class _Languages(Mapping[str, Language]):
-    """Read-only mapping ISO 639-1 code -> :class:`Language`, loaded on first use."""
+    """Read-only mapping code -> :class:`Language`, loaded on first use."""
 
     def __getitem__(self, code: str) -> Language:
         return _load()[code]
@@ -79,7 +90,7 @@ LANGUAGES: Mapping[str, Language] = _Languages()
 
 
 def language(code: str) -> Language:
-    """The table entry of an ISO 639-1 code or a Tatoeba ISO 639-3 code (case-insensitive).
+    """The table entry of a table code (ISO 639-1, else 639-3) or a Tatoeba code (case-insensitive).
 
     Raises:
         ReproError: a language the table does not classify.
@@ -105,3 +116,33 @@ def resource_class(code: str) -> int:
 def resource_group(code: str) -> str:
     """``"high"`` (Joshi classes 5 and 4) or ``"low"`` (classes 0-3) for a language code."""
     return language(code).resource
+
+
+def read_lang2tax(path: Path = LANG2TAX_PATH) -> dict[str, tuple[int, ...]]:
+    """Joshi et al.'s list as name -> its classes (a few names, e.g. choctaw, are listed twice)."""
+    out: dict[str, tuple[int, ...]] = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        name, _, cls = line.rpartition(",")
+        if not name or not cls.strip().isdigit():
+            raise ReproError(f"{path}:{n}: expected 'name,class', got {line!r}")
+        out[name] = (*out.get(name, ()), int(cls))
+    return out
+
+
+def lang2tax_mismatches(path: Path = LANG2TAX_PATH) -> list[str]:
+    """Entries of the table whose class differs from their lang2tax line, or whose line is missing or repeated."""
+    source = read_lang2tax(path)
+    problems = []
+    for lang in _load().values():
+        classes = source.get(lang.lang2tax, ())
+        if not classes:
+            problems.append(f"{lang.code}: no line '{lang.lang2tax}' in {Path(path).name}")
+        elif len(classes) > 1:
+            problems.append(f"{lang.code}: '{lang.lang2tax}' is listed with classes {list(classes)}")
+        elif classes[0] != lang.joshi_class:
+            problems.append(
+                f"{lang.code}: class {lang.joshi_class} here, {classes[0]} in {Path(path).name} ('{lang.lang2tax}')"
+            )
+    return problems
