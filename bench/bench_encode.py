@@ -32,7 +32,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.models.encoder import Encoder, cpu_supports_fast_bf16
+from repro.models.encoder import Encoder
+from repro.models.precision import cpu_supports_fast_bf16
 
 
 def shared_data() -> Path:

@@ -65,12 +65,12 @@ def bench_batches(batch_size: int, n: int) -> list[tuple[list[str], list[str]]]:
     """The first ``n`` batches (queries, passages; no prefixes) our trainer draws with this config."""
     from repro.training.corpus import split_by_group, xnli_corpus
     from repro.training.sampler import HybridBatchSampler
-    from repro.training.trainer import TrainConfig, _texts
+    from repro.training.trainer import TrainConfig
 
     config = TrainConfig(batch_size=batch_size, seed=SEED, alpha=ALPHA)
     train_set, _ = split_by_group(xnli_corpus(), config.val_fraction, config.seed, config.holdout_languages)
     sampler = iter(HybridBatchSampler(train_set, train_set.languages, batch_size, ALPHA, SEED))
-    return [_texts(train_set, next(sampler)) for _ in range(n)]
+    return [train_set.batch_texts(next(sampler)) for _ in range(n)]
 
 
 def phase_ours(args: argparse.Namespace, precision: str, batch_size: int, steps: int, warmup: int) -> dict[str, Any]:
@@ -145,15 +145,14 @@ def st_features(st, texts: list[str], prompt: str):
 
 
 def phase_st(args: argparse.Namespace, steps: int, warmup: int) -> dict[str, Any]:
-    import torch
     from sentence_transformers.losses import MultipleNegativesRankingLoss
 
-    from repro.training.trainer import TrainConfig, _make_optimizer
+    from repro.training.optim import make_optimizer
 
     st = build_st(args)
     loss_fn = MultipleNegativesRankingLoss(st, scale=1 / TEMPERATURE)
     # Same parameter groups (no decay on biases / LayerNorm, as ST's Trainer) and fused AdamW.
-    optimizer = _make_optimizer(st, TrainConfig(lr=LR, weight_decay=WEIGHT_DECAY), torch.device("cpu"))
+    optimizer = make_optimizer(st, LR, WEIGHT_DECAY)
     st.train()
     stamps = []
     for queries, passages in bench_batches(args.batch_size, warmup + steps):
@@ -172,15 +171,16 @@ def phase_check(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from sentence_transformers.losses import MultipleNegativesRankingLoss
 
+    from repro.models.encoder import load_model
     from repro.models.registry import resolve_model
+    from repro.training.forward import CPU_FORWARD_COST_TOKENS, embed_texts, forward_groups
     from repro.training.loss import InfoNCELoss
-    from repro.training.trainer import CPU_FORWARD_COST_TOKENS, _embed, _load_model, forward_groups
 
     queries, passages = bench_batches(args.batch_size, 1)[0]
-    tokenizer, model = _load_model("e5-small", resolve_model("e5-small"))
+    tokenizer, model = load_model("e5-small", resolve_model("e5-small"))
     model.eval()
     with torch.inference_mode():
-        vectors = _embed(
+        vectors = embed_texts(
             model,
             tokenizer,
             ["query: " + q for q in queries] + ["passage: " + p for p in passages],
@@ -297,8 +297,8 @@ def main() -> None:
 
     import torch
 
-    from repro.models.encoder import cpu_supports_fast_bf16
-    from repro.training.trainer import CPU_FORWARD_COST_TOKENS
+    from repro.models.precision import cpu_supports_fast_bf16
+    from repro.training.forward import CPU_FORWARD_COST_TOKENS
 
     load_before = os.getloadavg()
     print(

@@ -1,8 +1,9 @@
-"""Atomic file writes: a reader sees the old file or the whole new one, never half of it."""
+"""Atomic writes of files and folders: a reader sees the old version or the whole new one, never half of it."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,3 +29,58 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Atomically write UTF-8 text."""
     atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+# --- folders ------------------------------------------------------------------------------------
+# A folder cannot be renamed over a non-empty one, so replacing one takes two renames: the old
+# copy is first moved aside to ``.<name>.old``. A process killed in between leaves no folder at
+# ``path`` but a complete one at ``.<name>.old``, which :func:`recover_dir` puts back.
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a folder's entries') writes to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Rename folder ``src`` to ``dst``, replacing it; at any instant one complete copy exists."""
+    src, dst = Path(src), Path(dst)
+    old = dst.with_name(f".{dst.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dst.exists():
+        os.replace(dst, old)
+    os.replace(src, dst)
+    fsync_path(dst.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_write_dir(path: Path, write: Callable[[Path], None]) -> None:
+    """Fill folder ``path`` through ``write(tmp)`` in a temp folder beside it, fsync, swap it in.
+
+    Readers see the old folder or the whole new one. A write killed midway leaves a
+    ``.<name>.tmp-<pid>`` folder that :func:`recover_dir` removes.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    for file in tmp.iterdir():
+        if file.is_file():
+            fsync_path(file)
+    replace_dir(tmp, path)
+
+
+def recover_dir(path: Path) -> None:
+    """Undo what a killed :func:`replace_dir` / :func:`atomic_write_dir` left: restore the moved-aside
+    copy if ``path`` is missing, drop temp folders."""
+    path = Path(path)
+    old = path.with_name(f".{path.name}.old")
+    if old.is_dir() and not path.exists():
+        os.replace(old, path)
+    for tmp in path.parent.glob(f".{path.name}.tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)

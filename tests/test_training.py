@@ -1,8 +1,9 @@
 """Tests of hybrid-batch training: corpus, sampler statistics, InfoNCE, and the trainer on e5-small.
 
 Sampler and corpus tests use real XNLI (three hypotheses share each premise, so group
-collisions really happen). Trainer tests run the embedded e5-small for a few tiny steps (batch 4,
-max_length 32) and compare runs bit for bit; they take about a minute on 2 cores.
+collisions really happen). Trainer tests train a tiny random model (2 layers, 16 dims, e5's
+tokenizer) on 300 XNLI examples for 6 steps and compare runs bit for bit, in seconds; the same
+on the embedded e5-small (batch 4, max_length 32) is marked slow.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shutil
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from repro.errors import ReproError
 from repro.training import (
@@ -30,6 +34,8 @@ from repro.training import (
     train,
     xnli_corpus,
 )
+from repro.training.forward import CPU_FORWARD_COST_TOKENS, embed_texts, forward_groups
+from repro.training.trainer import Progress
 
 # Chi-square critical values at p = 0.001 (a false alarm once in a thousand runs... of a
 # deterministic test: the seeds are fixed, so it either passes or not). df = languages - 1.
@@ -325,8 +331,6 @@ def test_infonce_lower_when_positives_align() -> None:
 
 
 def test_forward_groups_minimise_padding_plus_cost() -> None:
-    from repro.training.trainer import forward_groups
-
     lengths = [90, 88, 60, 30, 30, 12, 12, 12]
     assert forward_groups(lengths, None) == [(0, 8)]
     assert forward_groups([], 32) == []
@@ -346,62 +350,15 @@ def test_forward_groups_minimise_padding_plus_cost() -> None:
     assert cost(groups) == min(cost(c) for c in cuts)
 
 
-def test_length_grouped_forward_equals_one_padded_forward(fetched, one_thread) -> None:
-    from repro.models.registry import resolve_model
-    from repro.training.trainer import _embed, _load_model
+# --- a tiny model: trainer tests that take seconds ------------------------------------------------
 
-    tokenizer, model = _load_model("e5-small", resolve_model("e5-small"))
-    model.eval()
-    texts = [
-        "query: Wo ist der Bahnhof?",
-        "passage: " + "Der Bahnhof liegt im Norden der Stadt. " * 6,
-        "query: x",
-        "passage: Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.",
-        "query: 東京はどこですか",
-    ]
-    with torch.inference_mode():
-        grouped = _embed(model, tokenizer, texts, 64, torch.device("cpu"), None, 0.0)
-        single = _embed(model, tokenizer, texts, 64, torch.device("cpu"), None, None)
-    assert grouped.shape == (5, 384)
-    assert torch.allclose(grouped, single, atol=1e-5)
-
-
-# --- trainer (real e5-small) ------------------------------------------------------------------
-
-TINY = dict(steps=4, batch_size=4, max_length=32, val_pairs=8, eval_every=2, checkpoint_every=2, seed=11)
-
-
-class Interrupt(Exception):
-    pass
-
-
-def run(
-    out_dir: Path, config: TrainConfig, stop_at: int | None = None
-) -> tuple[dict, dict[str, torch.Tensor], list[float]]:
-    """Train; return the summary, the weights after the last step, and the per-step losses."""
-    final: dict[str, torch.Tensor] = {}
-    losses: list[float] = []
-
-    def on_step(step: int, loss: float, model: torch.nn.Module) -> None:
-        losses.append(loss)
-        if step == stop_at:
-            raise Interrupt
-        if step == config.steps:
-            final.update({n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad})
-
-    summary = train(config, out_dir, progress=False, on_step=on_step)
-    return summary, final, losses
-
-
-def saved_weights(out_dir: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    return load_file(out_dir / "model" / "model.safetensors")
-
-
-def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
-    assert a.keys() == b.keys() and a
-    assert all(torch.equal(a[name], b[name]) for name in a)
+FORWARD_TEXTS = [
+    "query: Wo ist der Bahnhof?",
+    "passage: " + "Der Bahnhof liegt im Norden der Stadt. " * 6,
+    "query: x",
+    "passage: La estación está en el norte de la ciudad, cerca del río.",
+    "query: Où est la gare ?",
+]
 
 
 @pytest.fixture(scope="module")
@@ -415,77 +372,340 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory, fetched, one_thread):
-    out = tmp_path_factory.mktemp("train") / "reference"
-    return out, *run(out, TrainConfig(**TINY))
+def tiny_corpus(tmp_path_factory, xnli: ParallelCorpus) -> Path:
+    """300 XNLI examples (100 premises) in four languages, as JSONL."""
+    path = tmp_path_factory.mktemp("corpus") / "tiny.jsonl"
+    save_jsonl_corpus(xnli.subset(range(300)).with_languages(["en", "de", "fr", "es"]), path)
+    return path
 
 
-def test_training_writes_model_and_summary(reference_run) -> None:
-    out, summary, _final, losses = reference_run
-    assert summary["steps_done"] == 4 and len(losses) == 4
-    assert [e["step"] for e in summary["evals"]] == [0, 2, 4]
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory, tiny_corpus: Path) -> Path:
+    """A randomly initialised 2-layer, 16-dim XLM-R with a 2,000-piece WordPiece vocabulary
+    learnt from the tiny corpus, as a HF folder (e5's 250k-piece tokenizer alone takes seconds to load)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+
+    corpus = load_jsonl_corpus(tiny_corpus)
+    texts = [text for example in corpus for pair in example.texts.values() for text in pair]
+    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wordpiece.pre_tokenizer = pre_tokenizers.Whitespace()
+    wordpiece.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=2000, special_tokens=["[PAD]", "[UNK]"]))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=wordpiece, unk_token="[UNK]", pad_token="[PAD]")
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=80,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny") / "tiny-model"
+    XLMRobertaModel(config, add_pooling_layer=False).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model: Path, tiny_corpus: Path) -> dict:
+    """A config a tiny model trains in seconds; lr high enough that every step moves the weights visibly."""
+    return dict(
+        model=str(tiny_model),
+        corpus=str(tiny_corpus),
+        steps=6,
+        batch_size=8,
+        max_length=32,
+        val_pairs=16,
+        eval_every=2,
+        checkpoint_every=2,
+        seed=11,
+        lr=1e-3,
+    )
+
+
+def hand_embeddings(model: torch.nn.Module, tokenizer, texts: list[str], max_length: int) -> np.ndarray:
+    """Mean pooling by hand: each text alone (no padding at all), mean of its token states, unit norm."""
+    rows = []
+    with torch.inference_mode():
+        for text in texts:
+            ids = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt")["input_ids"]
+            hidden = model(input_ids=ids).last_hidden_state[0].double().numpy()
+            mean = hidden.mean(axis=0)
+            rows.append(mean / np.linalg.norm(mean))
+    return np.array(rows)
+
+
+def test_length_grouped_forward_equals_one_padded_forward(tiny_model: Path, one_thread) -> None:
+    from repro.models.encoder import load_model
+
+    tokenizer, model = load_model(str(tiny_model), str(tiny_model))
+    model.eval()
+    cpu = torch.device("cpu")
+    with torch.inference_mode():
+        grouped = embed_texts(model, tokenizer, FORWARD_TEXTS, 64, cpu, None, 0.0)
+        single = embed_texts(model, tokenizer, FORWARD_TEXTS, 64, cpu, None, None)
+    lengths = sorted((len(ids) for ids in tokenizer(FORWARD_TEXTS)["input_ids"]), reverse=True)
+    assert len(forward_groups(lengths, 0.0)) > 1  # the grouped path really cuts the batch
+    assert grouped.shape == (5, 16)
+    np.testing.assert_allclose(grouped.numpy(), hand_embeddings(model, tokenizer, FORWARD_TEXTS, 64), atol=1e-5)
+    np.testing.assert_allclose(single.numpy(), hand_embeddings(model, tokenizer, FORWARD_TEXTS, 64), atol=1e-5)
+
+
+class Interrupt(Exception):
+    pass
+
+
+@dataclass
+class Run:
+    """What a training run did, as its ``on_step`` callback saw it."""
+
+    summary: dict | None = None
+    final: dict[str, torch.Tensor] = field(default_factory=dict)  # weights after the last step
+    weights: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # after each step, if kept
+    losses: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+
+
+def run(out_dir: Path, config: TrainConfig, stop_at: int | None = None, keep_weights: bool = False) -> Run:
+    """Train (raising :class:`Interrupt` after step ``stop_at``); return what happened."""
+    result = Run()
+
+    def on_step(step: int, loss: float, model: torch.nn.Module) -> None:
+        result.losses.append(loss)
+        result.steps.append(step)
+        if step == stop_at:
+            raise Interrupt
+        weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+        if keep_weights:
+            result.weights[step] = weights
+        if step == config.steps:
+            result.final.update(weights)
+
+    result.summary = train(config, out_dir, progress=False, on_step=on_step)
+    return result
+
+
+def saved_weights(out_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(out_dir / "model" / "model.safetensors")
+
+
+def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys() and a
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+@pytest.fixture(scope="module")
+def tiny_reference(tmp_path_factory, tiny: dict, one_thread) -> tuple[Path, Run]:
+    out = tmp_path_factory.mktemp("train") / "tiny-reference"
+    return out, run(out, TrainConfig(**tiny), keep_weights=True)
+
+
+def test_training_writes_model_and_summary(tiny_reference, tiny: dict) -> None:
+    out, ref = tiny_reference
+    summary = ref.summary
+    assert summary["steps_done"] == 6 and ref.steps == [1, 2, 3, 4, 5, 6]
+    assert [e["step"] for e in summary["evals"]] == [0, 2, 4, 6]
+    # train_loss of an evaluation: the mean of the steps' losses since the previous one.
+    assert [e["train_loss"] for e in summary["evals"][1:]] == pytest.approx(
+        [sum(ref.losses[i : i + 2]) / 2 for i in (0, 2, 4)], rel=1e-12
+    )
     best = min(summary["evals"], key=lambda e: e["val_loss"])
     assert (summary["best_step"], summary["best_val_loss"]) == (best["step"], best["val_loss"])
-    assert summary["languages"] == ["ar", "bg", "de", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "zh"]
-    assert summary["pairs_per_second"] > 0 and not summary["stopped_early"]
+    assert summary["languages"] == ["de", "en", "es", "fr"] and summary["holdout_languages"] == []
+    assert summary["pairs_done"] == 6 * 8 and summary["epochs"] == 48 / summary["train_examples"]
+    assert summary["pairs_per_second"] == summary["pairs_done"] / summary["train_seconds"]
+    assert summary["resumed_at_step"] is None and not summary["stopped_early"]
     assert not (out / "checkpoint").exists()
     record = json.loads((out / "train.json").read_text(encoding="utf-8"))
-    assert record["config"]["steps"] == 4 and record["summary"]["evals"] == summary["evals"]
+    assert record["config"] == TrainConfig(**tiny).model_dump() and record["summary"]["evals"] == summary["evals"]
     info = json.loads((out / "model" / "training_info.json").read_text(encoding="utf-8"))
-    assert info["query_prefix"] == "query: " and info["pooling"] == "mean"
+    assert info["pooling"] == "mean" and info["best_step"] == summary["best_step"]
     with pytest.raises(ReproError, match="finished training run"):
-        train(TrainConfig(**TINY), out, progress=False)
+        train(TrainConfig(**tiny), out, progress=False)
 
 
-def test_saved_model_loads_with_encoder(reference_run) -> None:
-    from repro.models.encoder import Encoder
-
-    out = reference_run[0]
-    encoder = Encoder(
-        str(out / "model"),
-        device="cpu",
-        precision="fp32",
-        max_length=32,
-        query_prefix="query: ",
-        passage_prefix="passage: ",
-    )
-    vectors = encoder.encode(["Wie spät ist es?", "What time is it?"], "query", progress=False)
-    assert vectors.shape == (2, 384)
-    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
-    assert float(vectors[0] @ vectors[1]) > 0.7
+def test_saved_model_holds_the_weights_of_the_best_evaluation(tiny_reference, tiny: dict) -> None:
+    out, ref = tiny_reference
+    best_step = ref.summary["best_step"]
+    base = load_file(Path(tiny["model"]) / "model.safetensors")
+    best = ref.weights[best_step] if best_step else {name: base[name] for name in ref.final}
+    saved = saved_weights(out)
+    assert_same_weights({name: saved[name] for name in best}, best)
+    # The frozen word embeddings are the base model's.
+    assert torch.equal(saved["embeddings.word_embeddings.weight"], base["embeddings.word_embeddings.weight"])
 
 
-def test_same_config_same_seed_gives_identical_run(reference_run, tmp_path: Path) -> None:
-    out, summary, final, losses = reference_run
-    summary2, final2, losses2 = run(tmp_path / "again", TrainConfig(**TINY))
-    assert losses2 == losses
-    assert summary2["evals"] == summary["evals"]
-    assert_same_weights(final2, final)
+def test_encoder_of_the_trained_model_pools_like_training(tiny_reference, one_thread) -> None:
+    """One pooling for training and encoding: the Encoder, the trainer's forward and a hand mean agree."""
+    from repro.models.encoder import Encoder, load_model
+
+    out = tiny_reference[0]
+    encoder = Encoder(str(out / "model"), device="cpu", precision="fp32", max_length=64, query_prefix="")
+    vectors = encoder.encode(FORWARD_TEXTS, "query", progress=False)
+    tokenizer, model = load_model(str(out / "model"), str(out / "model"))
+    model.eval()
+    with torch.inference_mode():
+        trained = embed_texts(model, tokenizer, FORWARD_TEXTS, 64, torch.device("cpu"), None, CPU_FORWARD_COST_TOKENS)
+    hand = hand_embeddings(model, tokenizer, FORWARD_TEXTS, 64)
+    np.testing.assert_allclose(vectors, hand, atol=1e-5)
+    np.testing.assert_allclose(trained.numpy(), hand, atol=1e-5)
+
+
+def test_same_config_and_seed_give_identical_weights(tiny_reference, tiny: dict, tmp_path: Path) -> None:
+    out, ref = tiny_reference
+    again = run(tmp_path / "again", TrainConfig(**tiny))
+    assert again.losses == ref.losses
+    assert again.summary["evals"] == ref.summary["evals"]
+    assert_same_weights(again.final, ref.final)
     assert_same_weights(saved_weights(tmp_path / "again"), saved_weights(out))
+    # Not trivially equal: every trainable tensor moved away from the base model.
+    base = load_file(Path(tiny["model"]) / "model.safetensors")
+    assert all(not torch.equal(ref.final[name], base[name]) for name in ref.final)
 
 
-def test_interrupted_run_resumes_to_identical_weights(reference_run, tmp_path: Path) -> None:
-    out, summary, final, losses = reference_run
+def test_different_seed_gives_a_different_run(tiny_reference, tiny: dict, tmp_path: Path, monkeypatch) -> None:
+    """Another seed: another split, other batches, other losses, other weights."""
+    from repro.training import trainer
+
+    trained_on: list[tuple[list[str], list[str]]] = []
+
+    class Recording(trainer.PairEmbedder):
+        def __call__(self, queries, passages):
+            if self.model.training:  # a training batch (validation runs in eval mode)
+                trained_on.append((list(queries), list(passages)))
+            return super().__call__(queries, passages)
+
+    monkeypatch.setattr(trainer, "PairEmbedder", Recording)
+    same = run(tmp_path / "same", TrainConfig(**tiny))
+    same_batches = list(trained_on)
+    trained_on.clear()
+    other = run(tmp_path / "other", TrainConfig(**{**tiny, "seed": 12}))
+
+    _, ref = tiny_reference
+    assert same.losses == ref.losses and len(same_batches) == len(trained_on) == 6  # the recording changes nothing
+    assert all(a != b for a, b in zip(same_batches, trained_on))
+    assert all(a != b for a, b in zip(other.losses, ref.losses))
+    assert other.summary["evals"][0]["val_loss"] != ref.summary["evals"][0]["val_loss"]  # other validation pairs
+    assert all(not torch.equal(other.final[name], ref.final[name]) for name in ref.final)
+
+
+def test_interrupted_run_resumes_from_its_checkpoint(tiny_reference, tiny: dict, tmp_path: Path) -> None:
+    """Killed after step 3 (last checkpoint: step 2), a rerun continues at step 3 with the saved
+    optimizer, schedule, sampler and RNG states, and ends where an uninterrupted run ends."""
+    out, ref = tiny_reference
     target = tmp_path / "interrupted"
     with pytest.raises(Interrupt):
-        run(target, TrainConfig(**TINY), stop_at=3)  # dies after step 3; last checkpoint: step 2
-    state = json.loads((target / "checkpoint" / "state.json").read_text(encoding="utf-8"))
-    assert state["progress"]["step"] == 2
+        run(target, TrainConfig(**tiny), stop_at=3)
+    checkpoint = target / "checkpoint"
+    state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+    assert state["progress"]["step"] == 2 and state["sampler"]["epoch"] == 0 and state["sampler"]["batch"] == 2
+    trainer_state = torch.load(checkpoint / "trainer.pt", weights_only=True)
+    assert {float(s["step"]) for s in trainer_state["optimizer"]["state"].values()} == {2.0}
+    assert trainer_state["scheduler"]["last_epoch"] == 2
     with pytest.raises(ReproError, match="lr="):
-        train(TrainConfig(**{**TINY, "lr": 1e-4}), target, progress=False)
-    summary2, final2, losses2 = run(target, TrainConfig(**TINY))
-    assert summary2["resumed_at_step"] == 2
-    assert losses2 == losses[2:]
-    assert summary2["evals"] == summary["evals"]
-    assert_same_weights(final2, final)
+        train(TrainConfig(**{**tiny, "lr": 1e-4}), target, progress=False)
+
+    # A control: the same checkpoint with the optimizer's moments dropped resumes to other weights,
+    # so the equality below needs the optimizer state restored, not just the model.
+    control = tmp_path / "control"
+    shutil.copytree(target, control)
+    trainer_state["optimizer"]["state"] = {}
+    torch.save(trainer_state, control / "checkpoint" / "trainer.pt")
+
+    resumed = run(target, TrainConfig(**tiny))
+    assert resumed.summary["resumed_at_step"] == 2
+    assert resumed.steps == [3, 4, 5, 6]  # continued, not restarted
+    assert resumed.losses == ref.losses[2:]
+    assert resumed.summary["evals"] == ref.summary["evals"]
+    assert resumed.summary["pairs_done"] == ref.summary["pairs_done"]
+    assert_same_weights(resumed.final, ref.final)
+    assert_same_weights(saved_weights(target), saved_weights(out))
+    assert not checkpoint.exists()
+
+    without_moments = run(control, TrainConfig(**tiny))
+    assert without_moments.steps == [3, 4, 5, 6]
+    assert without_moments.losses[0] == ref.losses[2]  # step 3 starts from the restored weights...
+    assert without_moments.losses[1:] != ref.losses[3:]  # ...then fresh moments take other steps
+    assert not all(torch.equal(without_moments.final[name], ref.final[name]) for name in ref.final)
+
+
+def test_a_swap_killed_midway_is_recovered(tiny_reference, tiny: dict, tmp_path: Path) -> None:
+    """A run killed between the two renames of a checkpoint swap left only ``.checkpoint.old``: it is put back."""
+    target = tmp_path / "swap"
+    with pytest.raises(Interrupt):
+        run(target, TrainConfig(**tiny), stop_at=3)
+    (target / "checkpoint").rename(target / ".checkpoint.old")
+    (target / ".checkpoint.tmp-999").mkdir()  # and a half-written next one
+    resumed = run(target, TrainConfig(**tiny))
+    assert resumed.summary["resumed_at_step"] == 2 and resumed.losses == tiny_reference[1].losses[2:]
+    assert not (target / ".checkpoint.old").exists() and not (target / ".checkpoint.tmp-999").exists()
+
+
+def test_early_stopping_counts_evaluations_without_improvement() -> None:
+    state = Progress()
+    kept = []
+    for step, val_loss in enumerate([1.0, 0.8, 0.9, 0.7, 0.75, 0.71]):
+        state.step = step
+        state.loss_sum, state.loss_count = 2.0 * step, step
+        kept.append(state.record_eval(val_loss, patience=2))
+        assert not state.stopped_early or step == 5
+    assert kept == [True, True, False, True, False, False]
+    assert state.stopped_early and (state.best_step, state.best_val_loss) == (3, 0.7)
+    assert [e["train_loss"] for e in state.evals] == [None, 2.0, 2.0, 2.0, 2.0, 2.0]
+    assert state.loss_count == 0 and state.loss_sum == 0.0
+
+
+# --- the trainer on the real e5-small (slow) ------------------------------------------------------
+
+TINY_E5 = dict(steps=4, batch_size=4, max_length=32, val_pairs=8, eval_every=2, checkpoint_every=2, seed=11)
+
+
+@pytest.fixture(scope="module")
+def e5_reference(tmp_path_factory, fetched, one_thread) -> tuple[Path, Run]:
+    out = tmp_path_factory.mktemp("train") / "e5-reference"
+    return out, run(out, TrainConfig(**TINY_E5))
+
+
+@pytest.mark.slow
+def test_e5_training_summary_and_saved_model(e5_reference) -> None:
+    from repro.models.encoder import Encoder
+
+    out, ref = e5_reference
+    assert ref.summary["steps_done"] == 4 and [e["step"] for e in ref.summary["evals"]] == [0, 2, 4]
+    assert ref.summary["languages"] == ["ar", "bg", "de", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "zh"]
+    assert ref.summary["holdout_languages"] == ["el", "vi"]
+    info = json.loads((out / "model" / "training_info.json").read_text(encoding="utf-8"))
+    assert (info["query_prefix"], info["passage_prefix"]) == ("query: ", "passage: ")
+    # The fine-tuned folder keeps its prefixes (training_info.json) and still matches translations.
+    encoder = Encoder(str(out / "model"), device="cpu", precision="fp32", max_length=32)
+    assert (encoder.query_prefix, encoder.passage_prefix) == ("query: ", "passage: ")
+    vectors = encoder.encode(["Wie spät ist es?", "What time is it?", "Das Haus ist rot."], "query", progress=False)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+
+
+@pytest.mark.slow
+def test_e5_interrupted_run_resumes_to_identical_weights(e5_reference, tmp_path: Path) -> None:
+    out, ref = e5_reference
+    target = tmp_path / "interrupted"
+    with pytest.raises(Interrupt):
+        run(target, TrainConfig(**TINY_E5), stop_at=3)  # dies after step 3; last checkpoint: step 2
+    resumed = run(target, TrainConfig(**TINY_E5))
+    assert resumed.summary["resumed_at_step"] == 2 and resumed.steps == [3, 4]
+    assert resumed.losses == ref.losses[2:]
+    assert resumed.summary["evals"] == ref.summary["evals"]
+    assert_same_weights(resumed.final, ref.final)
     assert_same_weights(saved_weights(target), saved_weights(out))
 
 
-def test_early_stopping_keeps_best_model(tmp_path: Path, fetched, one_thread) -> None:
+@pytest.mark.slow
+def test_e5_early_stopping_keeps_best_model(tmp_path: Path, fetched, one_thread) -> None:
     # A huge lr without warm-up wrecks the model at step 1: validation loss rises, patience 1 stops.
     config = TrainConfig(
         **{
-            **TINY,
+            **TINY_E5,
             "lr": 5e-3,
             "warmup_ratio": 0.0,
             "eval_every": 1,
@@ -493,19 +713,21 @@ def test_early_stopping_keeps_best_model(tmp_path: Path, fetched, one_thread) ->
             "checkpoint_every": 0,
         }
     )
-    summary, _, losses = run(tmp_path / "early", config)
-    assert summary["stopped_early"] and summary["steps_done"] == 1 and len(losses) == 1
+    result = run(tmp_path / "early", config)
+    summary = result.summary
+    assert summary["stopped_early"] and summary["steps_done"] == 1 and result.steps == [1]
     assert summary["best_step"] == 0
     assert summary["evals"][1]["val_loss"] > summary["evals"][0]["val_loss"]
     # The best model is the untouched base (only the word embeddings were frozen; all else moved).
-    from safetensors.torch import load_file
-
     from repro.models.registry import resolve_model
 
     base = load_file(Path(resolve_model("e5-small")) / "model.safetensors")
     saved = saved_weights(tmp_path / "early")
     assert saved.keys() == base.keys()
     assert all(torch.equal(saved[name], base[name]) for name in base)
+
+
+# --- configuration errors -------------------------------------------------------------------------
 
 
 def test_config_errors_are_one_line() -> None:

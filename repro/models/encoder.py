@@ -7,12 +7,10 @@ in input order, so a dot product is a cosine similarity.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -23,35 +21,11 @@ import torch
 
 from repro.errors import ReproError
 from repro.hashing import sha256_file
+from repro.models.pooling import mean_pool
+from repro.models.precision import PRECISIONS, Precision, autocast, autocast_dtype, precision_name
 from repro.models.registry import DEFAULT_MODEL, default_prefixes, resolve_model
 
-Precision = Literal["auto", "fp32", "bf16", "fp16"]
-_PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-
-@functools.lru_cache(maxsize=1)
-def cpu_supports_fast_bf16() -> bool:
-    """True if this CPU has native bf16 matrix instructions (AVX512-BF16, AMX, Arm BF16).
-
-    Without them bf16 is emulated and runs several times *slower* than fp32 (measured ~9x on
-    an AVX2-only EPYC), so "auto" must not pick it there. oneDNN's own check is too lenient:
-    it also accepts plain AVX512, where bf16 is emulated.
-    """
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        cpuinfo = None
-    if cpuinfo is not None:
-        flags = set()
-        for line in cpuinfo.splitlines():
-            if line.startswith(("flags", "Features")):
-                flags.update(line.split(":", 1)[-1].split())
-        return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 class Encoder:
@@ -81,49 +55,27 @@ class Encoder:
         max_length: int = 512,
         batch_size: int = 64,
     ) -> None:
-        if precision not in _PRECISIONS:
-            raise ReproError(f"unknown precision '{precision}'; use one of {', '.join(_PRECISIONS)}")
+        if precision not in PRECISIONS:
+            raise ReproError(f"unknown precision '{precision}'; use one of {', '.join(PRECISIONS)}")
         if max_length < 2 or batch_size < 1:
             raise ReproError(f"max_length must be >= 2 and batch_size >= 1 (got {max_length}, {batch_size})")
         self.model_id = str(model)
         self.model_path = resolve_model(model)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.tokenizer, self.model = _load(self.model_id, self.model_path)
+        self.tokenizer, self.model = load_model(self.model_id, self.model_path)
         self.model.to(self.device).eval()
 
         tokenizer_limit = self.tokenizer.model_max_length
         # Tokenizers without a limit report a huge sentinel (int(1e30)).
         self.max_length = min(max_length, tokenizer_limit) if tokenizer_limit < 1_000_000 else max_length
         self.batch_size = batch_size
-        self.autocast_dtype = self._autocast_dtype(precision)
-        self.precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.autocast_dtype]
+        # The trainer's rule too (repro.models.precision): a model is evaluated as it was trained.
+        self.autocast_dtype = autocast_dtype(precision, self.device)
+        self.precision = precision_name(self.autocast_dtype)
         default_query, default_passage = default_prefixes(self.model_id, self.model_path)
         self.query_prefix = default_query if query_prefix is None else query_prefix
         self.passage_prefix = default_passage if passage_prefix is None else passage_prefix
         self.dim: int = int(self.model.config.hidden_size)
-
-    def _autocast_dtype(self, precision: str) -> torch.dtype | None:
-        """The autocast dtype for ``precision`` on this device (None = plain fp32)."""
-        cuda = self.device.type == "cuda"
-        if precision == "fp32":
-            return None
-        if precision == "fp16":
-            if not cuda:
-                raise ReproError("precision fp16 needs a CUDA device; use bf16 or fp32 on CPU")
-            return torch.float16
-        if precision == "bf16":
-            return torch.bfloat16
-        if cuda:
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if cpu_supports_fast_bf16() else None
-
-    @contextlib.contextmanager
-    def _autocast(self) -> Iterator[None]:
-        if self.autocast_dtype is None:
-            yield
-        else:
-            with torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype):
-                yield
 
     def encode(
         self,
@@ -173,12 +125,9 @@ class Encoder:
         """Mean-pooled, L2-normalised embeddings of one batch (already prefixed)."""
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
         batch = {key: value.to(self.device) for key, value in batch.items()}
-        with self._autocast():
+        with autocast(self.device, self.autocast_dtype):
             hidden = self.model(**batch).last_hidden_state
-        # Pool in fp32: summing hundreds of bf16 values loses precision for nothing.
-        mask = batch["attention_mask"].unsqueeze(-1).to(torch.float32)
-        pooled = (hidden.float() * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        return torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+        return mean_pool(hidden, batch["attention_mask"]).cpu().numpy()
 
     @cached_property
     def weights_sha256(self) -> str | None:
@@ -210,8 +159,8 @@ class Encoder:
         return f"Encoder(model={self.model_id!r}, device={str(self.device)!r}, precision={self.precision!r})"
 
 
-def _load(spec: str, path: str) -> tuple[Any, Any]:
-    """Tokenizer and model for a resolved spec; a hub id is tried from the local cache first.
+def load_model(spec: str, path: str) -> tuple[Any, Any]:
+    """Tokenizer and model (no pooler) for a resolved spec; a hub id is tried from the local cache first.
 
     Trying the cache first matters offline: transformers would otherwise retry the hub for
     about a minute before failing.

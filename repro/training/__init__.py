@@ -4,6 +4,9 @@
   train/validation split, held-out languages.
 - :mod:`repro.training.sampler`: :class:`HybridBatchSampler`, X-X-mono with probability alpha, else X-Y.
 - :mod:`repro.training.loss`: :class:`InfoNCELoss`, in-batch negatives over cosine similarity.
+- :mod:`repro.training.forward`: the training forward pass (length-grouped, the Encoder's pooling and precision).
+- :mod:`repro.training.optim`: AdamW parameter groups and the linear warm-up/decay schedule.
+- :mod:`repro.training.checkpoint`: save and restore everything a resumed run needs.
 - :mod:`repro.training.trainer`: :class:`TrainConfig` and :func:`train` (checkpointed, resumable).
 """
 

@@ -110,6 +110,13 @@ class ParallelCorpus:
         texts = self.examples[index].texts
         return texts[query_language][0], texts[passage_language][1]
 
+    def batch_texts(self, items: Iterable[tuple[int, str, str]]) -> tuple[list[str], list[str]]:
+        """Queries and passages of ``(index, query language, passage language)`` items (a sampler's batch)."""
+        pairs = [
+            self.pair(index, query_language, passage_language) for index, query_language, passage_language in items
+        ]
+        return [query for query, _ in pairs], [passage for _, passage in pairs]
+
     def subset(self, indices: Iterable[int], name: str | None = None) -> ParallelCorpus:
         """A corpus of the examples at ``indices`` (in that order)."""
         return ParallelCorpus((self.examples[i] for i in indices), name=name or self.name)
