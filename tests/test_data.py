@@ -177,3 +177,37 @@ def test_sha256_file(tmp_path: Path) -> None:
     p = tmp_path / "x"
     p.write_bytes(b"abc")
     assert sha256_file(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_table_columns_rows_and_selection() -> None:
+    from repro.data.table import Table
+
+    t = Table.from_dict({"id": ["a", "b", "c"], "n": [1, 2, 3]})
+    assert len(t) == 3 and t.column_names == ["id", "n"]
+    assert t["id"] == ("a", "b", "c") and t[1] == {"id": "b", "n": 2}
+    assert list(t) == [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}]
+    picked = t.select([2, 0])
+    assert picked.to_dict() == {"id": ["c", "a"], "n": [3, 1]} and len(t) == 3
+    copy = t.to_dict()
+    copy["id"].append("d")  # a copy: the (cached) table is unchanged
+    assert t["id"] == ("a", "b", "c")
+    with pytest.raises(ValueError, match="differ in length"):
+        Table.from_dict({"a": [1], "b": [1, 2]})
+    with pytest.raises(KeyError, match="no column 'x'; columns: id, n"):
+        t["x"]
+
+
+def test_loaders_do_not_import_the_datasets_library(fetched) -> None:
+    """Loading every evaluation set must not pay for importing ``datasets`` (about a second)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from repro.data import lareqa, tatoeba, tydi, xnli\n"
+        "d = lareqa.load_lareqa('xquad-r', 'en'); t = tydi.load_tydi_goldp('sw')\n"
+        "b = tatoeba.load_tatoeba('deu'); x = xnli.load_xnli('dev', 'de')\n"
+        "print(len(d.questions), len(t.passages), len(b), len(x), 'datasets' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["1190", "357", "1000", "2490", "False"]

@@ -33,10 +33,9 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-import datasets
-
 from repro.data.languages import select_languages
 from repro.data.manifest import verified_path
+from repro.data.table import Table
 from repro.errors import ReproError
 
 LANGUAGES: dict[str, tuple[str, ...]] = {
@@ -57,8 +56,8 @@ class LareqaLanguage:
 
     dataset: str
     language: str
-    questions: datasets.Dataset
-    candidates: datasets.Dataset
+    questions: Table
+    candidates: Table
 
 
 def check_languages(dataset: str, langs: list[str] | None) -> list[str]:
@@ -108,6 +107,6 @@ def load_lareqa(dataset: str, language: str) -> LareqaLanguage:
     return LareqaLanguage(
         dataset=dataset,
         language=language,
-        questions=datasets.Dataset.from_dict(q),
-        candidates=datasets.Dataset.from_dict(c),
+        questions=Table.from_dict(q),
+        candidates=Table.from_dict(c),
     )

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import datasets
-
 from repro.data.languages import select_languages
 from repro.data.manifest import get_dataset, verified_path
+from repro.data.table import Table
 from repro.errors import ReproError
 
 
@@ -33,7 +32,7 @@ def check_languages(langs: list[str] | None) -> list[str]:
 
 
 @lru_cache(maxsize=128)
-def load_tatoeba(language: str) -> datasets.Dataset:
+def load_tatoeba(language: str) -> Table:
     """Pairs of one language: columns ``language``, ``index``, ``text`` (xx side), ``english``."""
     check_languages([language])
     src = verified_path(f"tatoeba/tatoeba.{language}-eng.{language}").read_text(encoding="utf-8").split("\n")
@@ -47,6 +46,6 @@ def load_tatoeba(language: str) -> datasets.Dataset:
         raise ReproError(
             f"tatoeba {language}: {len(src)} sentences but {len(eng)} English lines; the files are not aligned"
         )
-    return datasets.Dataset.from_dict(
+    return Table.from_dict(
         {"language": [language] * len(src), "index": list(range(len(src))), "text": src, "english": eng}
     )

@@ -12,10 +12,9 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-import datasets
-
 from repro.data.languages import select_languages
 from repro.data.manifest import verified_path
+from repro.data.table import Table
 
 FILE_NAMES: dict[str, str] = {
     "ar": "arabic",
@@ -37,8 +36,8 @@ class TydiLanguage:
     ``passages``: ``passage_id``, ``language``, ``title``, ``passage``."""
 
     language: str
-    questions: datasets.Dataset
-    passages: datasets.Dataset
+    questions: Table
+    passages: Table
 
 
 def check_languages(langs: list[str] | None) -> list[str]:
@@ -73,4 +72,4 @@ def load_tydi_goldp(language: str) -> TydiLanguage:
                 q["language"].append(language)
                 q["question"].append(qa["question"])
                 q["gold"].append([passage_row[text]])
-    return TydiLanguage(language, datasets.Dataset.from_dict(q), datasets.Dataset.from_dict(p))
+    return TydiLanguage(language, Table.from_dict(q), Table.from_dict(p))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import datasets
-
 from repro.data.manifest import verified_path
+from repro.data.table import Table
 from repro.errors import ReproError
 
 LANGUAGES: tuple[str, ...] = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
@@ -18,7 +17,7 @@ SPLITS: tuple[str, ...] = ("dev", "test")
 
 
 @lru_cache(maxsize=64)
-def load_xnli(split: str, language: str) -> datasets.Dataset:
+def load_xnli(split: str, language: str) -> Table:
     """One split of one language: columns ``line``, ``language``, ``premise``, ``hypothesis``, ``label``
     (``label`` is empty on test, which upstream ships unlabelled)."""
     if split not in SPLITS:
@@ -35,4 +34,4 @@ def load_xnli(split: str, language: str) -> datasets.Dataset:
         cols["premise"].append(fields[0])
         cols["hypothesis"].append(fields[1] if len(fields) > 1 else "")
         cols["label"].append(fields[2] if len(fields) > 2 else "")
-    return datasets.Dataset.from_dict(cols)
+    return Table.from_dict(cols)
