@@ -333,3 +333,194 @@ def test_fine_tuned_model_keeps_its_training_prefixes(tmp_path: Path) -> None:
     assert default_prefixes(str(tmp_path), str(tmp_path)) == ("query: ", "passage: ")
     (tmp_path / "training_info.json").unlink()
     assert default_prefixes(str(tmp_path), str(tmp_path)) == ("", "")
+
+
+# --- lean encoding: batch invariance, tokenising once, the embedding cache --------------------
+
+
+def mixed_texts(n: int = 24) -> list[str]:
+    """Texts of many token counts and scripts (so several padded lengths and one-text batches)."""
+    texts = [t for lang in ("deu", "tha", "cmn") for t in tatoeba_pairs(lang, 6)[0]]
+    english = tatoeba_pairs("deu", 12)[1]
+    texts += [" ".join(english[: i + 1]) for i in range(0, 12, 3)] + ["a", "Hi!"]
+    return texts[:n]
+
+
+def fp32_encoder(cache: object = False, **kwargs: object) -> Encoder:
+    return Encoder(DEFAULT_MODEL, device="cpu", precision="fp32", max_length=64, batch_size=8, cache=cache, **kwargs)
+
+
+def test_embeddings_do_not_depend_on_their_batch(model_dir: Path) -> None:
+    """Exact equality: alone, in another batch size, in another order or company, a text's vector is
+    the same bits (what makes cached vectors interchangeable with fresh ones)."""
+    encoder = fp32_encoder()
+    texts = mixed_texts()
+    together = encoder.encode(texts, "passage", progress=False)
+    alone = np.concatenate([encoder.encode([t], "passage", progress=False) for t in texts[::4]])
+    np.testing.assert_array_equal(alone, together[::4])
+    reordered = encoder.encode(texts[::-1], "passage", batch_size=3, progress=False)[::-1]
+    np.testing.assert_array_equal(reordered, together)
+    subset = encoder.encode(texts[5:9] + ["Something else entirely, to change the company."], "passage", progress=False)
+    np.testing.assert_array_equal(subset[:4], together[5:9])
+    # ... and still the embedding of the text: the reference is one unpadded forward per text.
+    np.testing.assert_allclose((together * reference_embeddings(encoder, texts)).sum(axis=1), 1.0, atol=1e-5)
+
+
+def reference_embeddings(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Mean over the last hidden states of each text alone (no padding at all), L2-normalised."""
+    import torch
+
+    rows = []
+    with torch.inference_mode():
+        for text in texts:
+            ids = encoder.tokenizer("passage: " + text, truncation=True, max_length=64, return_tensors="pt")
+            hidden = encoder.model(**ids).last_hidden_state[0].double().numpy()
+            rows.append(hidden.mean(axis=0) / np.linalg.norm(hidden.mean(axis=0)))
+    return np.array(rows, dtype=np.float32)
+
+
+def test_each_text_is_tokenised_once(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from repro.models import encoder as encoder_module
+
+    seen: list[str] = []
+    real = encoder_module.load_tokenizer
+
+    class Counting:
+        def __init__(self, tokenizer: object) -> None:
+            self._tokenizer = tokenizer
+
+        def __call__(self, texts: list[str], **kwargs: object) -> object:
+            seen.extend(texts)
+            return self._tokenizer(texts, **kwargs)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._tokenizer, name)
+
+    monkeypatch.setattr(encoder_module, "load_tokenizer", lambda spec, path: Counting(real(spec, path)))
+    fresh = [f"token once {uuid.uuid4().hex}" for _ in range(5)]
+    a = fp32_encoder().encode(fresh + fresh[:2], "query", progress=False)
+    b = fp32_encoder().encode(fresh[::-1], "query", progress=False)  # another Encoder of the model
+    assert sorted(seen) == sorted("query: " + t for t in fresh)
+    np.testing.assert_array_equal(a[5:], a[:2])
+    np.testing.assert_array_equal(b[::-1], a[:5])
+
+
+def test_cached_vectors_are_bit_identical_and_skip_the_model(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repro.models import encoder as encoder_module
+    from repro.models.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path / "vectors.sqlite", max_bytes=10**8)
+    texts = mixed_texts(12)
+    fresh = fp32_encoder().encode(texts, "passage", progress=False)
+    cold = fp32_encoder(cache)
+    first = cold.encode(texts[:5], "passage", progress=False)
+    stored = cold.encode(texts, "passage", progress=False)  # 5 hits, 7 computed in other batches
+    assert cache.stats()["entries"] == len(set(texts))
+    np.testing.assert_array_equal(stored, fresh)
+    np.testing.assert_array_equal(first, fresh[:5])
+
+    # A warm cache answers without tokenizer or model: neither may load.
+    def no_loading(*args: object) -> object:
+        raise AssertionError("a fully cached encode must not load the model or the tokenizer")
+
+    monkeypatch.setattr(encoder_module, "_shared_model", no_loading)
+    monkeypatch.setattr(encoder_module, "load_tokenizer", no_loading)
+    warm = fp32_encoder(cache)
+    np.testing.assert_array_equal(warm.encode(texts, "passage", progress=False), fresh)
+    assert (warm.stats["cached"], warm.stats["computed"]) == (len(set(texts)), 0)
+
+
+def test_cache_key_covers_prefix_length_and_weights(model_dir: Path, tmp_path: Path) -> None:
+    from repro.models.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path / "vectors.sqlite", max_bytes=10**8)
+    texts = mixed_texts(6)
+    base = fp32_encoder(cache)
+    base.encode(texts, "passage", progress=False)
+    variants = {
+        "query prefix": (fp32_encoder(cache), "query"),
+        "passage prefix": (fp32_encoder(cache, passage_prefix="Passage: "), "passage"),
+        "max length": (Encoder(DEFAULT_MODEL, device="cpu", precision="fp32", max_length=32, cache=cache), "passage"),
+        "weights": (fp32_encoder(cache), "passage"),
+    }
+    # Other weights: the fingerprint hashes the weights file's digest (faked here, a copy would be 0.5 GB).
+    variants["weights"][0].__dict__["weights_sha256"] = "0" * 64
+    fingerprints = {base.fingerprint} | {enc.fingerprint for enc, _ in variants.values()}
+    assert len(fingerprints) == 1 + len(variants) - 2  # prefixes are part of the text, not the fingerprint
+    for name, (enc, kind) in variants.items():
+        enc.encode(texts, kind, progress=False)
+        assert (enc.stats["cached"], enc.stats["computed"]) == (0, len(texts)), name
+    again = fp32_encoder(cache)
+    again.encode(texts, "passage", progress=False)
+    assert again.stats["cached"] == len(texts)
+
+
+def test_cache_is_bounded_least_recently_used_first(tmp_path: Path) -> None:
+    from repro.models.embedding_cache import ENTRY_OVERHEAD, EmbeddingCache, entry_key
+
+    vec = lambda i: np.full(96, i, dtype=np.float32)  # 384 bytes each
+    size = 96 * 4 + ENTRY_OVERHEAD
+    cache = EmbeddingCache(tmp_path / "v.sqlite", max_bytes=10 * size)
+    keys = [entry_key("fp", f"text {i}") for i in range(14)]
+    for i in range(10):  # one at a time: each entry gets its own recency
+        cache.put([(keys[i], vec(i))])
+    assert cache.stats() == {"entries": 10, "bytes": 10 * size, "max_bytes": 10 * size}
+    cache.get([keys[0], keys[1]])  # used again: now the most recent
+    cache.put([(keys[10], vec(10))])  # over the bound: evict down to 90 % (9 entries)
+    left = cache.get(keys)
+    assert set(left) == {keys[i] for i in (0, 1, 4, 5, 6, 7, 8, 9, 10)}
+    assert cache.stats()["bytes"] == 9 * size <= cache.max_bytes
+    np.testing.assert_array_equal(left[keys[10]], vec(10))
+    cache.put([(keys[10], vec(99))])  # a key already present is kept as it was
+    np.testing.assert_array_equal(cache.get([keys[10]])[keys[10]], vec(10))
+    assert cache.stats()["entries"] == 9
+
+
+_WRITER = """
+import sys
+import numpy as np
+from repro.models.embedding_cache import EmbeddingCache, entry_key
+cache = EmbeddingCache(sys.argv[1], max_bytes=10**9)
+start = int(sys.argv[2])
+for i in range(start, start + 300, 10):
+    cache.put((entry_key("fp", f"t{j}"), np.full(8, j, dtype=np.float32)) for j in range(i, i + 10))
+    cache.get([entry_key("fp", f"t{j}") for j in range(0, 600, 7)])
+"""
+
+
+def test_two_processes_share_one_cache(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from repro.models.embedding_cache import ENTRY_OVERHEAD, EmbeddingCache, entry_key
+
+    path = tmp_path / "shared.sqlite"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(start)], stderr=subprocess.PIPE, text=True)
+        for start in (0, 150)  # overlapping ranges: both write t150..t299
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
+    cache = EmbeddingCache(path, max_bytes=10**9)
+    found = cache.get([entry_key("fp", f"t{j}") for j in range(450)])
+    assert len(found) == 450
+    assert all(float(found[entry_key("fp", f"t{j}")][0]) == j for j in range(450))
+    assert cache.stats()["bytes"] == 450 * (8 * 4 + ENTRY_OVERHEAD)
+
+
+def test_weights_digest_is_remembered(tmp_path: Path) -> None:
+    from repro.hashing import sha256_file
+    from repro.models.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path / "v.sqlite")
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"x" * 1000)
+    assert cache.file_digest(weights) == sha256_file(weights)
+    rows = cache.db.execute("SELECT count(*) FROM digests").fetchone()[0]
+    assert cache.file_digest(weights) == sha256_file(weights) and rows == 1
+    weights.write_bytes(b"y" * 1001)  # another size (and mtime): hashed again
+    assert cache.file_digest(weights) == sha256_file(weights)
