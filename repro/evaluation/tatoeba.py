@@ -12,8 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from repro.data.tatoeba import check_languages, load_tatoeba
+from repro.errors import ReproError
 from repro.evaluation.result import TaskResult
 from repro.evaluation.search import exact_search
+from repro.evaluation.subset import Distractors, Sample, Subset
 from repro.models.encoder import Encoder
 
 
@@ -27,16 +29,29 @@ def evaluate_tatoeba(
     langs: Sequence[str] | None = None,
     limit: int | None = None,
     progress: bool = True,
+    sample: Sample = "random",
+    sample_seed: int = 0,
+    distractors: Distractors = None,
 ) -> TaskResult:
-    """Accuracy xx->en and en->xx for each language (both sides encoded as queries, as in bitext mining)."""
+    """Accuracy xx->en and en->xx for each language (both sides encoded as queries, as in bitext mining).
+
+    ``limit`` keeps N pairs per language (a seeded draw, or the first N with ``sample="first"``);
+    each side is then searched against the other side's N sentences. ``distractors`` has no
+    meaning here.
+    """
+    if distractors is not None:
+        raise ReproError("tatoeba: distractors apply to tydi-goldp only; a limited Tatoeba pool is the kept pairs")
+    subset = Subset(limit, sample, sample_seed)
     languages = check_languages(list(langs) if langs is not None else None)
+    pools: dict[str, int] = {}
     table: dict[str, dict[str, float]] = {}
     per_query: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
     for lang in languages:
         ds = load_tatoeba(lang)
         if limit is not None:
-            ds = ds.select(range(min(limit, len(ds))))
+            ds = ds.select(subset.take(ds["index"], f"tatoeba/{lang}"))
+        pools[lang] = len(ds)
         # Bitext mining is symmetric: both sides get the query prefix, as E5 recommends for
         # symmetric tasks.
         label = f"tatoeba {lang}" if progress else False
@@ -57,6 +72,8 @@ def evaluate_tatoeba(
         "dataset": "tatoeba",
         "languages": languages,
         "limit": limit,
+        "subset": subset.describe(),
+        "pool": {"bitext": pools},
         "seconds": {"total": round(time.perf_counter() - t0, 2)},
     }
     return TaskResult(task="tatoeba", summary=summary, tables={"bitext": table}, per_query=per_query, info=info)
