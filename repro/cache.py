@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -33,3 +34,8 @@ def portable(value: object) -> object:
     if isinstance(value, list):
         return [portable(v) for v in value]
     return value
+
+
+def slug(text: str) -> str:
+    """``text`` safe as a file name or an HTML id: each run of other characters than ``A-Za-z0-9_.-`` becomes ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "_"

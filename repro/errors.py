@@ -6,3 +6,9 @@ class ReproError(Exception):
 
     The message must be a single line that says what is wrong and what to do.
     """
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (messages of libraries can run to pages), or its type name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

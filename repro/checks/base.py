@@ -1,8 +1,11 @@
 """What every check kind shares: its spec (a pydantic model), its result, and the kind registry.
 
-A check kind is one module in ``repro/checks/`` holding one class decorated with
-:func:`register`. The class is the YAML spec of the check (its fields are what a registry file
-writes under ``checks:``) and its :meth:`Check.run` turns evidence into a :class:`CheckResult`.
+A check kind is one module in ``repro/checks/`` holding one class decorated with :func:`register`.
+The class is the YAML spec of the check (its fields are what a registry file writes under
+``checks:``, its ``kind`` a ``Literal`` naming it) and its :meth:`Check.run` turns evidence into a
+:class:`CheckResult`, or into a subclass of it when other code reads typed fields of the result
+(the trend kind's answer to the research question). ``run`` fills in what it found; the verify
+loop stamps what every result shares (kind, label, seconds).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,11 +72,15 @@ class CheckResult(BaseModel):
 
     ``headline`` is the one number-bearing sentence that decided the verdict; ``confidence`` is the
     toolkit's probability that the claimed statement holds given this evidence (None when the
-    check does not produce one, e.g. a data fact that is simply true or false).
+    check does not produce one, e.g. a data fact that is simply true or false). ``details`` is
+    evidence for people (shown as JSON in reports); code never reads it back. ``kind``, ``label``
+    and ``seconds`` are stamped by the verify loop. ``refutes``: the evidence contradicts the claim
+    as stated (e.g. the paper's own text says otherwise), so the claim is not reproduced whatever
+    its other checks say.
     """
 
-    kind: str
-    label: str
+    kind: str = ""
+    label: str = ""
     verdict: Verdict
     confidence: float | None = None
     headline: str
@@ -81,17 +88,19 @@ class CheckResult(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
     seconds: float = 0.0
+    refutes: bool = False
 
 
 class Check(BaseModel):
-    """Base class of check specs. Subclasses set ``kind`` and implement :meth:`run`."""
+    """Base class of check specs. Subclasses declare ``kind: Literal["<name>"]`` and implement :meth:`run`."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: str
     label: str = ""
 
-    name: ClassVar[str] = ""
+    # The result class run() returns; a kind whose results carry typed fields sets its own.
+    result_type: ClassVar[type[CheckResult]] = CheckResult
 
     def experiments(self, ctx: CheckContext) -> list[str]:
         """Names of the registry's experiments this check reads (they are run before it)."""
@@ -116,11 +125,17 @@ class Check(BaseModel):
 CHECKS: dict[str, type[Check]] = {}
 
 
+def kind_of(cls: type[Check]) -> str:
+    """The name a registry file uses for ``cls``: the single value of its ``kind: Literal[...]`` field."""
+    values = get_args(cls.model_fields["kind"].annotation)
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TypeError(f'{cls.__name__} needs a field `kind: Literal["<name>"]`')
+    return values[0]
+
+
 def register(cls: type[Check]) -> type[Check]:
-    """Class decorator: make ``cls`` available under ``cls.name`` in registry files."""
-    if not cls.name:
-        raise TypeError(f"{cls.__name__} needs a `name`")
-    CHECKS[cls.name] = cls
+    """Class decorator: make ``cls`` available under its ``kind`` in registry files."""
+    CHECKS[kind_of(cls)] = cls
     return cls
 
 
@@ -132,3 +147,19 @@ def load_check_kinds() -> dict[str, type[Check]]:
         if mod.name != "base":
             importlib.import_module(f"repro.checks.{mod.name}")
     return CHECKS
+
+
+def check_spec_type() -> Any:
+    """The type of one entry under ``checks:``: a union of every registered kind, told apart by ``kind``."""
+    kinds = tuple(load_check_kinds()[k] for k in sorted(load_check_kinds()))
+    if len(kinds) == 1:
+        return kinds[0]
+    return Annotated[Union[kinds], Field(discriminator="kind")]  # noqa: UP007 - a runtime-built union
+
+
+def typed_result(value: Any) -> Any:
+    """A stored check result (a dict from verdicts.json) as the result class of its kind."""
+    if isinstance(value, dict):
+        cls = CHECKS.get(str(value.get("kind", "")))
+        return (cls.result_type if cls else CheckResult).model_validate(value)
+    return value

@@ -17,7 +17,6 @@ contradicted -> not reproduced; else inconclusive. Confidence is the smallest p.
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -53,7 +52,6 @@ def combine(verdicts: list[Verdict]) -> Verdict:
 class ComparisonCheck(Check):
     """Is arm ``a`` better (or worse, or not worse) than each arm of ``b`` on ``metric``?"""
 
-    name = "comparison"
     kind: Literal["comparison"] = "comparison"
     task: str
     metric: str
@@ -90,7 +88,6 @@ class ComparisonCheck(Check):
         return list(dict.fromkeys(problems))
 
     def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
-        t0 = time.perf_counter()
         metric = self._metric()
         # "better" means higher, except for lower-is-better metrics such as rank distance.
         want_higher = (self.claim == "better") != metric.lower_is_better
@@ -170,8 +167,6 @@ class ComparisonCheck(Check):
             series={self.metric: [va.mean(), *(arm_values(ctx, b, metric).mean() for b in self.b)]},
         )
         return CheckResult(
-            kind=self.name,
-            label=self.describe(),
             verdict=verdict,
             confidence=round(conf, 4),
             headline=headline,
@@ -197,7 +192,6 @@ class ComparisonCheck(Check):
             },
             tables=[table, lang_table],
             figures=[fig],
-            seconds=time.perf_counter() - t0,
         )
 
 

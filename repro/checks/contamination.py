@@ -205,7 +205,6 @@ def _eval_sets(dataset: str) -> dict[str, list[tuple[str, str]]]:
 class ContaminationCheck(Check):
     """Exact and near-duplicate overlap between our training corpus and the evaluation sets."""
 
-    name = "contamination"
     kind: Literal["contamination"] = "contamination"
     experiment: str | None = Field(
         default=None, description="registry experiment whose train.corpus is audited (None: xnli)"
@@ -272,15 +271,13 @@ class ContaminationCheck(Check):
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
     def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
-        t0 = time.perf_counter()
         corpus = self.corpus_spec(ctx)
         path = repro_home() / "checks" / f"contamination-{self._cache_key(corpus)}.json"
         if path.is_file():
             result = CheckResult.model_validate_json(path.read_text(encoding="utf-8"))
             result.details["cached"] = portable(str(path))
-            return result.model_copy(update={"label": self.describe(), "seconds": time.perf_counter() - t0})
+            return result
         result = self._compute(corpus)
-        result.seconds = time.perf_counter() - t0
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, result.model_dump_json(indent=1))
         return result
@@ -372,8 +369,6 @@ class ContaminationCheck(Check):
         if failures:
             headline += f"; failing: {'; '.join(failures)}"
         return CheckResult(
-            kind=self.kind,
-            label=self.describe(),
             verdict=verdict,
             confidence=None,
             headline=headline,

@@ -27,7 +27,6 @@ otherwise. Confidence is None: a data fact is simply true or false.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,7 +51,6 @@ def _in(value: int, expected: int | tuple[int, int]) -> bool:
 class DatasetFactsCheck(Check):
     """Languages, parallelism and sizes of XQuAD-R or MLQA-R, checked on the data."""
 
-    name = "dataset"
     kind: Literal["dataset"] = "dataset"
     dataset: Literal["xquad-r", "mlqa-r"]
     languages: int | list[str] | None = Field(default=None, description="expected language count, or the exact list")
@@ -73,7 +71,6 @@ class DatasetFactsCheck(Check):
     def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         from repro.data.lareqa import LANGUAGES, load_lareqa
 
-        t0 = time.perf_counter()
         langs = list(LANGUAGES[self.dataset])
         data = {lang: load_lareqa(self.dataset, lang) for lang in langs}
         ids = {lang: list(d.questions["parallel_id"]) for lang, d in data.items()}
@@ -184,8 +181,6 @@ class DatasetFactsCheck(Check):
         ]
         overlap = Counter(counts.values())
         return CheckResult(
-            kind=self.kind,
-            label=self.describe(),
             verdict=verdict,
             confidence=None,
             headline=headline,
@@ -218,7 +213,6 @@ class DatasetFactsCheck(Check):
                     rows=[[k, overlap[k]] for k in sorted(overlap)],
                 ),
             ],
-            seconds=time.perf_counter() - t0,
         )
 
 

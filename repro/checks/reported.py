@@ -20,7 +20,6 @@ otherwise inconclusive. Confidence: the bootstrap probability of the paper's sig
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,7 +55,6 @@ class PaperPair(BaseModel):
 class ReportedCheck(Check):
     """Our relative effect of A over B next to the paper's."""
 
-    name = "reported"
     kind: Literal["reported"] = "reported"
     task: str
     metric: str
@@ -82,7 +80,6 @@ class ReportedCheck(Check):
         )
 
     def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
-        t0 = time.perf_counter()
         metric = parse_metric(self.task, self.metric)
         va, vb = arm_values(ctx, self.a, metric).mean(), arm_values(ctx, self.b, metric).mean()
         boot = bootstrap_arms(ctx, self.a, self.b, metric, n_boot=self.n_boot, seed=self.seed)
@@ -149,8 +146,6 @@ class ReportedCheck(Check):
             series={"relative effect": [*(100 * pp.relative for pp in self.paper), 100 * ours_rel]},
         )
         return CheckResult(
-            kind=self.name,
-            label=self.describe(),
             verdict=verdict,
             confidence=round(min(probs), 4),
             headline=headline,
@@ -167,5 +162,4 @@ class ReportedCheck(Check):
             },
             tables=[table],
             figures=[fig],
-            seconds=time.perf_counter() - t0,
         )

@@ -16,7 +16,6 @@ checked ("not checked: source text unavailable"), never a pass.
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
@@ -28,7 +27,6 @@ from repro.errors import ReproError
 class TextCheck(Check):
     """Find the passages of the source text that state the claim."""
 
-    name = "text"
     kind: Literal["text"] = "text"
     source: str | None = None
     claim: str | None = None
@@ -43,7 +41,6 @@ class TextCheck(Check):
         from repro.checks.text_support import find_support
         from repro.sources.loader import load_document
 
-        t0 = time.perf_counter()
         text = self.claim or claim.text
         path = ctx.source_document_path(self.source)
         if path is None or not text:
@@ -53,23 +50,17 @@ class TextCheck(Check):
                 else f"no local text for source {self.source or 'of the registry paper'}"
             )
             return CheckResult(
-                kind=self.kind,
-                label=self.describe(),
                 verdict=Verdict.NOT_CHECKED,
                 headline="not checked: source text unavailable",
                 details={"reason": why},
-                seconds=time.perf_counter() - t0,
             )
         try:
             doc = load_document(path)
         except ReproError as exc:
             return CheckResult(
-                kind=self.kind,
-                label=self.describe(),
                 verdict=Verdict.NOT_CHECKED,
                 headline="not checked: source text unavailable",
                 details={"reason": str(exc)},
-                seconds=time.perf_counter() - t0,
             )
         support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k)
         best = support.best
@@ -99,14 +90,11 @@ class TextCheck(Check):
                 where = f'; closest {best.location}: "{_short(best.quote)}"' if best else ""
                 headline = f"the text does not confirm it (best support {support.support:.2f}){where}"
         return CheckResult(
-            kind=self.kind,
-            label=self.describe(),
             verdict=verdict,
             confidence=support.support,
             headline=headline,
             details=details,
             tables=[table],
-            seconds=time.perf_counter() - t0,
         )
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from repro.cache import repro_home
+from repro.cache import repro_home, slug
 from repro.sources.document import Document, format_location
 from repro.sources.sentences import iter_sentences
 
@@ -196,14 +196,10 @@ class _Index:
         self._emb: dict[str, np.ndarray] = {}
 
     def embeddings(self, encoder: Encoder) -> np.ndarray:
-        key = f"{encoder.model_id}"
+        # Precision is part of the key: bf16 and fp32 passages give slightly different supports.
+        key = f"{encoder.model_id}-{encoder.precision}"
         if key not in self._emb:
-            cache = (
-                repro_home()
-                / "papers"
-                / "embeddings"
-                / f"{self.doc.sha256}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', key)}-{len(self.items)}.npy"
-            )
+            cache = repro_home() / "papers" / "embeddings" / f"{self.doc.sha256}-{slug(key)}-{len(self.items)}.npy"
             if cache.is_file():
                 self._emb[key] = np.load(cache)
             else:

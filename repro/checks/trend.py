@@ -24,11 +24,10 @@ queries and seeds at every x. ``hypothesis``:
 
 from __future__ import annotations
 
-import time
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
 from repro.checks.bootstrap import BootstrapResult, paired_bootstrap
@@ -36,6 +35,22 @@ from repro.checks.comparison import direction_verdict
 from repro.checks.context import CheckContext
 from repro.checks.measurements import paired_diffs, parse_metric, points_per_query
 from repro.errors import ReproError
+
+
+class GroupGain(BaseModel):
+    """The bootstrapped gain of one language group (or of the low - high difference) at ``at`` over ``reference``."""
+
+    observed: float
+    low: float
+    high: float
+    p_positive: float
+
+
+class TrendResult(CheckResult):
+    """A trend check's result with its group gains and the research question's answer they give."""
+
+    gain_at: dict[str, GroupGain] = Field(default_factory=dict, description="group -> gain at `at`")
+    answer: str | None = Field(default=None, description="the answer in words; None without low and high groups")
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -46,8 +61,8 @@ def _close(a: Any, b: Any) -> bool:
 class TrendCheck(Check):
     """How each language's metric moves along a grid axis, and whether groups differ."""
 
-    name = "trend"
     kind: Literal["trend"] = "trend"
+    result_type: ClassVar[type[CheckResult]] = TrendResult
     experiment: str
     task: str
     metric: str
@@ -85,11 +100,10 @@ class TrendCheck(Check):
             problems.append(f"experiment {exp.name} evaluates no trained model on {metric.task}")
         return problems
 
-    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> TrendResult:
         from repro.data.resource_classes import resource_class, resource_group
         from repro.runner.experiment import point_label
 
-        t0 = time.perf_counter()
         metric = parse_metric(self.task, self.metric)
         exp = ctx.experiment(self.experiment)
         rs = ctx.results(self.experiment)
@@ -217,18 +231,13 @@ class TrendCheck(Check):
             ),
         ]
         diff_at = groups["low - high"].get(at)
+        gain_at = {
+            name: GroupGain(observed=bt[at].observed, low=bt[at].low, high=bt[at].high, p_positive=bt[at].prob_above(0))
+            for name, bt in groups.items()
+            if at in bt
+        }
         details: dict[str, Any] = {
             "groups": {"low": low, "high": high, "unseen": unseen},
-            "gain_at": {
-                name: {
-                    "observed": bt[at].observed,
-                    "low": bt[at].low,
-                    "high": bt[at].high,
-                    "p_positive": bt[at].prob_above(0),
-                }
-                for name, bt in groups.items()
-                if at in bt
-            },
             "best_x": {lang: max(xs, key=lambda x: sign * curve[lang][x]) for lang in langs},
             "curve": curve,
             "x": self.x,
@@ -250,17 +259,34 @@ class TrendCheck(Check):
         elif self.hypothesis == "unseen-gain" and at in groups["unseen"]:
             conf = groups["unseen"][at].prob_above(0)
             verdict = direction_verdict(conf)
-        return CheckResult(
-            kind=self.name,
-            label=self.describe(),
+        return TrendResult(
             verdict=verdict,
             confidence=None if conf is None else round(conf, 4),
             headline=headline,
             details=details,
             tables=[lang_table, group_table],
             figures=figures,
-            seconds=time.perf_counter() - t0,
+            gain_at=gain_at,
+            answer=self._answer(gain_at, at, ref),
         )
+
+    def _answer(self, gain_at: dict[str, GroupGain], at: float, ref: float) -> str | None:
+        """The research question's answer in words: how low- and high-resource languages move from ref to at."""
+        if "low" not in gain_at or "high" not in gain_at:
+            return None
+        lo, hi = gain_at["low"], gain_at["high"]
+        metric = self.describe().split(" vs ")[0]
+        s = (
+            f"{metric}: moving from {self.x}={ref} to {self.x}={at}, low-resource languages change by "
+            f"{lo.observed:+.4f} (95% CI {lo.low:+.4f} to {lo.high:+.4f}) and high-resource ones by "
+            f"{hi.observed:+.4f} ({hi.low:+.4f} to {hi.high:+.4f})"
+        )
+        if "low - high" in gain_at:
+            s += f"; P(low-resource gain more) = {gain_at['low - high'].p_positive:.2f}"
+        if "unseen" in gain_at:
+            u = gain_at["unseen"]
+            s += f"; unseen languages {u.observed:+.4f} ({u.low:+.4f} to {u.high:+.4f})"
+        return s + "."
 
     @staticmethod
     def _grid_x(xs: list[float], value: float) -> float:

@@ -9,7 +9,6 @@ names the file, the line and the field, and nothing runs until the whole file is
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,9 +16,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from repro.checks.arms import Arm
-from repro.checks.base import Check, ClaimRef, Verdict, load_check_kinds
+from repro.checks.base import ClaimRef, Verdict, check_spec_type, load_check_kinds
 from repro.checks.context import CheckContext
 from repro.errors import ReproError
+
+# One entry under ``checks:``: every registered kind, dispatched on its ``kind`` field.
+CheckSpec = check_spec_type()
 
 
 class Source(BaseModel):
@@ -71,12 +73,7 @@ class Claim(BaseModel):
     reported: list[Reported] = Field(default_factory=list)
     expect: Verdict | None = Field(default=None, description="for --strict: the verdict this claim must get")
     note: str = ""
-    checks: list[Check] = Field(default_factory=list)
-
-    @field_validator("checks", mode="before")
-    @classmethod
-    def _checks(cls, value: Any) -> list[Check]:
-        return [_check(spec, i) for i, spec in enumerate(value or [])]
+    checks: list[CheckSpec] = Field(default_factory=list)
 
     def ref(self) -> ClaimRef:
         """What a check is told about the claim it runs for."""
@@ -93,12 +90,7 @@ class ResearchQuestion(BaseModel):
     id: str = "RQ"
     text: str
     source: str = ""
-    checks: list[Check] = Field(default_factory=list)
-
-    @field_validator("checks", mode="before")
-    @classmethod
-    def _checks(cls, value: Any) -> list[Check]:
-        return [_check(spec, i) for i, spec in enumerate(value or [])]
+    checks: list[CheckSpec] = Field(default_factory=list)
 
     def ref(self) -> ClaimRef:
         """What a check is told about the question it runs for."""
@@ -146,6 +138,14 @@ class Registry(BaseModel):
                 return c
         raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
 
+    def experiment_paths(self, path: Path) -> dict[str, Path]:
+        """Experiment name -> its YAML file; ``path`` is this registry's file, relative entries start at its folder."""
+        base = Path(path).parent
+        return {
+            name: rel if (rel := Path(p)).is_absolute() else (base / rel).resolve()
+            for name, p in self.experiments.items()
+        }
+
     def check_context(
         self,
         path: Path,
@@ -154,17 +154,12 @@ class Registry(BaseModel):
         papers_dirs: list[Path] | None = None,
         progress: bool = True,
     ) -> CheckContext:
-        """The context its checks run in: experiments resolved against the folder of ``path`` (this file)."""
-        base = Path(path).parent
-        experiments = {
-            name: rel if (rel := Path(p)).is_absolute() else (base / rel).resolve()
-            for name, p in self.experiments.items()
-        }
+        """The context its checks run in (``path`` is this registry's file: relative paths start at its folder)."""
         ctx = CheckContext(
             profile=profile,
-            experiments=experiments,
+            experiments=self.experiment_paths(path),
             arms=dict(self.arms),
-            base_dir=base,
+            base_dir=Path(path).parent,
             paper_mirror=self.paper.mirror,
             paper_arxiv=self.paper.arxiv,
             results_root=Path(results_root),
@@ -173,38 +168,6 @@ class Registry(BaseModel):
         if papers_dirs is not None:
             ctx.papers_dirs = list(papers_dirs)
         return ctx
-
-
-class _CheckError(ValueError):
-    """A problem in check ``index`` of a list; load_registry moves the index into the location."""
-
-    def __init__(self, index: int, message: str) -> None:
-        super().__init__(f"[{index}] {message}")
-
-
-def _check(spec: Any, index: int) -> Check:
-    try:
-        return _check_at(spec, index)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise _CheckError(index, f"{where + ': ' if where else ''}{err['msg']}") from None
-    except ValueError as exc:
-        raise _CheckError(index, str(exc)) from None
-
-
-def _check_at(spec: Any, index: int) -> Check:
-    kinds = load_check_kinds()
-    if isinstance(spec, Check):
-        return spec
-    if not isinstance(spec, dict) or "kind" not in spec:
-        raise ValueError(f"check {index} must be a mapping with a `kind`")
-    kind = spec["kind"]
-    if kind not in kinds:
-        close = difflib.get_close_matches(str(kind), list(kinds), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise ValueError(f"unknown check kind '{kind}'{hint}; known: {', '.join(sorted(kinds))}")
-    return kinds[kind].model_validate(spec)
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -225,13 +188,37 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
+    """``claims[0].checks[1].metric`` for pydantic's location ``('claims', 0, 'checks', 1, 'metric')``."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part not in ("function-after[_checks(), list[Check]]",) and not str(part).startswith("function-"):
-            out += f".{part}" if out else str(part)
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without the kind name pydantic inserts after a check's index (the union member that failed)."""
+    kinds = load_check_kinds()
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] == "checks" and isinstance(loc[i - 1], int) and part in kinds)
+    )
+
+
+def _message(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+    """Where (pydantic's ``loc``, tags removed) and what, for one validation error; unknown kinds get a hint."""
+    loc = _without_tags(tuple(err["loc"]))
+    kinds = sorted(load_check_kinds())
+    if err["type"] == "union_tag_invalid":
+        tag = str(err["ctx"]["tag"])
+        close = difflib.get_close_matches(tag, kinds, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return loc + ("kind",), f"unknown check kind '{tag}'{hint}; known: {', '.join(kinds)}"
+    if err["type"] == "union_tag_not_found":
+        return loc, f"a check needs a `kind`: one of {', '.join(kinds)}"
+    if err["type"] == "model_attributes_type" and len(loc) >= 2 and loc[-2] == "checks":
+        return loc, f"a check must be a mapping with a `kind` (one of {', '.join(kinds)})"
+    return loc, err["msg"].removeprefix("Value error, ")
 
 
 def load_registry(path: Path) -> Registry:
@@ -252,17 +239,7 @@ def load_registry(path: Path) -> Registry:
     try:
         return Registry.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        line = _line_of(node, loc)
-        field = _field_path(loc) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        # A check's own problem arrives as "[i] field: message": point at that check and field.
-        m = re.match(r"\[(\d+)\] (?:([\w.]+): )?(.*)", msg, re.S)
-        if m:
-            loc = loc + (int(m.group(1)),) + (tuple(m.group(2).split(".")) if m.group(2) else ())
-            line = _line_of(node, loc)
-            field = _field_path(loc)
-            msg = m.group(3)
-        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ReproError(f"{path}:{line}: {field}: {msg}{more}") from None
+        errors = exc.errors()
+        loc, msg = _message(errors[0])
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ReproError(f"{path}:{_line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}{more}") from None

@@ -10,12 +10,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializeAsAny, field_validator
 
 from repro.atomic import atomic_write_text
-from repro.checks.base import CheckResult, Verdict
+from repro.checks.base import CheckResult, Verdict, load_check_kinds, typed_result
 from repro.claims.registry import Paper, Reported, Source, Synthesis
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
+
+
+def _typed_results(values: list[object]) -> list[object]:
+    """Stored results back as their kind's result class (a trend result keeps its typed answer)."""
+    load_check_kinds()
+    return [typed_result(v) for v in values or []]
 
 
 class ClaimVerdict(BaseModel):
@@ -32,7 +38,9 @@ class ClaimVerdict(BaseModel):
     verdict: Verdict
     confidence: float | None = None
     decided_by: str = Field(description="the headline of the check(s) that decided the verdict")
-    checks: list[CheckResult] = Field(default_factory=list)
+    checks: list[SerializeAsAny[CheckResult]] = Field(default_factory=list)
+
+    _typed = field_validator("checks", mode="before")(lambda values: _typed_results(values))
 
 
 class QuestionAnswer(BaseModel):
@@ -41,7 +49,9 @@ class QuestionAnswer(BaseModel):
     id: str
     text: str
     answer: str
-    checks: list[CheckResult] = Field(default_factory=list)
+    checks: list[SerializeAsAny[CheckResult]] = Field(default_factory=list)
+
+    _typed = field_validator("checks", mode="before")(lambda values: _typed_results(values))
 
 
 class ExperimentRecord(BaseModel):
@@ -85,7 +95,7 @@ class VerdictsFile(BaseModel):
         try:
             return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, TypeError) as exc:
-            raise ReproError(f"{path}: not a verdicts file ({str(exc).splitlines()[0]})") from None
+            raise ReproError(f"{path}: not a verdicts file ({first_line(exc)})") from None
 
 
 def verdicts_path(results_root: Path, registry: str, profile: str) -> Path:

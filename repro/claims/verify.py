@@ -18,9 +18,10 @@ from pathlib import Path
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Verdict
 from repro.checks.context import CheckContext
+from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
 from repro.provenance import provenance
 
 # How check verdicts combine into a claim's: checks that could not look (not checked) do not
@@ -31,8 +32,9 @@ _DECISIVE = (Verdict.REPRODUCED, Verdict.PARTIAL, Verdict.NOT_REPRODUCED)
 def claim_verdict(results: list[CheckResult]) -> tuple[Verdict, float | None, str]:
     """Combine a claim's check results into (verdict, confidence, the headline that decided it).
 
-    All decisive checks reproduced -> reproduced; all not reproduced -> not reproduced; a mix,
-    or any partial -> partially reproduced. With no decisive check: inconclusive if any check
+    A check that refutes the claim (``CheckResult.refutes``: its source says otherwise) -> not
+    reproduced. Otherwise all decisive checks reproduced -> reproduced; all not reproduced -> not
+    reproduced; a mix, or any partial -> partially reproduced. With no decisive check: inconclusive if any check
     looked, not checked otherwise. Confidence is the smallest confidence among the checks that
     decided (a claim is as sure as its weakest supporting evidence).
     """
@@ -42,6 +44,11 @@ def claim_verdict(results: list[CheckResult]) -> tuple[Verdict, float | None, st
     if errors:
         return Verdict.ERROR, None, errors[0].headline
     decisive = [r for r in results if r.verdict in _DECISIVE]
+    refuting = [r for r in decisive if r.refutes and r.verdict == Verdict.NOT_REPRODUCED]
+    if refuting:
+        # The evidence says the claim misstates its source: no other check can make it reproduced.
+        confs = [r.confidence for r in refuting if r.confidence is not None]
+        return Verdict.NOT_REPRODUCED, (min(confs) if confs else None), refuting[0].headline
     if decisive:
         kinds = {r.verdict for r in decisive}
         if kinds == {Verdict.REPRODUCED}:
@@ -89,22 +96,20 @@ def validate(registry: Registry, ctx: CheckContext) -> list[str]:
 
 
 def _run_check(check: Check, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
+    """Run one check for ``claim`` and stamp what every result shares: kind, label and seconds."""
     t0 = time.perf_counter()
     try:
-        return check.run(ctx, claim)
+        result = check.run(ctx, claim)
     except ReproError as exc:
-        msg = str(exc)
+        result = CheckResult(verdict=Verdict.ERROR, headline=f"check failed: {exc}")
     except Exception as exc:  # noqa: BLE001 - a broken check must not hide the other verdicts
-        msg = (
-            f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].filename.split('/')[-1]}:"
-            f"{traceback.extract_tb(exc.__traceback__)[-1].lineno})"
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        result = CheckResult(
+            verdict=Verdict.ERROR,
+            headline=f"check failed: {type(exc).__name__}: {first_line(exc)} ({Path(where.filename).name}:{where.lineno})",
         )
-    return CheckResult(
-        kind=check.kind,
-        label=check.describe(),
-        verdict=Verdict.ERROR,
-        headline=f"check failed: {msg}",
-        seconds=time.perf_counter() - t0,
+    return result.model_copy(
+        update={"kind": check.kind, "label": check.describe(), "seconds": time.perf_counter() - t0}
     )
 
 
@@ -243,40 +248,6 @@ def _experiment_provenance(results_dir: Path) -> dict[str, object]:
 
 
 def answer_text(results: list[CheckResult]) -> str:
-    """The research question's answer in words, built from its trend checks' numbers."""
-    parts = []
-    for r in results:
-        if r.kind != "trend" or r.verdict == Verdict.ERROR:
-            continue
-        d = r.details
-        g = d.get("gain_at", {})
-        at, ref, x = d.get("at"), d.get("reference"), d.get("x", "alpha")
-        metric = r.label.split(" vs ")[0]
-        if "low" in g and "high" in g:
-            lo, hi = g["low"], g["high"]
-            s = (
-                f"{metric}: moving from {x}={ref} to {x}={at}, low-resource languages change by "
-                f"{lo['observed']:+.4f} (95% CI {lo['low']:+.4f} to {lo['high']:+.4f}) and high-resource ones by "
-                f"{hi['observed']:+.4f} ({hi['low']:+.4f} to {hi['high']:+.4f})"
-            )
-            if "low - high" in g:
-                s += f"; P(low-resource gain more) = {g['low - high']['p_positive']:.2f}"
-            if "unseen" in g:
-                u = g["unseen"]
-                s += f"; unseen languages {u['observed']:+.4f} ({u['low']:+.4f} to {u['high']:+.4f})"
-            parts.append(s + ".")
+    """The research question's answer in words: the answers of its trend checks, in order."""
+    parts = [r.answer for r in results if isinstance(r, TrendResult) and r.verdict != Verdict.ERROR and r.answer]
     return " ".join(parts) if parts else "No trend check produced an answer."
-
-
-def load_verdicts(
-    results_root: Path, registry: str | None = None, profile: str | None = None
-) -> tuple[Path, VerdictsFile]:
-    """The newest verdicts file under ``results_root/claims`` (optionally of one registry/profile)."""
-    base = Path(results_root) / "claims"
-    found = sorted(base.glob(f"{registry or '*'}/{profile or '*'}/verdicts.json"), key=lambda p: p.stat().st_mtime)
-    if not found:
-        what = " ".join(x for x in (registry, profile) if x)
-        raise ReproError(
-            f"no verdicts{' for ' + what if what else ''} under {base}; run `repro verify claims/<name>.yaml` first"
-        )
-    return found[-1], VerdictsFile.load(found[-1])

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
 
 DEFAULT_VOCABULARY = Path(__file__).with_name("vocabulary.yaml")
 CATEGORIES = ("datasets", "metrics", "settings", "methods", "languages")
@@ -81,7 +81,7 @@ def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ReproError(f"cannot read vocabulary {path}: {str(exc).splitlines()[0]}") from None
+        raise ReproError(f"cannot read vocabulary {path}: {first_line(exc)}") from None
     unknown = set(raw) - set(CATEGORIES)
     if unknown:
         raise ReproError(f"{path}: unknown categories {', '.join(sorted(unknown))}; use {', '.join(CATEGORIES)}")

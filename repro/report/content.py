@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repro.cache import slug
 from repro.checks.base import CheckResult, Figure, Table, Verdict
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, VerdictsFile
 
@@ -53,7 +53,7 @@ def fmt(value: Any) -> str:
 
 def anchor(prefix: str, name: str) -> str:
     """An element id for ``name`` (ids are untrusted text; anchors keep only safe characters)."""
-    return prefix + "-" + (re.sub(r"[^A-Za-z0-9_-]+", "_", name) or "_")
+    return f"{prefix}-{slug(name)}"
 
 
 @dataclass

@@ -18,8 +18,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from repro.atomic import atomic_write, atomic_write_text
-from repro.cache import repro_home
-from repro.errors import ReproError
+from repro.cache import repro_home, slug
+from repro.errors import ReproError, first_line
 
 NEW_ID_RE = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 OLD_ID_RE = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{7}(v\d+)?$")
@@ -89,7 +89,7 @@ class ArxivSource:
                 if attempt < self.retries:
                     time.sleep(delay)
                     delay *= 2
-        reason = str(last).splitlines()[0][:160] if str(last) else type(last).__name__
+        reason = first_line(last)[:160]
         raise ReproError(
             f"cannot get the {what} of arXiv {arxiv_id} ({reason}); offline? "
             f"download the PDF yourself and pass it with --pdf FILE"
@@ -98,7 +98,7 @@ class ArxivSource:
     def metadata(self, arxiv_id: str) -> PaperMeta:
         """The paper's metadata (cached)."""
         arxiv_id = normalise_id(arxiv_id)
-        cached = papers_dir() / f"{_slug(arxiv_id)}.json"
+        cached = papers_dir() / f"{slug(arxiv_id)}.json"
         if cached.is_file():
             return PaperMeta.model_validate_json(cached.read_text(encoding="utf-8"))
         import arxiv
@@ -126,7 +126,7 @@ class ArxivSource:
         import requests
 
         meta = self.metadata(arxiv_id)
-        target = papers_dir() / f"{_slug(meta.arxiv_id)}.pdf"
+        target = papers_dir() / f"{slug(meta.arxiv_id)}.pdf"
         if target.is_file():
             return target
         url = (
@@ -145,7 +145,3 @@ class ArxivSource:
         content = self._retrying("PDF", meta.arxiv_id, call)
         atomic_write(target, lambda fh: fh.write(content))
         return target
-
-
-def _slug(arxiv_id: str) -> str:
-    return arxiv_id.replace("/", "_")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.cache import repro_home
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
 from repro.hashing import sha256_file
 from repro.sources.document import CAPTION_RE, Block, DocTable, Document
 from repro.sources.tables import build_cells, clean_cell, merge_blank_columns
@@ -85,7 +85,7 @@ def _open(path: Path):  # -> pymupdf.Document
     try:
         pdf = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # PyMuPDF raises its own FileDataError/RuntimeError variants  # noqa: BLE001
-        raise ReproError(f"{path} is not a readable PDF (corrupt or not a PDF: {str(exc).splitlines()[0]})") from None
+        raise ReproError(f"{path} is not a readable PDF (corrupt or not a PDF: {first_line(exc)})") from None
     if pdf.needs_pass or pdf.is_encrypted:
         raise ReproError(
             f"{path} is encrypted (password-protected); decrypt it first, e.g. `qpdf --decrypt in.pdf out.pdf`"
@@ -109,7 +109,7 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             try:
                 info = page.get_text("dict", flags=0)
             except Exception as exc:  # noqa: BLE001
-                raise ReproError(f"{path}: page {pno + 1} cannot be read ({str(exc).splitlines()[0]})") from None
+                raise ReproError(f"{path}: page {pno + 1} cannot be read ({first_line(exc)})") from None
             width, height = page.rect.width, page.rect.height
             page_tables = _tables(page, pno + 1)
             blocks = []
