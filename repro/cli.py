@@ -6,7 +6,6 @@ Every user-facing failure is a ReproError, printed as one line with exit code 2.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import click
 
 from repro import __version__
-from repro.cache import repro_home
+from repro.cache import repro_home, slug
 from repro.errors import ReproError
 
 
@@ -103,10 +102,6 @@ def _quiet_libraries() -> None:
     hf_logging.disable_progress_bar()
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
-
-
 @cli.command("eval")
 @click.option(
     "--model",
@@ -190,7 +185,7 @@ def eval_cmd(
     result.info["wall_seconds"] = round(time.perf_counter() - t0, 2)
     if out is None:
         suffix = f"-limit{limit}" if limit else ""
-        out = repro_home() / "eval" / f"{task}-{_slug(model_spec)}{suffix}.json"
+        out = repro_home() / "eval" / f"{task}-{slug(model_spec)}{suffix}.json"
     result.save(out)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False, default=str))
@@ -200,14 +195,28 @@ def eval_cmd(
 
 
 # ---------------------------------------------------------------- run
+def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
+    """A ReproError unless every experiment file defines ``profile`` (the choices come from the files)."""
+    from repro.runner.experiment import experiment_profiles
+
+    if not experiments:
+        return  # nothing runs: the profile only names where the verdicts go
+    known = experiment_profiles(experiments[0])
+    for path in experiments[1:]:
+        names = set(experiment_profiles(path))
+        known = [p for p in known if p in names]
+    if profile not in known:
+        raise ReproError(f"unknown profile '{profile}' for {what}; known: {', '.join(known) or 'none'}")
+
+
 @cli.command("run")
 @click.argument("experiment", type=click.Path(path_type=Path))
 @click.option(
     "--profile",
-    type=click.Choice(["quick", "full", "paper"]),
     default="quick",
     show_default=True,
-    help="quick: minutes, toy scale; full: the CPU reproduction; paper: the paper's settings (GPU).",
+    help="One of the experiment file's profiles (in experiments/hybrid-sweep.yaml: quick = minutes, toy "
+    "scale; full = the CPU reproduction; paper = the paper's settings, GPU).",
 )
 @click.option(
     "--results",
@@ -232,6 +241,7 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
 
     if quiet:
         _quiet_libraries()
+    _check_profile(profile, [experiment], str(experiment))
     exp = load_experiment(experiment, profile)
     results_dir = results_dir or Path("results") / exp.name / profile
     if dry_run:
@@ -253,10 +263,9 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
 @click.argument("registry", type=click.Path(path_type=Path))
 @click.option(
     "--profile",
-    type=click.Choice(["quick", "full", "paper"]),
     default="quick",
     show_default=True,
-    help="Scale of the experiments behind the checks (see `repro run --help`).",
+    help="Scale of the experiments behind the checks: a profile every experiment of the registry defines.",
 )
 @click.option(
     "--results",
@@ -298,11 +307,13 @@ def verify_cmd(
     Comparison verdicts come from a paired bootstrap over queries and seeds: P(claimed direction)
     >= 0.95 is reproduced, <= 0.05 not reproduced, in between inconclusive.
     """
+    from repro.claims.registry import load_registry
     from repro.claims.verdicts import verdicts_path
     from repro.claims.verify import verify
 
     if quiet:
         _quiet_libraries()
+    _check_profile(profile, list(load_registry(registry).experiment_paths(registry).values()), str(registry))
 
     def on_check(owner: str, result) -> None:
         if not quiet:

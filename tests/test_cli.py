@@ -55,3 +55,29 @@ def test_help_explains_commands() -> None:
     assert r.returncode == 0
     for word in ("--model", "--task", "--langs", "--limit", "xquad-r", "rank distance"):
         assert word in r.stdout
+
+
+EXPERIMENT = """
+name: {name}
+train: {{model: e5-small, corpus: xnli, steps: 2, batch_size: 4}}
+grid: {{alpha: [0.5], seed: [0]}}
+eval: {{tasks: [xquad-r]}}
+profiles: {profiles}
+"""
+
+
+def test_profile_choices_come_from_the_experiment_files(tmp_path: Path) -> None:
+    (tmp_path / "one.yaml").write_text(EXPERIMENT.format(name="one", profiles="{small: {}, big: {}}"))
+    (tmp_path / "two.yaml").write_text(EXPERIMENT.format(name="two", profiles="{big: {}, huge: {}}"))
+    r = repro("run", str(tmp_path / "one.yaml"), "--profile", "quick", "--dry-run")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"error: unknown profile 'quick' for {tmp_path / 'one.yaml'}; known: small, big"
+    # A registry's choices: the profiles every one of its experiments defines.
+    reg = tmp_path / "claims.yaml"
+    reg.write_text("name: r\nexperiments: {one: one.yaml, two: two.yaml}\nclaims: [{id: C1, text: t}]\n")
+    r = repro("verify", str(reg), "--profile", "small", "--no-run", "--results", str(tmp_path / "res"))
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"error: unknown profile 'small' for {reg}; known: big"
+    ok = repro("verify", str(reg), "--profile", "big", "--no-run", "--quiet", "--results", str(tmp_path / "res"))
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "res" / "claims" / "r" / "big" / "verdicts.json").is_file()

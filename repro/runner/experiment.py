@@ -104,8 +104,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_experiment(path: Path, profile: str) -> Experiment:
-    """Read an experiment YAML and apply ``profile``; every problem is a one-line ReproError."""
+def _read(path: Path) -> dict[str, Any]:
+    """The raw mapping of an experiment file; a missing, unreadable or non-mapping file is a ReproError."""
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"experiment file {path} not found")
@@ -117,6 +117,18 @@ def load_experiment(path: Path, profile: str) -> Experiment:
         raise ReproError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(raw, dict):
         raise ReproError(f"{path}: an experiment must be a mapping with name, train, grid, eval")
+    return raw
+
+
+def experiment_profiles(path: Path) -> list[str]:
+    """The profile names an experiment file defines, in file order (a ReproError if it cannot be read)."""
+    return list(_read(path).get("profiles") or {})
+
+
+def load_experiment(path: Path, profile: str) -> Experiment:
+    """Read an experiment YAML and apply ``profile``; every problem is a one-line ReproError."""
+    path = Path(path)
+    raw = _read(path)
     profiles = raw.pop("profiles", {}) or {}
     if profile not in profiles:
         raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
