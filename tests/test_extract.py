@@ -10,6 +10,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 import yaml
+from conftest import require
 
 from repro.claims.extract import extract_candidates
 from repro.claims.merge import merge_candidates, similar
@@ -123,8 +124,8 @@ def test_markdown_document() -> None:
     assert doc.tables[0].number == "1" and doc.tables[0].cells[0].value == 0.5
 
 
-@pytest.mark.skipif(not MIRROR.is_file(), reason="no papers mirror")
 def test_mirror_markdown_and_table_issue() -> None:
+    require(MIRROR.is_file(), f"the papers mirror ({MIRROR})", "put the offline mirror at ../shared")
     doc = load_document(MIRROR)
     assert "MIRACL" in " ".join(b.text for b in doc.blocks if b.section and b.section.startswith("A.3"))
     t5 = doc.table("5")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require_module
 
 from repro.evaluation.metrics import (
     AP,
@@ -20,7 +21,7 @@ from repro.evaluation.metrics import (
 )
 from repro.evaluation.search import Run, exact_search
 
-pytrec_eval = pytest.importorskip("pytrec_eval")
+pytrec_eval = require_module("pytrec_eval")
 
 ATOL = 1e-12
 # Our measure -> trec_eval measure on the same (untruncated) run.

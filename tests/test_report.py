@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import require, require_module
 from markupsafe import escape
 
 from repro.checks.base import CheckResult, Figure, Table, Verdict
@@ -397,9 +398,12 @@ def test_cli_writes_html_and_md(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- a real browser
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        pytest.skip(f"browser test needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER} absent)")
-    webdriver = pytest.importorskip("selenium.webdriver")
+    require(
+        CHROMIUM.is_file() and CHROMEDRIVER.is_file(),
+        f"Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER})",
+        "apt-get install chromium chromium-driver (.ci/run does)",
+    )
+    webdriver = require_module("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 from repro.checks.base import CheckResult, Verdict
 from repro.checks.text import TextCheck
@@ -26,7 +27,7 @@ def encoder():
     try:
         return Encoder("e5-small", max_length=128, batch_size=32)
     except Exception as exc:  # noqa: BLE001 - no prepared model on this machine
-        pytest.skip(f"e5-small unavailable: {exc}")
+        require(False, f"the e5-small encoder ({exc})", "make model prepares it")
 
 
 def test_probability_is_monotone() -> None:

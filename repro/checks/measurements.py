@@ -1,9 +1,9 @@
-"""Metric names as claims write them, and the numbers behind them for an arm of models.
+"""The numbers behind a claim's metric for an arm of models.
 
 Claims talk like the paper: ``Mul mAP`` on ``xquad-r``, ``rank distance``, ``Mo mAP``, ``nDCG@10``
-on ``tydi-goldp``. This module maps such a name to the setting and measure a task result holds,
-and gathers, for an arm (several seeds), the summary values and the per-query matrices that the
-bootstrap needs.
+on ``tydi-goldp``. Each task's declaration (:mod:`repro.evaluation.declarations`) resolves such a name to
+the setting and measure its results hold, with the measure's direction; this module gathers, for
+an arm (several seeds), the summary values and the per-query matrices that the bootstrap needs.
 """
 
 from __future__ import annotations
@@ -15,58 +15,18 @@ import numpy as np
 
 from repro.checks.context import CheckContext
 from repro.errors import ReproError
+from repro.evaluation.declarations import Metric, declared, parse_metric
 
-SETTINGS = {"Mo": "mono", "Cr": "cross", "Mul": "multi"}
-# Settings whose per-query values the runner publishes (cross-lingual ones stay in the step store).
-PER_QUERY_SETTINGS = ("mono", "multi", "bitext")
-TASK_MEASURES = {
-    "xquad-r": ("mAP", "R@1", "R@10", "MRR@10", "nDCG@10", "rank distance"),
-    "mlqa-r": ("mAP", "R@1", "R@10", "MRR@10", "nDCG@10", "rank distance"),
-    "tydi-goldp": ("nDCG@10", "R@100", "MRR@10", "mAP"),
-    "tatoeba": ("mean",),
-}
-DEFAULT_SETTING = {"tydi-goldp": "mono", "tatoeba": "bitext"}
-LOWER_IS_BETTER = {"rank distance"}
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A parsed metric name: ``Mul mAP`` on xquad-r is setting ``multi``, measure ``mAP``."""
-
-    task: str
-    setting: str
-    measure: str
-    name: str
-
-    @property
-    def lower_is_better(self) -> bool:
-        """Whether smaller values are better (rank distance)."""
-        return self.measure in LOWER_IS_BETTER
-
-
-def parse_metric(task: str, name: str) -> Metric:
-    """Parse ``name`` for ``task``; an unknown task, setting or measure is a ReproError."""
-    if task not in TASK_MEASURES:
-        raise ReproError(f"unknown task '{task}'; known: {', '.join(TASK_MEASURES)}")
-    text = name.strip()
-    if text == "rank distance":
-        setting, measure = "multi", "rank distance"
-    else:
-        head, _, rest = text.partition(" ")
-        if head in SETTINGS and rest:
-            setting, measure = SETTINGS[head], rest.strip()
-        else:
-            setting, measure = DEFAULT_SETTING.get(task, ""), text
-        if not setting:
-            raise ReproError(f"metric '{name}' of {task} needs a setting: Mo, Cr or Mul (e.g. 'Mul mAP')")
-    if measure not in TASK_MEASURES[task] or (setting != "multi" and measure == "rank distance"):
-        raise ReproError(
-            f"{task} has no metric '{name}'; it has {', '.join(TASK_MEASURES[task])}"
-            + (" (with Mo/Cr/Mul in front)" if task in ("xquad-r", "mlqa-r") else "")
-        )
-    if task in DEFAULT_SETTING and setting != DEFAULT_SETTING[task]:
-        raise ReproError(f"{task} has only the {DEFAULT_SETTING[task]} setting; drop the Mo/Cr/Mul prefix")
-    return Metric(task, setting, measure, text)
+__all__ = [
+    "ArmValues",
+    "Metric",
+    "arm_per_query",
+    "arm_values",
+    "check_arm_metric",
+    "paired_diffs",
+    "parse_metric",
+    "points_per_query",
+]
 
 
 def check_arm_metric(ctx: CheckContext, arm: str, metric: Metric, per_query: bool) -> list[str]:
@@ -81,10 +41,11 @@ def check_arm_metric(ctx: CheckContext, arm: str, metric: Metric, per_query: boo
         problems.append(f"arm '{arm}' matches no grid point of its experiment in profile '{ctx.profile}'")
     elif metric.task not in tasks:
         problems.append(f"no experiment evaluates arm '{arm}' on {metric.task} in profile '{ctx.profile}'")
-    if per_query and metric.setting not in PER_QUERY_SETTINGS:
+    if per_query and not metric.per_query:
+        usable = [m.name for m in declared(metric.task).metrics().values() if m.per_query]
         problems.append(
-            f"'{metric.name}' has no per-query values (the cross-lingual setting's are not "
-            "published); compare Mo or Mul, or use a check without bootstrap"
+            f"'{metric.name}' of {metric.task} has no per-query values in published results; "
+            f"those with them: {', '.join(usable)}; or use a check without bootstrap"
         )
     return problems
 
@@ -123,7 +84,8 @@ def arm_values(ctx: CheckContext, arm: str, metric: Metric) -> ArmValues:
         res = rs.result(label, metric.task)
         seed = _seed_of(point)
         summary[seed] = float(res["summary"][metric.setting][metric.measure])
-        by_lang[seed] = {lang: float(row[metric.measure]) for lang, row in res["tables"][metric.setting].items()}
+        rows = res["tables"][metric.setting].items() if metric.per_language else ()
+        by_lang[seed] = {lang: float(row[metric.measure]) for lang, row in rows}
     return ArmValues(summary, by_lang)
 
 

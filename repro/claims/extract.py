@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from repro.claims.vocabulary import Mention, Vocabulary, load_vocabulary
+from repro.evaluation.declarations import DECLARATIONS
 from repro.sources.document import Document, TableIssue
 from repro.sources.sentences import iter_sentences
 from repro.sources.tables import check_means
@@ -160,15 +161,8 @@ def suggest_check(sentence: str, mentions: list[Mention], vocab: Vocabulary) -> 
     if not arms:
         return None, False
     metric = metrics[0] if metrics else None
-    if metric and metric != "rank distance" and tasks and tasks[0] in ("xquad-r", "mlqa-r"):
+    if metric and tasks and tasks[0] in DECLARATIONS and DECLARATIONS[tasks[0]].needs_setting(metric):
         metric = f"{settings[0]} {metric}" if settings else None
-    elif (
-        metric is None
-        and "rank distance" not in sentence.lower()
-        and settings
-        and tasks[:1] in (["xquad-r"], ["mlqa-r"])
-    ):
-        metric = None
     worse = bool(re.search(r"\b(worse|underperform\w*|inferior|lags?)\b", sentence, re.I))
     check = {
         "kind": "comparison",

@@ -18,12 +18,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from repro.data.lareqa import LareqaLanguage, check_languages, load_lareqa
-from repro.evaluation.metrics import AP, NDCG, RR, Measure, RankDistance, Recall, evaluate
+from repro.evaluation.declarations import declared
+from repro.evaluation.metrics import evaluate
 from repro.evaluation.result import TaskResult
 from repro.evaluation.search import exact_search
 from repro.models.encoder import Encoder
 
-MEASURES: tuple[Measure, ...] = (AP(), Recall(1), Recall(10), RR(10), NDCG(10))
+# The settings this module computes; which measures each reports is the task's declaration.
 SETTINGS: tuple[str, ...] = ("mono", "cross", "multi")
 
 
@@ -125,7 +126,9 @@ def evaluate_lareqa(
 
 
 def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequence[str] = SETTINGS) -> TaskResult:
-    """Search and score already-encoded languages in the requested settings."""
+    """Search and score already-encoded languages in the requested settings, with the measures
+    the task declares for each (:mod:`repro.evaluation.declarations`)."""
+    measures = declared(dataset).computed_measures()
     summary: dict[str, dict[str, float]] = {}
     tables: dict[str, dict[str, dict[str, float]]] = {}
     per_query: dict[str, np.ndarray] = {}
@@ -141,7 +144,7 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
         for ld in langs_data:
             run = exact_search(ld.q_emb, ld.c_emb)
             qrels = [np.array([ld.gold_of[p]]) for p in ld.parallel_ids]
-            record("mono", ld.language, ld.ids, evaluate(run, qrels, MEASURES))
+            record("mono", ld.language, ld.ids, evaluate(run, qrels, measures["mono"]))
 
     if "cross" in settings:
         for x in langs_data:
@@ -153,13 +156,13 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
                     continue
                 run = exact_search(x.q_emb[rows], y.c_emb)
                 qrels = [np.array([y.gold_of[x.parallel_ids[i]]]) for i in rows]
-                record("cross", f"{x.language}-{y.language}", [x.ids[i] for i in rows], evaluate(run, qrels, MEASURES))
+                values = evaluate(run, qrels, measures["cross"])
+                record("cross", f"{x.language}-{y.language}", [x.ids[i] for i in rows], values)
 
     if "multi" in settings:
         pool, all_qrels = multilingual_pool(langs_data)
-        multi_measures = MEASURES + (RankDistance(),)
         for x, qrels in zip(langs_data, all_qrels):
-            record("multi", x.language, x.ids, evaluate(exact_search(x.q_emb, pool), qrels, multi_measures))
+            record("multi", x.language, x.ids, evaluate(exact_search(x.q_emb, pool), qrels, measures["multi"]))
     search_s = time.perf_counter() - t0
 
     for setting, rows in tables.items():

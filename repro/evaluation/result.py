@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from repro.atomic import atomic_write, atomic_write_text
+from repro.evaluation.declarations import DECLARATIONS
 
 
 @dataclass
@@ -63,8 +64,14 @@ def load_per_query(path: Path) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def format_table(rows: dict[str, dict[str, float]], columns: list[str], title: str, row_header: str = "") -> str:
-    """A plain-text table with one row per key; floats get 4 decimals, counts none."""
+def format_table(
+    rows: dict[str, dict[str, float]],
+    columns: list[str],
+    title: str,
+    row_header: str = "",
+    decimals: dict[str, int] | None = None,
+) -> str:
+    """A plain-text table with one row per key; floats get ``decimals[column]`` (default 4), counts none."""
     header = [row_header] + columns
     body = []
     for key, vals in rows.items():
@@ -75,10 +82,8 @@ def format_table(rows: dict[str, dict[str, float]], columns: list[str], title: s
                 cells.append("-")
             elif c == "n" or (isinstance(v, (int, np.integer))):
                 cells.append(f"{int(v)}")
-            elif c.startswith("rank distance"):
-                cells.append(f"{v:.1f}")
             else:
-                cells.append(f"{v:.4f}")
+                cells.append(f"{v:.{(decimals or {}).get(c, 4)}f}")
         body.append(cells)
     widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
     line = lambda cells: "  ".join(
@@ -105,8 +110,10 @@ def render(result: TaskResult) -> str:
     """The tables a person reads: the summary, each per-language table, and the cross-lingual
     matrix (mAP of query language X against corpus language Y)."""
     parts = []
-    metrics = sorted({m for s in result.summary.values() for m in s}, key=_metric_order)
-    parts.append(format_table(result.summary, metrics, f"{result.task}: summary (macro-averaged)", "setting"))
+    order, decimals = _declared(result.task)
+    by_order = lambda name: (order.index(name) if name in order else len(order), name)
+    metrics = sorted({m for s in result.summary.values() for m in s}, key=by_order)
+    parts.append(format_table(result.summary, metrics, f"{result.task}: summary (macro-averaged)", "setting", decimals))
     for setting, rows in result.tables.items():
         if setting == "cross":
             pairs = {tuple(k.split("-", 1)): v for k, v in rows.items()}
@@ -121,13 +128,18 @@ def render(result: TaskResult) -> str:
                 )
             )
             continue
-        cols = sorted({m for r in rows.values() for m in r if m != "n"}, key=_metric_order) + ["n"]
-        parts.append(format_table(rows, cols, f"{result.task}: {setting}", "lang"))
+        cols = sorted({m for r in rows.values() for m in r if m != "n"}, key=by_order) + ["n"]
+        parts.append(format_table(rows, cols, f"{result.task}: {setting}", "lang", decimals))
     return "\n\n".join(parts)
 
 
-_ORDER = ["mAP", "R@1", "R@10", "MRR@10", "nDCG@10", "R@100", "rank distance", "xx->en", "en->xx", "mean"]
-
-
-def _metric_order(name: str) -> tuple[int, str]:
-    return (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)
+def _declared(task: str) -> tuple[list[str], dict[str, int]]:
+    """The result columns a task declares, in declaration order, and their decimals."""
+    order: list[str] = []
+    decimals: dict[str, int] = {}
+    for setting in DECLARATIONS[task].settings if task in DECLARATIONS else ():
+        for m in setting.measures:
+            if m.key not in decimals:
+                order.append(m.key)
+                decimals[m.key] = m.decimals
+    return order, decimals

@@ -1,13 +1,20 @@
-"""The registry of evaluation tasks: a name, the datasets it reads, and the function that runs it."""
+"""The registry of evaluation tasks: each task's declaration, bound to its evaluator and data.
+
+What a task reports (settings, measures, directions, published per-query values) is declared in
+:mod:`repro.evaluation.declarations`; this module adds how it runs. The evaluators read their
+task's declaration for the measures they compute, so a :class:`Task` only forwards the call.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from repro.data import lareqa, tatoeba, tydi
 from repro.errors import ReproError
+from repro.evaluation.declarations import DECLARATIONS, Declaration, declared
 from repro.evaluation.lareqa import evaluate_lareqa
 from repro.evaluation.result import TaskResult
 from repro.evaluation.tatoeba import evaluate_tatoeba
@@ -17,45 +24,47 @@ from repro.models.encoder import Encoder
 
 @dataclass(frozen=True)
 class Task:
-    """An evaluation task: ``run(encoder, langs, limit, progress)`` and what it needs."""
+    """An evaluation task: ``run(encoder, langs, limit, progress)``, its languages, its declaration."""
 
     name: str
-    description: str
-    datasets: tuple[str, ...]
-    run: Callable[..., TaskResult]
+    evaluate: Callable[..., TaskResult]
     check_languages: Callable[[list[str] | None], list[str]]
 
+    @property
+    def declaration(self) -> Declaration:
+        """What the task reports (looked up on each use, so a changed declaration is seen at once)."""
+        return declared(self.name)
 
-TASKS: dict[str, Task] = {
-    "xquad-r": Task(
-        "xquad-r",
-        "XQuAD-R answer-sentence retrieval, 11 languages, Mo/Cr/Mul + rank distance",
-        ("xquad-r",),
-        partial(evaluate_lareqa, dataset="xquad-r"),
-        partial(lareqa.check_languages, "xquad-r"),
-    ),
-    "mlqa-r": Task(
-        "mlqa-r",
-        "MLQA-R answer-sentence retrieval, 7 languages, Mo/Cr/Mul + rank distance",
-        ("mlqa-r",),
-        partial(evaluate_lareqa, dataset="mlqa-r"),
-        partial(lareqa.check_languages, "mlqa-r"),
-    ),
-    "tatoeba": Task(
-        "tatoeba",
-        "Tatoeba bitext retrieval accuracy xx->en and en->xx, 112 languages",
-        ("tatoeba",),
-        evaluate_tatoeba,
-        tatoeba.check_languages,
-    ),
-    "tydi-goldp": Task(
-        "tydi-goldp",
-        "TyDi-GoldP question->passage retrieval, 9 languages, nDCG@10 and R@100",
-        ("tydi-goldp",),
-        evaluate_tydi,
-        tydi.check_languages,
-    ),
+    @property
+    def description(self) -> str:
+        """One line on the task."""
+        return self.declaration.description
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """The datasets the task reads."""
+        return self.declaration.datasets
+
+    def run(
+        self,
+        encoder: Encoder,
+        langs: Sequence[str] | None = None,
+        limit: int | None = None,
+        progress: bool = True,
+        **subset: Any,
+    ) -> TaskResult:
+        """Evaluate ``encoder`` on this task. ``subset``: how ``limit`` shrinks it (``sample``,
+        ``sample_seed``, ``distractors``; see :mod:`repro.evaluation.subset`)."""
+        return self.evaluate(encoder=encoder, langs=langs, limit=limit, progress=progress, **subset)
+
+
+_RUNS: dict[str, tuple[Callable[..., TaskResult], Callable[[list[str] | None], list[str]]]] = {
+    "xquad-r": (partial(evaluate_lareqa, dataset="xquad-r"), partial(lareqa.check_languages, "xquad-r")),
+    "mlqa-r": (partial(evaluate_lareqa, dataset="mlqa-r"), partial(lareqa.check_languages, "mlqa-r")),
+    "tatoeba": (evaluate_tatoeba, tatoeba.check_languages),
+    "tydi-goldp": (evaluate_tydi, tydi.check_languages),
 }
+TASKS: dict[str, Task] = {name: Task(name, *_RUNS[name]) for name in DECLARATIONS}
 
 
 def get_task(name: str) -> Task:
@@ -66,7 +75,12 @@ def get_task(name: str) -> Task:
 
 
 def run_task(
-    name: str, encoder: Encoder, langs: Sequence[str] | None = None, limit: int | None = None, progress: bool = True
+    name: str,
+    encoder: Encoder,
+    langs: Sequence[str] | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    **subset: Any,
 ) -> TaskResult:
-    """Run task ``name`` with ``encoder``."""
-    return get_task(name).run(encoder=encoder, langs=langs, limit=limit, progress=progress)
+    """Run task ``name`` with ``encoder`` (``subset``: ``sample``, ``sample_seed``, ``distractors``)."""
+    return get_task(name).run(encoder=encoder, langs=langs, limit=limit, progress=progress, **subset)

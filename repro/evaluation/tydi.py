@@ -12,12 +12,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from repro.data.tydi import check_languages, load_tydi_goldp
-from repro.evaluation.metrics import AP, NDCG, RR, Measure, Recall, evaluate
+from repro.evaluation.declarations import declared
+from repro.evaluation.metrics import evaluate
 from repro.evaluation.result import TaskResult
 from repro.evaluation.search import exact_search
 from repro.models.encoder import Encoder
-
-MEASURES: tuple[Measure, ...] = (NDCG(10), Recall(100), RR(10), AP())
 
 
 def evaluate_tydi(
@@ -26,8 +25,9 @@ def evaluate_tydi(
     limit: int | None = None,
     progress: bool = True,
 ) -> TaskResult:
-    """nDCG@10, R@100, MRR@10 and mAP per language. ``limit`` keeps the first N questions
-    (all passages stay: the candidate set is what makes the task hard)."""
+    """The declared measures (nDCG@10, R@100, MRR@10, mAP) per language. ``limit`` keeps the first
+    N questions (all passages stay: the candidate set is what makes the task hard)."""
+    measures = declared("tydi-goldp").computed_measures()["mono"]
     languages = check_languages(list(langs) if langs is not None else None)
     table: dict[str, dict[str, float]] = {}
     per_query: dict[str, np.ndarray] = {}
@@ -39,12 +39,12 @@ def evaluate_tydi(
         q_emb = encoder.encode(q["question"], "query", progress=label)
         p_emb = encoder.encode(data.passages["passage"], "passage", progress=label)
         run = exact_search(q_emb, p_emb)
-        values = evaluate(run, [np.array(g) for g in q["gold"]], MEASURES)
+        values = evaluate(run, [np.array(g) for g in q["gold"]], measures)
         table[lang] = {**{k: float(v.mean()) for k, v in values.items()}, "n": len(q)}
         per_query[f"mono/{lang}/ids"] = np.array(q["id"])
         for k, v in values.items():
             per_query[f"mono/{lang}/{k}"] = v.astype(np.float32)
-    names = [m.name for m in MEASURES]
+    names = [m.name for m in measures]
     summary = {"mono": {n: float(np.mean([r[n] for r in table.values()])) for n in names}}
     info = {
         "dataset": "tydi-goldp",

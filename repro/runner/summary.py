@@ -9,31 +9,15 @@ from typing import Any
 import numpy as np
 
 from repro.atomic import atomic_write_text
+from repro.evaluation.declarations import DECLARATIONS, declared, summary_metric
 from repro.runner.experiment import Experiment, point_label
 
 FOCUS_LANGUAGES = ("el", "vi", "hi", "th", "tr", "ar")
 
 
 def _metrics_of(task: str, result: dict[str, Any]) -> dict[str, float]:
-    """The headline numbers of one task result, flattened to ``task setting metric`` names."""
-    s, t = result["summary"], result["tables"]
-    out: dict[str, float] = {}
-    if task in ("xquad-r", "mlqa-r"):
-        for setting, short in (("mono", "Mo"), ("cross", "Cr"), ("multi", "Mul")):
-            if setting in s:
-                out[f"{task} {short} mAP"] = s[setting]["mAP"]
-        if "multi" in s:
-            out[f"{task} rank distance"] = s["multi"]["rank distance"]
-            for lang, row in t["multi"].items():
-                out[f"{task} Mul mAP [{lang}]"] = row["mAP"]
-                out[f"{task} rank distance [{lang}]"] = row["rank distance"]
-    elif task == "tydi-goldp":
-        out["tydi-goldp nDCG@10"] = s["mono"]["nDCG@10"]
-        for lang, row in t["mono"].items():
-            out[f"tydi-goldp nDCG@10 [{lang}]"] = row["nDCG@10"]
-    elif task == "tatoeba":
-        out["tatoeba acc"] = s["bitext"]["mean"]
-    return out
+    """The headline numbers of one task result, flattened to ``task metric`` names (the task's declaration)."""
+    return declared(task).headline(result)
 
 
 def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
@@ -78,42 +62,38 @@ def _cell(row: dict[str, Any], name: str, fmt: str) -> str:
     return f"{text} ± {format(v['std'], fmt)}" if v["n"] > 1 else text
 
 
+def _fmt(name: str) -> str:
+    """The format of a summary metric's cells: its declared decimals (four when undeclared)."""
+    metric = summary_metric(name)
+    return f".{metric.decimals if metric else 4}f"
+
+
 def render_summary(summary: dict[str, Any]) -> str:
     """Markdown tables: the headline sweep table and per-language multilingual mAP."""
     rows = summary["rows"]
     out = [f"# {summary['experiment']} ({summary['profile']} profile)", ""]
-    heads = [
-        n
-        for n in (
-            "xquad-r Mo mAP",
-            "xquad-r Cr mAP",
-            "xquad-r Mul mAP",
-            "xquad-r rank distance",
-            "mlqa-r Mo mAP",
-            "mlqa-r Cr mAP",
-            "mlqa-r Mul mAP",
-            "mlqa-r rank distance",
-            "tydi-goldp nDCG@10",
-            "tatoeba acc",
-        )
-        if any(n in r for r in rows.values())
-    ]
+    # Headline metrics in the order results list them (the experiment's tasks, each as declared).
+    heads = list(dict.fromkeys(n for r in rows.values() for n in r if not n.endswith("]")))
     seeds = max((v["n"] for r in rows.values() for v in r.values()), default=1)
     out.append(f"Mean ± standard deviation over seeds (up to {seeds} per row).")
     out.append("")
     out.append("| model | " + " | ".join(heads) + " |")
     out.append("|---" * (len(heads) + 1) + "|")
     for g, row in rows.items():
-        out.append(f"| {g} | " + " | ".join(_cell(row, h, ".1f" if "distance" in h else ".4f") for h in heads) + " |")
-    for task in ("xquad-r", "mlqa-r"):
-        langs = [lang for lang in FOCUS_LANGUAGES if any(f"{task} Mul mAP [{lang}]" in r for r in rows.values())]
+        out.append(f"| {g} | " + " | ".join(_cell(row, h, _fmt(h)) for h in heads) + " |")
+    for task in DECLARATIONS.values():
+        if task.language_table is None:
+            continue
+        m = task.metric(task.language_table)
+        langs = [lang for lang in FOCUS_LANGUAGES if any(m.summary_key(lang) in r for r in rows.values())]
         if not langs:
             continue
-        out += ["", f"Per-language multilingual mAP on {task}:", ""]
+        out += ["", f"Per-language {task.setting(m.setting).description} {m.spec.name} on {task.name}:", ""]
         out.append("| model | " + " | ".join(langs) + " |")
         out.append("|---" * (len(langs) + 1) + "|")
         for g, row in rows.items():
-            out.append(f"| {g} | " + " | ".join(_cell(row, f"{task} Mul mAP [{lang}]", ".4f") for lang in langs) + " |")
+            cells = " | ".join(_cell(row, m.summary_key(lang), f".{m.decimals}f") for lang in langs)
+            out.append(f"| {g} | {cells} |")
     return "\n".join(out) + "\n"
 
 

@@ -168,7 +168,7 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     return {"kind": "eval", "task": step.task, "point": step.point, "seconds": result.info["wall_seconds"]}
 
 
-def _publish(step: Step, store: StepStore, results_dir: Path, keep_per_query: tuple[str, ...]) -> None:
+def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     """Copy a finished step's outputs into the results folder (small files with provenance)."""
     dest = results_dir / point_label(step.point)
     dest.mkdir(parents=True, exist_ok=True)
@@ -179,8 +179,9 @@ def _publish(step: Step, store: StepStore, results_dir: Path, keep_per_query: tu
         return
     result = portable(json.loads((src / "result.json").read_text()))
     per_query = load_per_query(src / "result.json")
-    # The cross-lingual per-query arrays are large (110 pairs on XQuAD-R); the store keeps them.
-    kept = {k: v for k, v in per_query.items() if k.split("/", 1)[0] in keep_per_query}
+    # The task declares which settings' per-query arrays are published; the store keeps them all.
+    declaration = get_task(step.task).declaration
+    kept = {k: v for k, v in per_query.items() if declaration.publishes(k)}
     result["per_query_file"] = f"{step.task}.perquery.npz"
 
     def write_npz(fh) -> None:
@@ -195,7 +196,6 @@ def run_experiment(
     results_dir: Path,
     store: StepStore | None = None,
     progress: bool = True,
-    keep_per_query: tuple[str, ...] = ("mono", "multi", "bitext"),
 ) -> SweepOutcome:
     """Run every step not already in the store, publish all results, write the sweep summary."""
     from repro.runner.summary import summarize, write_summary
@@ -218,7 +218,7 @@ def run_experiment(
                     record = _run_eval(step, exp, store, encoders, progress)
                 store.finish(step.key, record)
                 outcome.computed.append(step.key)
-        _publish(step, store, results_dir, keep_per_query)
+        _publish(step, store, results_dir)
     outcome.seconds = time.perf_counter() - t0
     summary = summarize(exp, results_dir)
     summary["run"] = {
