@@ -94,7 +94,7 @@ class TrendCheck(Check):
             for v in (self.reference, self.at)
             if not any(_close(v, g) for g in values)
         ]
-        if metric.setting not in ("mono", "multi"):
+        if not metric.per_query:
             problems.append(f"trend needs per-query values; '{self.metric}' has none")
         if not any(metric.task in exp.tasks_for(p) for p in exp.points()):
             problems.append(f"experiment {exp.name} evaluates no trained model on {metric.task}")

@@ -16,6 +16,8 @@ from typing import Any
 from repro.cache import slug
 from repro.checks.base import CheckResult, Figure, Table, Verdict
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, VerdictsFile
+from repro.errors import ReproError
+from repro.evaluation.declarations import parse_metric, summary_metric
 
 # CSS class per verdict; the colours live in report.css.
 VERDICT_CLASS = {
@@ -228,10 +230,13 @@ def _group_of(summary: dict[str, Any], point: dict[str, Any] | None) -> str | No
     return None
 
 
-def _mean_std(cell: Any) -> str:
+def _mean_std(cell: Any, decimals: int | None = None) -> str:
+    """A summary cell as ``mean ± std (n=...)``; the mean to ``decimals`` places when the metric declares them."""
     if not isinstance(cell, dict) or "mean" not in cell:
         return fmt(cell)
-    text = fmt(cell["mean"])
+    mean = cell["mean"]
+    declared = decimals is not None and isinstance(mean, float) and math.isfinite(mean)
+    text = f"{mean:.{decimals}f}" if declared else fmt(mean)
     n = cell.get("n", 1) or 1
     if n <= 1:
         return text
@@ -254,12 +259,26 @@ def _paper_vs_ours(rep: Any, vf: VerdictsFile, arms: dict[str, tuple[str, dict[s
                 if rep.arm in arms
                 else (rep.arm if rep.arm in exp.summary.get("rows", {}) else None)
             )
-            metric = f"{rep.task} {rep.metric}" + (f" [{rep.lang}]" if rep.lang else "")
+            metric = _summary_key(rep.task, rep.metric, rep.lang)
             cell = (exp.summary.get("rows", {}).get(group) or {}).get(metric) if group else None
             if cell is not None:
-                ours = _mean_std(cell)
+                ours = _mean_std(cell, _decimals(metric))
                 break
     return PaperVsOurs(what=rep.what, where=rep.where or "", backbone=rep.backbone or "", paper=rep.value, ours=ours)
+
+
+def _summary_key(task: str, metric: str, lang: str | None) -> str:
+    """The sweep-summary name of a task's metric as the task declares it (``Mul rank distance`` is
+    ``rank distance``); an undeclared one as written."""
+    try:
+        return parse_metric(task, metric).summary_key(lang)
+    except ReproError:
+        return f"{task} {metric}" + (f" [{lang}]" if lang else "")
+
+
+def _decimals(summary_key: str) -> int | None:
+    metric = summary_metric(summary_key)
+    return metric.decimals if metric else None
 
 
 def _sweep(exp: ExperimentRecord) -> SweepTable | None:
@@ -273,7 +292,10 @@ def _sweep(exp: ExperimentRecord) -> SweepTable | None:
             if name not in metrics:
                 metrics.append(name)
     cells = {
-        g: {m: _mean_std(rows[g][m]) if isinstance(rows[g], dict) and m in rows[g] else MISSING for m in metrics}
+        g: {
+            m: _mean_std(rows[g][m], _decimals(m)) if isinstance(rows[g], dict) and m in rows[g] else MISSING
+            for m in metrics
+        }
         for g in groups
     }
     title = f"{exp.name} ({exp.profile})" if exp.profile else exp.name
