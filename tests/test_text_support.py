@@ -1,4 +1,4 @@
-"""The text check: passages that support a claim, verdicts and their mapping to check verdicts."""
+"""The text check: supported / contradicted / not found, numbers, calibration on labelled pairs, NLI."""
 
 from __future__ import annotations
 
@@ -7,12 +7,25 @@ from pathlib import Path
 import pytest
 from conftest import require
 
+from repro.checks import support_model
 from repro.checks.base import CheckResult, Verdict
+from repro.checks.calibration import evaluate, fit, judge_pairs, load_pairs
+from repro.checks.numbers_match import match_numbers
+from repro.checks.support_model import judge, support_probability
 from repro.checks.text import TextCheck
-from repro.checks.text_support import SUPPORTED_AT, find_support, support_probability
+from repro.checks.text_support import SUPPORTED_AT, find_support
 from repro.claims.registry import Claim, Paper, Registry
+from repro.claims.verify import claim_verdict
+from repro.errors import ReproError
+from repro.sources.loader import load_document
 from repro.sources.pdf import parse_pdf
+from repro.sources.quantities import quantities, stated_pairs
+from repro.sources.sentences import iter_sentences
 from tests.paper_fixtures import CLAIM, make_paper
+
+REPO = Path(__file__).resolve().parents[1]
+MIRROR = REPO.parent / "shared" / "papers" / "2408.10536-openreview.md"
+PAIRS = REPO / "tests" / "data" / "text_support_pairs.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +43,226 @@ def encoder():
         require(False, f"the e5-small encoder ({exc})", "make model prepares it")
 
 
-def test_probability_is_monotone() -> None:
-    assert support_probability(0.95, 1.0) > SUPPORTED_AT > support_probability(0.80, 0.2)
-    assert support_probability(0.9, 0.9) > support_probability(0.9, 0.5)
-    assert support_probability(None, 1.0) > SUPPORTED_AT > support_probability(None, 0.3)
+@pytest.fixture(scope="module")
+def mirror():
+    require(MIRROR.is_file(), f"the papers mirror ({MIRROR})", "put the offline mirror at ../shared")
+    return load_document(MIRROR)
+
+
+def _features(**kw) -> dict[str, float]:
+    base = {"bias": 1.0, "alignment": 0.9, "proximity": 0.9, "cosine": 0.05, "novel_run": 0.0}
+    return {**base, **kw}
+
+
+def test_probability_rises_with_evidence_and_falls_with_cues() -> None:
+    for enc in (True, False):
+        p = support_probability(_features(), enc)
+        assert p > SUPPORTED_AT
+        assert support_probability(_features(alignment=0.3, proximity=0.2), enc) < p
+        assert support_probability(_features(novel_run=1.0), enc) < p
+        assert support_probability(_features(cue=1.0), enc) < SUPPORTED_AT
+        assert support_probability(_features(numbers_missing=1.0), enc) < p
+    assert support_probability(_features(cosine=0.1), True) > support_probability(_features(cosine=-0.1), True)
+
+
+# ------------------------------------------------------------------ numbers in prose
+def test_quantities_units_parameters_and_what_is_not_a_number() -> None:
+    qs = quantities(
+        "We fine-tune with weight decay set to 1e-2, a learning rate of 3e-5, and a batch size of 100 "
+        "(Loshchilov & Hutter, 2018) on nine languages, see Table 3 and Section 4.2; XLM-R uses R@10."
+    )
+    got = [(q.value, q.unit, q.name) for q in qs]
+    assert got == [
+        (pytest.approx(0.01), None, "weight_decay"),
+        (pytest.approx(3e-5), None, "learning_rate"),
+        (100.0, None, "batch_size"),
+        (9.0, "language", None),
+    ]
+    # Coordinated counts share their noun; a footnote marker glued to a full stop is no number.
+    qs = quantities("XQuAD-R and MLQA-R (Roy et al., 2020).2 cover 11 and 7 parallel languages, 3 seeds")
+    assert [(q.value, q.unit, q.name) for q in qs] == [
+        (11.0, "language", None),
+        (7.0, "language", None),
+        (3.0, "seed", "seeds"),
+    ]
+    assert [q.value for q in quantities("3 of 2–4 answers, over 186K pairs")] == [3.0, 2.0, 4.0, 186000.0]
+    assert quantities("over 186K pairs")[0].approximate
+
+
+def test_relative_change_is_recomputed_from_the_stated_pair() -> None:
+    passage = (
+        "In Table 1, the proposed method achieves a mean rank distance of 286.6 using XLM-R, "
+        "compared to 410.2 for X-X-mono, representing a 30.1% reduction in language bias."
+    )
+    ((a, b),) = stated_pairs(passage)
+    assert (a.value, b.value) == (286.6, 410.2)
+    # Only the recomputation supports 30 % here: the passage's own 30.1 % is removed.
+    bare = passage.replace(", representing a 30.1% reduction in language bias", "")
+    expected = (410.2 - 286.6) / 410.2 * 100  # 30.13 %
+    assert round(expected, 1) == 30.1
+    m = match_numbers("reduces the mean rank distance by 30%", bare)
+    assert m.status == "match" and "recomputed" in m.matched[0][1]
+    m = match_numbers("reduces the mean rank distance by 50%", bare)
+    assert m.status == "mismatch" and "30.1%" in m.explain()
+    # Precision decides: "30%" covers 30.1 %, "30.5%" does not.
+    assert match_numbers("a 30.5% reduction", bare).status == "mismatch"
+    # Direction: an increase of 21 % is not a 21 % reduction.
+    m = match_numbers("increases the rank distance by 30.1%", passage)
+    assert m.status == "mismatch" and "increase" in m.explain()
+
+
+def test_numbers_absent_are_never_supported_on_overlap() -> None:
+    passage = "We fine-tune pre-trained models using AdamW with a learning rate of 3e-5 and a batch size of 100."
+    j = judge("We fine-tune pre-trained models using AdamW for 10 epochs.", passage)
+    assert j.numbers.status == "absent" and j.verdict == "not stated"
+    j = judge("We fine-tune pre-trained models using AdamW with a batch size of 32.", passage)
+    assert j.verdict == "contradicted" and "32" in j.reason and "100" in j.reason
+    j = judge("Pre-trained models are fine-tuned with AdamW, learning rate 3e-5, batch size 100.", passage)
+    assert j.verdict == "supported"
+
+
+# ------------------------------------------------------------------ one passage, each kind of contradiction
+@pytest.mark.parametrize(
+    ("claim", "passage", "verdict", "why"),
+    [
+        (
+            "Experiments were not conducted on the MIRACL dataset.",
+            "Experiments on XQuAD-R, MLQA-R, and MIRACL benchmark datasets show strong results.",
+            "contradicted",
+            "negation",
+        ),
+        (
+            "The models are evaluated on datasets that were also used for training.",
+            "These evaluation datasets were not used during the training phase of the models.",
+            "contradicted",
+            "negation",
+        ),
+        (
+            "The approach fine-tunes language models using only monolingual question-answer batches.",
+            "The approach fine-tunes language models using a mix of monolingual and cross-lingual question-answer batches.",
+            "contradicted",
+            "only against a mix",
+        ),
+        (
+            "For XLM-R, the proposed approach reduces the mean rank distance by 15.4%.",
+            "For LaBSE, the proposed approach reduces the mean rank distance by 15.4% (from 261.5 to 221.1).",
+            "contradicted",
+            "swapped method",
+        ),
+        (
+            "X-X-mono significantly outperforms the proposed method.",
+            "The proposed method significantly outperforms the X-X-mono approach.",
+            "contradicted",
+            "roles swapped",
+        ),
+        (
+            "Hybrid batch training increases language bias compared to monolingual training.",
+            "Hybrid batch training substantially reduces language bias compared to monolingual training.",
+            "contradicted",
+            "opposite words",
+        ),
+        (
+            "In monolingual retrieval the proposed method outperforms X-X-mono in all languages.",
+            "In monolingual retrieval the proposed method tends to outperform X-X-mono for most languages.",
+            "contradicted",
+            "all against some",
+        ),
+        (
+            "The X-Y baseline has a lower mean rank distance than the proposed method on MLQA-R.",
+            "On MLQA-R the proposed method has a slightly higher mean rank distance than the X-Y baseline.",
+            "supported",
+            "",
+        ),
+        (
+            "The models have not seen any sample of the evaluation datasets.",
+            "The models have not encountered any data samples of the evaluation datasets during training.",
+            "supported",
+            "",
+        ),
+        (
+            "Is there a way to train without new loss functions?",
+            "Is there a straightforward approach that needs no new loss functions?",
+            "not stated",
+            "",
+        ),
+    ],
+)
+def test_judge_each_kind_of_contradiction(claim: str, passage: str, verdict: str, why: str) -> None:
+    j = judge(claim, passage)
+    assert j.verdict == verdict, (j.verdict, j.reasons, j.support)
+    if why:
+        assert why in j.reason, j.reasons
+
+
+# ------------------------------------------------------------------ calibration on the labelled pairs
+@pytest.fixture(scope="module")
+def pairs(mirror):
+    return load_pairs(PAIRS, mirror)
+
+
+def test_labelled_pairs_are_split_by_passage(pairs) -> None:
+    tune = [p for p in pairs if p.split == "tune"]
+    held = [p for p in pairs if p.split == "heldout"]
+    assert len(pairs) >= 120 and len(held) >= 60
+    assert not {p.passage for p in tune} & {p.passage for p in held}
+    for part in (tune, held):
+        assert {p.label for p in part} == {"supported", "contradicted", "unstated"}
+    phenomena = {p.phenomenon for p in held}
+    assert {"negation", "number", "swap", "paraphrase", "quantifier", "role", "direction"} <= phenomena
+
+
+def test_committed_coefficients_are_the_fit_on_the_tuning_pairs(pairs, mirror) -> None:
+    background = [s for _, s in iter_sentences(mirror)]
+    tune = [p for p in pairs if p.split == "tune"]
+    fitted = fit(judge_pairs(tune, background), with_encoder=False)
+    for k, v in support_model.COEF_NO_ENCODER.items():
+        assert fitted["coef"][k] == pytest.approx(v, abs=0.01), k
+    assert fitted["aligned_at"] == pytest.approx(support_model.ALIGNED_AT)
+    with pytest.raises(ReproError, match="held-out pairs must stay unseen"):
+        fit(judge_pairs(pairs[-3:], background), with_encoder=False)
+
+
+def test_heldout_false_support_rate_is_at_most_five_percent(pairs, mirror) -> None:
+    background = [s for _, s in iter_sentences(mirror)]
+    report = evaluate(judge_pairs([p for p in pairs if p.split == "heldout"], background))
+    assert report.false_support <= 0.05, [(s.pair.id, s.judgement.verdict) for s in report.errors]
+    # Calling everything "not stated" would pass the line above: each label must also be recognised.
+    assert report.accuracy["supported"] >= 0.8
+    assert report.accuracy["contradicted"] >= 0.8
+    assert report.accuracy["unstated"] >= 0.8
+    # Reliability: the pairs given a high support are mostly supported, those given a low one mostly not.
+    high = [b for b in report.reliability if b[0] >= 0.6]
+    low = [b for b in report.reliability if b[1] <= 0.2]
+    assert all(b[3] >= 0.8 for b in high) and all(b[3] <= 0.2 for b in low)
+
+
+# ------------------------------------------------------------------ the paper against the issue's claims
+ISSUE_FALSE = [
+    "Experiments were not conducted on the MIRACL dataset.",
+    "The approach fine-tunes multilingual language models using only monolingual question-answer pair batches.",
+    "The models are evaluated on datasets that were also used for training.",
+    "Hybrid batch training reduces the mean rank distance by 50% compared to X-X-mono using XLM-R on XQuAD-R.",
+]
+HYBRID_TRUE = [
+    "The approach fine-tunes multilingual language models using a mix of monolingual and cross-lingual question-answer pair b[atches].",
+    "Experiments were conducted on XQuAD-R, MLQA-R, and MIRACL datasets.",
+    "The mean average precision (mAP) is reported for XQuAD-R and MLQA-R.",
+    "The proposed approach uses a balanced mix of monolingual and cross-lingual question-answer pair batches.",
+    "The approach uses machine translation to generate parallel question-answer pairs across several languages, including low[-resource languages].",
+]
+
+
+def test_issue_claims_are_contradicted_and_true_ones_supported(mirror, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("REPRO_HOME", str(tmp_path))
+    for claim in ISSUE_FALSE:
+        s = find_support(claim, mirror)
+        assert s.verdict == "contradicted", (claim, s.best)
+        assert s.best.reason and s.support < SUPPORTED_AT
+    s = find_support(ISSUE_FALSE[3], mirror)
+    assert "30.1%" in s.best.reason and "286.6" in s.best.quote
+    for claim in HYBRID_TRUE:
+        s = find_support(claim, mirror)
+        assert s.verdict == "supported", (claim, s.passages[:2])
 
 
 def test_bm25_only_finds_the_sentence_and_page(doc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,3 +320,96 @@ def test_text_check_verdicts(doc, encoder, tmp_path: Path, monkeypatch: pytest.M
     check = TextCheck(kind="text", source="missing.pdf")
     r = _run(paper_dir, "Anything.", check)
     assert r.verdict == Verdict.NOT_CHECKED and r.headline == "not checked: source text unavailable"
+
+
+def test_contradicted_text_refutes_the_claim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPRO_HOME", str(tmp_path / "h"))
+    paper_dir = tmp_path / "papers"
+    make_paper(paper_dir / "paper.pdf")
+    check = TextCheck(kind="text")
+    r = _run(paper_dir, "Hybrid batch training does not outperform X-Y batching on XQuAD-R.", check)
+    assert r.verdict == Verdict.NOT_REPRODUCED and r.refutes
+    assert "says otherwise (p. 1" in r.headline and "negation" in r.headline and "outperforms X-Y" in r.headline
+    assert r.tables[0].rows[0][0] == "contradicted"
+    # However well an experiment went, a claim its own source contradicts is not reproduced.
+    ok = CheckResult(verdict=Verdict.REPRODUCED, confidence=0.99, headline="the experiment agrees")
+    assert claim_verdict([ok, r])[0] == Verdict.NOT_REPRODUCED
+    assert claim_verdict([ok, r.model_copy(update={"refutes": False})])[0] == Verdict.PARTIAL
+
+
+# ------------------------------------------------------------------ an NLI cross-encoder instead of the rules
+def _tiny_nli(path: Path, winner: str) -> Path:
+    """A randomly initialised BERT pair classifier whose classifier always prefers ``winner``."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    words = sorted({w.lower() for w in (CLAIM + " " + " ".join(ISSUE_FALSE)).replace(".", " ").split()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    path.mkdir(parents=True)
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True).save_pretrained(path)
+    labels = {0: "CONTRADICTION", 1: "ENTAILMENT", 2: "NEUTRAL"}  # not the usual order on purpose
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=128,
+        num_labels=3,
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+    )
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(config)
+    with torch.no_grad():
+        model.classifier.weight.mul_(0.01)
+        model.classifier.bias.copy_(torch.tensor([-4.0, -4.0, -4.0]))
+        model.classifier.bias[{v: k for k, v in labels.items()}[winner]] = 4.0
+    model.save_pretrained(path)
+    return path
+
+
+def test_nli_model_decides_instead_of_the_rules(doc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from repro.checks.nli import NLIJudge
+
+    monkeypatch.setenv("REPRO_HOME", str(tmp_path / "h"))
+    entails = NLIJudge(str(_tiny_nli(tmp_path / "entail", "ENTAILMENT")))
+    # The judge's probabilities are the model's softmax for (premise = passage, hypothesis = claim).
+    enc = entails.tokenizer([CLAIM], ["Hybrid batch training outperforms X-Y batching."], return_tensors="pt")
+    with torch.no_grad():
+        direct = torch.softmax(entails.model(**enc).logits, -1).numpy()[0]
+    got = entails.probabilities("Hybrid batch training outperforms X-Y batching.", [CLAIM])[0]
+    assert got == pytest.approx(direct, abs=1e-6) and got[1] > 0.99  # ENTAILMENT is label 1 here
+    # A claim the rules call contradicted, the (entailing) model calls supported, and the reverse.
+    s = find_support("Hybrid batch training does not outperform X-Y batching on XQuAD-R.", doc, nli=entails)
+    assert s.verdict == "supported" and s.method == entails.model_id
+    contradicts = NLIJudge(str(_tiny_nli(tmp_path / "contra", "CONTRADICTION")))
+    s = find_support("Hybrid batch training outperforms X-Y batching on XQuAD-R.", doc, nli=contradicts)
+    assert s.verdict == "contradicted" and "NLI model" in s.best.reason
+    # The numbers rule stays: a number the passage does not carry is never entailed.
+    j = entails.judge_many("Hybrid batch training is 7 points better than X-Y batching.", [CLAIM])[0]
+    assert j.verdict == "not stated" and j.numbers.status == "absent"
+    # Through the check, by the `nli:` field.
+    paper_dir = tmp_path / "papers"
+    make_paper(paper_dir / "paper.pdf")
+    check = TextCheck(kind="text", nli=str(tmp_path / "contra"))
+    r = _run(paper_dir, "Hybrid batch training outperforms X-Y batching on XQuAD-R.", check)
+    assert r.verdict == Verdict.NOT_REPRODUCED and r.details["method"] == str(tmp_path / "contra")
+
+
+def test_nli_model_errors_are_one_line(tmp_path: Path) -> None:
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from repro.checks.nli import NLIJudge
+
+    with pytest.raises(ReproError, match="cannot load the NLI model"):
+        NLIJudge(str(tmp_path / "nowhere"))
+    path = _tiny_nli(tmp_path / "m", "ENTAILMENT")
+    config = BertConfig.from_pretrained(path)
+    config.id2label, config.label2id = {0: "POSITIVE", 1: "NEGATIVE", 2: "MIXED"}, {}
+    BertForSequenceClassification(config).save_pretrained(path)
+    with pytest.raises(ReproError, match="not an NLI model"):
+        NLIJudge(str(path))

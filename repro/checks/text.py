@@ -6,12 +6,19 @@ Example::
       source: mirror            # default: the registry's paper (its mirrored text); or a path, or arxiv:ID
       claim: "Experiments were conducted on XQuAD-R, MLQA-R, and MIRACL datasets."   # default: the claim's text
       expect_quote: MIRACL      # optional: the best passage must contain this
+      nli: cross-encoder/nli-deberta-v3-small   # optional: an NLI model (Hugging Face id or folder) judges
 
 The passages come from :func:`repro.checks.text_support.find_support` (BM25 fused with e5 dense
-retrieval, calibrated support probability). Verdict: supported -> reproduced, with the
-probability as confidence and the passage and its page/section in the headline; not found ->
-inconclusive (the text does not confirm it, which is not a refutation); no source text -> not
-checked ("not checked: source text unavailable"), never a pass.
+retrieval; each candidate judged by the project's own rules and calibrated support model, or by
+the NLI cross-encoder named in ``nli``). Verdicts:
+
+- supported -> reproduced, with the support probability as confidence and the passage with its
+  page/section in the headline;
+- contradicted -> not reproduced, *refuting* the claim (the claim is not reproduced whatever its
+  other checks say): the headline quotes the contradicting passage and says why ("the claim says
+  50%, the passage 30.1% (recomputed from 286.6 and 410.2)", a negation, a swapped name...);
+- not found -> inconclusive (the text does not confirm it, which is not a refutation);
+- no source text -> not checked ("not checked: source text unavailable"), never a pass.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ class TextCheck(Check):
     source: str | None = None
     claim: str | None = None
     expect_quote: str | None = None
+    nli: str | None = None
     top_k: int = 3
 
     def describe(self) -> str:
@@ -62,39 +70,58 @@ class TextCheck(Check):
                 headline="not checked: source text unavailable",
                 details={"reason": str(exc)},
             )
-        support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k)
+        nli = None
+        if self.nli:
+            from repro.checks.nli import load_nli
+
+            nli = load_nli(self.nli)
+        support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k, nli=nli)
         best = support.best
-        quote_ok = best is not None and (self.expect_quote is None or self.expect_quote.lower() in best.quote.lower())
         details = {
             "source": str(path),
             "claim": text,
+            "verdict": support.verdict,
+            "method": support.method,
             "support": support.support,
             "passages": [p.model_dump() for p in support.passages],
         }
         table = Table(
             title="best passages",
-            columns=["support", "where", "quote"],
-            rows=[[p.support, p.location, p.quote] for p in support.passages],
+            columns=["verdict", "support", "where", "quote", "why"],
+            rows=[[p.verdict, p.support, p.location, p.quote, p.reason] for p in support.passages],
         )
-        if support.verdict == "supported" and quote_ok:
-            verdict = Verdict.REPRODUCED
-            headline = f'the text states it ({best.location}, support {support.support:.2f}): "{_short(best.quote)}"'
-        else:
-            verdict = Verdict.INCONCLUSIVE
-            if support.verdict == "supported":
+        refutes = False
+        if support.verdict == "contradicted":
+            verdict, refutes = Verdict.NOT_REPRODUCED, True
+            headline = f'the text says otherwise ({best.location}: {best.reason}): "{_short(best.quote)}"'
+        elif support.verdict == "supported":
+            quote_ok = self.expect_quote is None or self.expect_quote.lower() in best.quote.lower()
+            if quote_ok:
+                verdict = Verdict.REPRODUCED
+                headline = (
+                    f'the text states it ({best.location}, support {support.support:.2f}): "{_short(best.quote)}"'
+                )
+                against = support.contradicting
+                if against:
+                    headline += f'; but {against[0].location} says otherwise: "{_short(against[0].quote, 100)}"'
+            else:
+                verdict = Verdict.INCONCLUSIVE
                 headline = (
                     f"best passage ({best.location}, support {support.support:.2f}) lacks "
                     f"'{self.expect_quote}': \"{_short(best.quote)}\""
                 )
-            else:
-                where = f'; closest {best.location}: "{_short(best.quote)}"' if best else ""
-                headline = f"the text does not confirm it (best support {support.support:.2f}){where}"
+        else:
+            verdict = Verdict.INCONCLUSIVE
+            where = f'; closest {best.location}: "{_short(best.quote)}"' if best else ""
+            lacks = f" ({best.reason})" if best and best.reason else ""
+            headline = f"the text does not confirm it (best support {support.support:.2f}){where}{lacks}"
         return CheckResult(
             verdict=verdict,
             confidence=support.support,
             headline=headline,
             details=details,
             tables=[table],
+            refutes=refutes,
         )
 
 

@@ -1,138 +1,61 @@
-"""Does the source text say what a claim says, and where? BM25 fused with dense retrieval.
+"""Does the source text say what a claim says, say otherwise, or not say it -- and where?
 
 Every sentence of the document's prose is a passage (with its page or section). Passages are
-ranked by reciprocal-rank fusion of BM25 (rank_bm25, on lower-cased word tokens) and the cosine
-of e5 embeddings (``query: `` claim against ``passage: `` sentences); the top passages then get a
-*support probability* from a logistic model of two features:
+ranked by reciprocal-rank fusion of BM25 (rank_bm25, on stemmed content words) and the cosine of
+e5 embeddings (``query: `` claim against ``passage: `` sentences); the :data:`POOL` best are then
+judged one by one by :func:`repro.checks.support_model.judge` (the project's own method: number
+matching, negation, opposite words, swapped names and roles, quantifiers, and a calibrated support
+probability), or, when a Hugging Face NLI cross-encoder is given, by :class:`repro.checks.nli.NLIJudge`.
 
-- ``cosine``: the dense similarity of claim and passage (e5 cosines of unrelated English
-  sentences sit around 0.75-0.80, paraphrases above 0.88);
-- ``coverage``: the IDF-weighted share of the claim's content words (lightly stemmed) that the
-  passage contains.
+The verdict over the document:
 
-``P(supported) = sigmoid(W_COS * (cosine - 0.85) + W_COV * (coverage - 0.5) + BIAS)``. The
-coefficients were set by hand, not fitted: on 14 labelled claims against the mirrored text of
-arXiv 2408.10536 (8 the paper states -- C1, C2, C3, C4, C6, C8, C10, C11 of the seed list, so the target claims
-themselves are in it -- and 6 fabricated ones such
-as "the approach uses knowledge distillation from a cross-encoder teacher") every stated claim
-scores >= 0.98 and every fabricated one <= 0.40; the bias of -0.5 moves the worst fabricated claim
-(0.50 at bias 0) below the threshold. It is a small, in-domain calibration set, so treat the
-probability as a ranking with a sensible cut, not as an exact frequency. A claim is ``supported``
-when the best passage reaches :data:`SUPPORTED_AT` (0.5), else ``not found``. Without an encoder,
-BM25 alone ranks and coverage alone scores, on a flatter curve (see :func:`support_probability`).
+- **supported** when some passage supports the claim and no passage contradicts it as closely
+  (alignment, the IDF-weighted share of the claim's words in the passage);
+- **contradicted** when a passage contradicts it and none supports it more closely -- with the
+  contradicting passage quoted and the reason ("the claim says 50%, the passage 30.1% (recomputed
+  from 286.6 and 410.2)");
+- **not found** otherwise.
+
+When the text holds both a supporting and a contradicting passage (a paper that contradicts
+itself), both are kept in :attr:`TextSupport.passages`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from repro.cache import repro_home, slug
+from repro.checks.support_model import SUPPORTED_AT, Judgement, judge
+from repro.checks.words import tokens
 from repro.sources.document import Document, format_location
 from repro.sources.sentences import iter_sentences
 
 if TYPE_CHECKING:
+    from repro.checks.nli import NLIJudge
     from repro.models.encoder import Encoder
 
-SUPPORTED_AT = 0.5
-W_COS, W_COV, BIAS = 30.0, 6.0, -0.5
-# Without dense similarity coverage alone decides, less sharply.
-W_COV_ONLY, BIAS_COV_ONLY = 7.0, -1.4
 RRF_K = 60
-
-_STOP = set(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "their",
-        "our",
-        "we",
-        "they",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "what",
-        "when",
-        "where",
-        "how",
-        "than",
-        "then",
-        "there",
-        "here",
-        "such",
-        "into",
-        "over",
-        "under",
-        "about",
-        "across",
-        "using",
-        "use",
-        "used",
-        "uses",
-        "via",
-        "per",
-        "each",
-        "all",
-        "any",
-        "both",
-        "also",
-        "not",
-        "no",
-        "can",
-        "may",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-    ]
-)
+POOL = 30
+Verdict = Literal["supported", "contradicted", "not found"]
+__all__ = ["SUPPORTED_AT", "Passage", "TextSupport", "find_support"]
 
 
 class Passage(BaseModel):
-    """One supporting sentence with where it is and how well it supports the claim."""
+    """One candidate sentence with where it is and what it says about the claim."""
 
     quote: str
     page: int | None = None
     section: str | None = None
     bm25: float = 0.0
     cosine: float | None = None
-    coverage: float = 0.0
+    alignment: float = 0.0
     support: float = Field(description="calibrated probability that the passage states the claim")
+    verdict: Literal["supported", "contradicted", "not stated"] = "not stated"
+    reason: str = Field(default="", description="why it contradicts, or what it lacks")
 
     @property
     def location(self) -> str:
@@ -141,43 +64,27 @@ class Passage(BaseModel):
 
 
 class TextSupport(BaseModel):
-    """The verdict of the text check and its best passages (best first)."""
+    """The verdict of the text check and its best passages (the deciding one first)."""
 
     claim: str
-    verdict: Literal["supported", "not found"]
+    verdict: Verdict
     support: float
     passages: list[Passage]
+    method: str = Field(default="rules", description="'rules' (the project's judge) or the NLI model's id")
 
     @property
     def best(self) -> Passage | None:
-        """The best passage, if any."""
+        """The passage that decided the verdict (or the closest one), if any."""
         return self.passages[0] if self.passages else None
 
-
-def _stem(word: str) -> str:
-    for suffix in ("ational", "ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased, lightly stemmed content words; hyphenated names stay whole (``xquad-r``)."""
-    words = re.findall(r"[\w]+(?:[-@][\w]+)*", text.lower())
-    return [_stem(w) for w in words if w not in _STOP and len(w) > 1]
-
-
-def support_probability(cosine: float | None, coverage: float) -> float:
-    """The calibrated probability that a passage with these features states the claim."""
-    if cosine is None:
-        z = W_COV_ONLY * (coverage - 0.5) + BIAS_COV_ONLY
-    else:
-        z = W_COS * (cosine - 0.85) + W_COV * (coverage - 0.5) + BIAS
-    return 1.0 / (1.0 + math.exp(-z))
+    @property
+    def contradicting(self) -> list[Passage]:
+        """Every kept passage that contradicts the claim."""
+        return [p for p in self.passages if p.verdict == "contradicted"]
 
 
 class _Index:
-    """Passages of one document with BM25 and (lazily) their embeddings."""
+    """Passages of one document with BM25, IDF and (lazily) their embeddings."""
 
     def __init__(self, doc: Document) -> None:
         from rank_bm25 import BM25Okapi
@@ -195,6 +102,10 @@ class _Index:
         self.default_idf = math.log(1 + n)
         self._emb: dict[str, np.ndarray] = {}
 
+    def weight(self, stem: str) -> float:
+        """The IDF of ``stem`` in this document (words it never uses weigh the most)."""
+        return self.idf.get(stem, self.default_idf)
+
     def embeddings(self, encoder: Encoder) -> np.ndarray:
         # Precision is part of the key: bf16 and fp32 passages give slightly different supports.
         key = f"{encoder.model_id}-{encoder.precision}"
@@ -210,14 +121,6 @@ class _Index:
                 self._emb[key] = emb
         return self._emb[key]
 
-    def coverage(self, claim_toks: list[str], passage_toks: list[str]) -> float:
-        have = set(passage_toks)
-        want = list(dict.fromkeys(claim_toks))
-        total = sum(self.idf.get(w, self.default_idf) for w in want)
-        if not total:
-            return 0.0
-        return sum(self.idf.get(w, self.default_idf) for w in want if w in have) / total
-
 
 _INDEXES: dict[str, _Index] = {}
 
@@ -228,51 +131,86 @@ def _index(doc: Document) -> _Index:
     return _INDEXES[doc.sha256]
 
 
-def find_support(
-    claim_text: str, document: Document, encoder: Encoder | None = None, top_k: int = 3, pool: int = 30
-) -> TextSupport:
-    """The ``top_k`` passages of ``document`` that best support ``claim_text`` and the verdict.
+def _passage(block, sentence: str, bm: float, cos: float | None, j: Judgement) -> Passage:
+    return Passage(
+        quote=sentence,
+        page=block.page,
+        section=block.section,
+        bm25=round(bm, 3),
+        cosine=None if cos is None else round(cos, 4),
+        alignment=j.alignment,
+        support=j.support,
+        verdict=j.verdict,
+        reason=j.reason,
+    )
 
-    Candidates are the ``pool`` best by reciprocal-rank fusion of BM25 and dense cosine; they are
-    re-ranked by the calibrated support probability (module docstring).
+
+def decide(passages: list[Passage]) -> tuple[Verdict, list[Passage]]:
+    """The document's verdict from its judged passages, and the passages ordered deciding one first.
+
+    A supporting passage wins over a contradicting one only if it is closer to the claim (higher
+    alignment): a passage that denies the claim as closely as another shares its words is the
+    stronger evidence. The other side's best passage is kept right after the deciding one.
     """
-    claim = re.sub(r"\[([^\]]*)\]", r"\1", claim_text)  # "b[atches]" -> "batches"
+    supporting = sorted((p for p in passages if p.verdict == "supported"), key=lambda p: (-p.support, -p.alignment))
+    contradicting = sorted(
+        (p for p in passages if p.verdict == "contradicted"), key=lambda p: (-p.alignment, p.support)
+    )
+    rest = sorted((p for p in passages if p.verdict == "not stated"), key=lambda p: (-p.support, -p.alignment))
+    if supporting and (not contradicting or supporting[0].alignment > contradicting[0].alignment):
+        return "supported", supporting[:1] + contradicting[:1] + supporting[1:] + rest
+    if contradicting:
+        return "contradicted", contradicting[:1] + supporting[:1] + contradicting[1:] + supporting[1:] + rest
+    return "not found", rest
+
+
+def find_support(
+    claim_text: str,
+    document: Document,
+    encoder: Encoder | None = None,
+    top_k: int = 3,
+    pool: int = POOL,
+    nli: NLIJudge | None = None,
+) -> TextSupport:
+    """What ``document`` says about ``claim_text``: the verdict and the ``top_k`` passages behind it.
+
+    Candidates are the ``pool`` best by reciprocal-rank fusion of BM25 and dense cosine; each is
+    judged (module docstring), by ``nli`` instead of the project's rules when it is given.
+    """
     index = _index(document)
     if not index.items:
         return TextSupport(claim=claim_text, verdict="not found", support=0.0, passages=[])
-    claim_toks = tokens(claim)
+    claim_toks = tokens(claim_text)
     bm = np.asarray(index.bm25.get_scores(claim_toks or ["_"]), dtype=float)
     ranks = [np.argsort(-bm, kind="stable")]
     cos = None
     if encoder is not None:
-        q = encoder.encode([claim], "query", progress=False)[0]
+        q = encoder.encode([claim_text.replace("[", "").replace("]", "")], "query", progress=False)[0]
         cos = index.embeddings(encoder) @ q
         ranks.append(np.argsort(-cos, kind="stable"))
     fused = np.zeros(len(index.items))
     for order in ranks:
         fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
-    candidates = np.argsort(-fused, kind="stable")[:pool]
-    passages = []
-    for i in candidates:
-        block, sentence = index.items[i]
-        c = float(cos[i]) if cos is not None else None
-        cov = index.coverage(claim_toks, index.toks[i])
-        passages.append(
-            Passage(
-                quote=sentence,
-                page=block.page,
-                section=block.section,
-                bm25=round(float(bm[i]), 3),
-                cosine=None if c is None else round(c, 4),
-                coverage=round(cov, 3),
-                support=round(support_probability(c, cov), 4),
-            )
-        )
-    passages.sort(key=lambda p: -p.support)
-    best = passages[0].support if passages else 0.0
+    candidates = [int(i) for i in np.argsort(-fused, kind="stable")[:pool]]
+    if nli is not None:
+        # A cross-encoder is slow: it judges the best third of the pool.
+        candidates = candidates[: max(top_k, pool // 3)]
+        judged = nli.judge_many(claim_text, [index.items[i][1] for i in candidates], weight=index.weight)
+    else:
+        judged = [
+            judge(claim_text, index.items[i][1], weight=index.weight, cosine=None if cos is None else float(cos[i]))
+            for i in candidates
+        ]
+    passages = [
+        _passage(index.items[i][0], index.items[i][1], float(bm[i]), None if cos is None else float(cos[i]), j)
+        for i, j in zip(candidates, judged)
+    ]
+    verdict, ordered = decide(passages)
+    best = ordered[0] if ordered else None
     return TextSupport(
         claim=claim_text,
-        verdict="supported" if best >= SUPPORTED_AT else "not found",
-        support=best,
-        passages=passages[:top_k],
+        verdict=verdict,
+        support=best.support if best else 0.0,
+        passages=ordered[:top_k],
+        method=nli.model_id if nli is not None else "rules",
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from repro.claims.vocabulary import Mention, Vocabulary, load_vocabulary
+from repro.sources.vocabulary import Mention, Vocabulary, load_vocabulary
 from repro.evaluation.declarations import DECLARATIONS
 from repro.sources.document import Document, TableIssue
 from repro.sources.sentences import iter_sentences

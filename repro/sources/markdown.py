@@ -1,8 +1,11 @@
 """Markdown or plain text as a :class:`Document`: ``#`` lines are headings, blank lines end paragraphs.
 
 Built for papers converted from PDF (such as the mirrored text of arXiv 2408.10536): bare line
-numbers like ``**029 030**``, image placeholders and HTML emphasis inside table cells are
-dropped; pipe tables become :class:`DocTable`s. There are no pages, so locations are sections.
+numbers like ``**029 030**`` (and those glued before a caption, ``324 Table 3:``), image
+placeholders and HTML emphasis inside table cells are dropped; footnote markers
+(``<sup>2</sup>``) are dropped from the text and a paragraph that starts with one is a footnote;
+``- `` list items are blocks of their own; pipe tables become :class:`DocTable`s. There are no
+pages, so locations are sections.
 """
 
 from __future__ import annotations
@@ -22,10 +25,20 @@ _IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _TAGS_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 _SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# A footnote marker: "<sup>2</sup>", also inside a link ("[<sup>2</sup>](#page-3-0)").
+_FOOTNOTE_MARK_RE = re.compile(r"\[?<sup>\s*(\d{1,2})\s*</sup>\]?(?:\([^)]*\))?")
+_FOOTNOTE_START_RE = re.compile(r"^\[?<sup>\s*\d{1,2}\s*</sup>\]?(?:\([^)]*\))?\s*")
+# "324 Table 3: ...", "325 lingual, ...": line numbers of the PDF conversion at a line's start.
+_LEADING_LINE_NUMBER_RE = re.compile(r"^\d{3}\s+(?=\S)")
+_LIST_ITEM_RE = re.compile(r"^[-*+]\s+\S")
 
 
 def inline_text(text: str) -> str:
-    """Markdown inline markup removed: links keep their text, tags and emphasis go, escapes resolve."""
+    """Markdown inline markup removed: links keep their text, tags and emphasis go, escapes resolve.
+
+    Footnote markers (``<sup>2</sup>``) go entirely: left in, they glue digits to words ("2The").
+    """
+    text = _FOOTNOTE_MARK_RE.sub("", text)
     text = _IMAGE_RE.sub("", text)
     text = _LINK_RE.sub(r"\1", text)
     text = _TAGS_RE.sub("", text)
@@ -55,9 +68,13 @@ def parse_markdown(text: str, source: str, sha256: str, fmt: str = "markdown") -
 
     def flush_para() -> None:
         if para:
-            joined = inline_text(" ".join(para))
+            footnote = bool(_FOOTNOTE_START_RE.match(para[0]))
+            numbered = bool(_LEADING_LINE_NUMBER_RE.match(para[0]))
+            lines = [_LEADING_LINE_NUMBER_RE.sub("", p) if numbered else p for p in para]
+            lines[0] = re.sub(r"^[-*+]\s+", "", lines[0])  # a list item's marker
+            joined = inline_text(" ".join(lines))
             if joined:
-                kind = "caption" if CAPTION_RE.match(joined) else "text"
+                kind = "caption" if CAPTION_RE.match(joined) else "footnote" if footnote else "text"
                 blocks.append(Block(kind=kind, text=joined, section=section))
             para.clear()
 
@@ -90,6 +107,8 @@ def parse_markdown(text: str, source: str, sha256: str, fmt: str = "markdown") -
             if not stripped:
                 flush_para()
             continue
+        if _LIST_ITEM_RE.match(stripped) and para:
+            flush_para()  # each list item is a block of its own
         m = _HEADING_RE.match(stripped)
         if m and fmt == "markdown":
             flush_para()

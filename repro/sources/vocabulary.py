@@ -1,8 +1,13 @@
-"""Known entities (datasets, metrics, settings, methods, languages) that drafted claims link to.
+"""Known entities (datasets, metrics, settings, methods, languages) that papers name.
 
+Drafted claims link to them, the text check compares the entities of a claim and a passage
+(a swapped dataset or backbone contradicts), and the paper's self-check ties numbers to them.
 The vocabulary lives in ``vocabulary.yaml`` beside this module; pass another file to extend it
 for a different paper. Matching is case-insensitive on word boundaries, longest alias first, so
-"hybrid batch training" is one mention, not "hybrid" plus noise.
+"hybrid batch training" is one mention, not "hybrid" plus noise. ``generic`` aliases ("our
+approach", "the proposed method") name the paper's own method without naming it: they need not
+be repeated for a passage to support a claim. ``headers`` are the labels a table uses for the
+entity ("Proposed" for the paper's method).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Entity(BaseModel):
     task: str | None = None
     metric: str | None = None
     arm: str | None = None
+    generic: list[str] = Field(default_factory=list, description="aliases that refer to it without naming it")
+    headers: list[str] = Field(default_factory=list, description="table header labels for it")
 
 
 class Mention(BaseModel):
@@ -39,6 +46,7 @@ class Mention(BaseModel):
     id: str
     text: str
     start: int
+    generic: bool = False
 
 
 class Vocabulary:
@@ -49,7 +57,7 @@ class Vocabulary:
         alias_rows = []
         for cat, items in entities.items():
             for ent in items:
-                for alias in {ent.id, *ent.aliases}:
+                for alias in {ent.id, *ent.aliases, *ent.generic}:
                     alias_rows.append((alias, cat, ent))
         alias_rows.sort(key=lambda r: -len(r[0]))
         self._by_alias = {a.lower(): (cat, ent) for a, cat, ent in reversed(alias_rows)}
@@ -66,8 +74,18 @@ class Vocabulary:
             # Short aliases (NQ, MAP, E5) must match their case: "map" in prose is a verb.
             if len(m.group(0)) <= 4 and m.group(0) not in {ent.id, *ent.aliases}:
                 continue
-            out.append(Mention(category=cat, id=ent.id, text=m.group(0), start=m.start()))
+            generic = m.group(0).lower() in {g.lower() for g in ent.generic}
+            out.append(Mention(category=cat, id=ent.id, text=m.group(0), start=m.start(), generic=generic))
         return out
+
+    def header(self, label: str) -> tuple[str, Entity] | None:
+        """The (category, entity) a table header label names exactly ("Proposed", "X-X-mono", "XLM-R")."""
+        want = " ".join(label.split()).lower()
+        for cat, items in self.entities.items():
+            for ent in items:
+                if want in {a.lower() for a in (ent.id, *ent.aliases, *ent.headers)}:
+                    return cat, ent
+        return None
 
     def get(self, category: str, entity_id: str) -> Entity | None:
         """The entity ``entity_id`` of ``category``."""

@@ -1,0 +1,72 @@
+"""Who beats whom: the direction of a comparison between two named things in a sentence.
+
+``relation("the proposed method significantly outperforms the X-X-mono approach", names)`` is
+``("hybrid", "X-X-mono", +1)``; "X-Y has a lower rank distance than the proposed method" is
+``("X-Y", "hybrid", -1)``, which :func:`normalise` turns into ``("hybrid", "X-Y", +1)``. Two
+sentences about the same pair contradict when their normalised signs differ ("X outperforms Y" vs
+"Y outperforms X"; "X higher than Y" vs "X lower than Y").
+
+``names`` maps the text to its named things in order: ``[(start, id), ...]`` (the vocabulary's
+mentions, so that "the proposed method" and "hybrid batching" are one id).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+_CUE = re.compile(
+    r"\b(?P<up>outperform\w*|surpass\w*|beat\w*|exceed\w*|better than|superior to|higher|greater|larger|more)\b"
+    r"|\b(?P<down>underperform\w*|worse than|inferior to|lags? behind|trails?|lower|smaller|less|fewer)\b",
+    re.I,
+)
+_THAN = re.compile(r"\b(than|compared (?:to|with)|relative to|over|against)\b", re.I)
+_CLAUSE = re.compile(r"[;:]|,\s*(?:but|while|whereas|although|however)\b|\bwhile\b|\bwhereas\b|\bbut\b", re.I)
+
+Relation = tuple[str, str, int]
+
+
+def relations(text: str, names: list[tuple[int, str]]) -> list[Relation]:
+    """Every (left, right, sign) comparison in ``text`` (sign +1: left is better/higher/more)."""
+    out: list[Relation] = []
+    bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
+    for lo, hi in itertools.pairwise(bounds):
+        clause = text[lo:hi]
+        for m in _CUE.finditer(clause):
+            start = lo + m.start()
+            verb = (
+                m.group(0)
+                .lower()
+                .startswith(("outperform", "surpass", "beat", "exceed", "underperform", "lag", "trail"))
+            )
+            left = [n for pos, n in names if lo <= pos < start]
+            if verb:
+                right = [n for pos, n in names if start < pos < hi]
+            else:
+                than = _THAN.search(text, lo + m.end(), hi)
+                right = [n for pos, n in names if than and than.start() < pos < hi]
+            if left and right and left[-1] != right[0]:
+                out.append((left[-1], right[0], 1 if m.group("up") else -1))
+    return out
+
+
+def normalise(rel: Relation) -> Relation:
+    """The same comparison with its two sides in a fixed order."""
+    a, b, sign = rel
+    return (a, b, sign) if a <= b else (b, a, -sign)
+
+
+def role_conflict(claim_rels: list[Relation], passage_rels: list[Relation]) -> str | None:
+    """A reason when the claim and the passage compare the same pair in opposite directions."""
+    passage = {normalise(r)[:2]: normalise(r)[2] for r in passage_rels}
+    for rel in claim_rels:
+        a, b, sign = normalise(rel)
+        if (a, b) in passage and passage[(a, b)] != sign:
+            left, right, _ = rel
+            return f"roles swapped: the claim puts {left} {'above' if rel[2] > 0 else 'below'} {right}, the passage the reverse"
+    return None
+
+
+def compared_pairs(rels: list[Relation]) -> set[tuple[str, str]]:
+    """The unordered pairs a list of relations compares."""
+    return {normalise(r)[:2] for r in rels}

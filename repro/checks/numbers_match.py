@@ -1,0 +1,168 @@
+"""Does a passage carry a claim's numbers? Values, units, parameters and recomputed percentages.
+
+Every quantity of the claim (see :mod:`repro.sources.quantities`) is looked for in the passage:
+
+- **matched** when the passage prints the same value within the printed precision of either side
+  (``30%`` matches ``30.1%``; ``0.01`` matches ``1e-2``; ``nine`` matches ``9``), a fraction
+  matches its percentage (``0.301`` ~ ``30.1%``), or a percentage is what the passage's stated pair
+  gives ("by 30%" against "286.6 ..., compared to 410.2": 30.1 %, recomputed);
+- **in conflict** when it is not matched but the passage states a quantity *of the same kind*:
+  another percentage, another count of the same thing (``12 languages`` vs ``11 languages``),
+  another value of the same parameter (``batch size of 32`` vs ``batch size of 100``), or, for a
+  plain value, another plain value;
+- **missing** otherwise: the passage does not speak to it.
+
+The status of the claim is ``mismatch`` if any number conflicts, else ``absent`` if any is missing,
+else ``match`` (``none`` when the claim has no numbers). The text check never calls a claim
+supported unless the status is ``match`` or ``none``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from repro.sources.quantities import Quantity, quantities, relative_change, stated_pairs
+
+Status = Literal["none", "match", "mismatch", "absent"]
+_DOWN = re.compile(r"\b(reduc\w*|decreas\w*|lower\w*|drop\w*|fall\w*|fell|cut\w*|declin\w*|shrink\w*|less)\b", re.I)
+_UP = re.compile(r"\b(increas\w*|rais\w*|improv\w*|gain\w*|grow\w*|boost\w*|higher|more|rise|rose)\b", re.I)
+
+
+@dataclass
+class NumberMatch:
+    """How the passage's numbers relate to the claim's."""
+
+    status: Status
+    matched: list[tuple[str, str]] = field(default_factory=list)  # (claim number, passage evidence)
+    conflicts: list[tuple[str, list[str]]] = field(default_factory=list)  # (claim number, passage numbers)
+    missing: list[str] = field(default_factory=list)
+    conflict_kinds: list[str] = field(default_factory=list)
+
+    @property
+    def specific(self) -> bool:
+        """Whether a conflict is about a named parameter or a count ("batch size", "languages").
+
+        Such a conflict needs less word overlap to count: the two numbers measure the same thing.
+        """
+        return any(k.startswith(("param:", "count:")) for k in self.conflict_kinds)
+
+    def explain(self) -> str:
+        """One line for people: which number differs, or which is missing."""
+        if self.conflicts:
+            said, there = self.conflicts[0]
+            return f"the claim says {said}, the passage {', '.join(there)}"
+        if self.missing:
+            return f"the passage does not give {', '.join(self.missing)}"
+        return ""
+
+
+def kind(q: Quantity) -> str:
+    """What a quantity measures, for deciding whether two differing numbers contradict."""
+    if q.unit in ("%", "point"):
+        return "%"
+    if q.unit == "x":
+        return "x"
+    if q.name:
+        return f"param:{q.name}"
+    if q.unit:
+        return f"count:{q.unit}"
+    return "value"
+
+
+def _agree(c: Quantity, p: Quantity) -> bool:
+    # The claim's rounding decides ("30%" states 30.1%); the passage's only when it prints decimals
+    # or says "about": "1" is not "0.7", and "two models" is not "three".
+    slack = p.tolerance if p.decimals > 0 or p.approximate else 0.0
+    if c.agrees(p.value, slack):
+        return True
+    # A fraction and its percentage: .593 ~ 59.3 %, 0.301 ~ 30.1 %.
+    if kind(c) == "%" and kind(p) == "value" and abs(p.value) <= 1:
+        return c.agrees(p.value * 100, p.tolerance * 100)
+    if kind(p) == "%" and kind(c) == "value" and abs(c.value) <= 1:
+        return p.agrees(c.value * 100, c.tolerance * 100)
+    return False
+
+
+def _compatible(c: Quantity, p: Quantity) -> bool:
+    """Whether a matching value of ``p`` would stand for ``c`` (same kind, or one of them plain)."""
+    kc, kp = kind(c), kind(p)
+    if kc == kp:
+        return True
+    if "value" in (kc, kp):
+        return True
+    # "3 seeds" (a count) and "seeds: 3" (a parameter) name the same thing.
+    return {kc.split(":")[0], kp.split(":")[0]} == {"param", "count"}
+
+
+def _derived(claim: str, passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]:
+    """Percentages recomputed from the passage's stated pairs: (value, tolerance, evidence)."""
+    down, up = bool(_DOWN.search(claim)), bool(_UP.search(claim))
+    out = []
+    for a, b in stated_pairs(passage, pqs):
+        big, small = (a, b) if abs(a.value) >= abs(b.value) else (b, a)
+        bases = []
+        if down or not up:
+            bases.append((big, small))  # a reduction is relative to the larger (the baseline)
+        if up or not down:
+            bases.append((small, big))  # an increase relative to the smaller
+        for base, other in bases:
+            pct = relative_change(base.value, other.value)
+            if pct is None:
+                continue
+            tol = (a.tolerance + b.tolerance) / max(abs(base.value), 1e-12) * 100
+            out.append((pct, tol, f"{pct:.1f}% (recomputed from {a.text} and {b.text})"))
+    return out
+
+
+def _direction(text: str) -> int:
+    """+1 for an increase, -1 for a decrease, 0 when the text does not say."""
+    up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
+    return 0 if up == down else (1 if up else -1)
+
+
+def match_numbers(claim: str, passage: str) -> NumberMatch:
+    """Match every number of ``claim`` against ``passage`` (see the module docstring)."""
+    cqs = quantities(claim)
+    if not cqs:
+        return NumberMatch(status="none")
+    pqs = quantities(passage)
+    derived = _derived(claim, passage, pqs)
+    out = NumberMatch(status="match")
+    for c in cqs:
+        hit = next((p for p in pqs if _compatible(c, p) and _agree(c, p)), None)
+        if hit is not None and kind(c) == "%":
+            # "increases ... by 21%" is not "a 21% reduction": the change must go the same way.
+            there = _direction(passage[max(0, hit.start - 40) : hit.end + 25])
+            said = _direction(claim)
+            if said and there and said != there:
+                out.conflicts.append(
+                    (
+                        f"{'an increase' if said > 0 else 'a decrease'} of {c.text}",
+                        [f"{'an increase' if there > 0 else 'a decrease'} of {hit.text}"],
+                    )
+                )
+                out.conflict_kinds.append("%")
+                continue
+        if hit is not None:
+            out.matched.append((c.text, hit.text))
+            continue
+        if kind(c) == "%":
+            d = next((d for d in derived if c.agrees(d[0], d[1])), None)
+            if d is not None:
+                out.matched.append((c.text, d[2]))
+                continue
+        same = [p.text for p in pqs if kind(p) == kind(c)]
+        if kind(c) == "%":
+            same += [d[2] for d in derived]
+        if same:
+            out.conflicts.append((c.text, same))
+            out.conflict_kinds.append(kind(c))
+        else:
+            out.missing.append(c.text)
+    if out.conflicts:
+        out.status = "mismatch"
+    elif out.missing:
+        out.status = "absent"
+    return out

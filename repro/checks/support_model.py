@@ -1,0 +1,270 @@
+"""Does one passage state a claim, contradict it, or neither? The project's own (offline) judge.
+
+:func:`judge` looks at a claim and one passage in three steps:
+
+1. **Contradiction cues** (each a rule with a reason for the headline): a negation one side makes
+   and the other does not (:mod:`~repro.checks.polarity`), opposite words next to the same words,
+   a number the passage gives otherwise (:mod:`~repro.checks.numbers_match`, percentages
+   recomputed from stated pairs), a swapped dataset, model, language or metric
+   (:mod:`~repro.checks.entity_match`), swapped roles in a comparison
+   (:mod:`~repro.checks.comparisons`), "only"/"all"/"never" against a mix
+   (:mod:`~repro.checks.quantifiers`). A cue counts when the passage is about the claim: the
+   IDF-weighted share of the claim's content words in the passage (the *alignment*, swapped names
+   left out) reaches :data:`ALIGNED_AT`. Then the verdict is **contradicted**.
+2. **Support probability**: a logistic model of the alignment, the dense cosine of claim and
+   passage (when an encoder is given), and whether the passage carries the claim's numbers and
+   names. Its coefficients (:data:`COEF`, :data:`COEF_NO_ENCODER`) were fitted by
+   :func:`repro.checks.calibration.fit` on the tuning part of tests/data/text_support_pairs.yaml;
+   ``python bench/eval_text_support.py`` refits them and reports the held-out part.
+3. **Verdict**: supported when the probability reaches :data:`SUPPORTED_AT`, no cue fired, every
+   number of the claim is in the passage and every name it gives is there; otherwise not stated.
+   A claim with numbers is never supported on word overlap alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from repro.checks.comparisons import compared_pairs, relations, role_conflict
+from repro.checks.entity_match import match_entities
+from repro.checks.numbers_match import NumberMatch, match_numbers
+from repro.checks.polarity import is_question, negation_conflict, opposite_conflict
+from repro.checks.quantifiers import closed_list_conflict, only_conflict, universal_conflict
+from repro.checks.words import stem, tokens
+
+PairVerdict = Literal["supported", "contradicted", "not stated"]
+
+SUPPORTED_AT = 0.5
+# A contradiction cue counts from this alignment on (fitted with the coefficients); a different
+# value of the same named parameter or count from the lower one.
+ALIGNED_AT = 0.35
+ALIGNED_AT_SPECIFIC = 0.25
+FEATURES = (
+    "bias",
+    "alignment",
+    "proximity",
+    "cosine",
+    "novel_run",
+    "numbers_match",
+    "numbers_missing",
+    "names_missing",
+    "cue",
+)
+# Fitted by repro.checks.calibration.fit on the tuning pairs (see bench/eval_text_support.py).
+COEF: dict[str, float] = {
+    "bias": -0.847,
+    "alignment": 1.482,
+    "proximity": 1.299,
+    "cosine": 0.525,
+    "novel_run": -2.229,
+    "numbers_match": 0.96,
+    "numbers_missing": -0.778,
+    "names_missing": -0.811,
+    "cue": -3.708,
+}
+COEF_NO_ENCODER: dict[str, float] = {
+    "bias": -0.828,
+    "alignment": 1.493,
+    "proximity": 1.311,
+    "cosine": 0.0,
+    "novel_run": -2.236,
+    "numbers_match": 0.96,
+    "numbers_missing": -0.782,
+    "names_missing": -0.814,
+    "cue": -3.712,
+}
+COSINE_CENTER = 0.85  # e5 cosines of unrelated English sentences sit near 0.75-0.80, paraphrases above 0.88
+
+
+@dataclass
+class Judgement:
+    """What one passage says about one claim."""
+
+    verdict: PairVerdict
+    support: float
+    alignment: float
+    reasons: list[str] = field(default_factory=list)
+    numbers: NumberMatch | None = None
+    missing_names: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        """The first reason, or what kept the passage from supporting the claim."""
+        if self.reasons:
+            return self.reasons[0]
+        if self.numbers is not None and self.numbers.status == "absent":
+            return self.numbers.explain()
+        if self.missing_names:
+            return f"the passage does not name {', '.join(self.missing_names)}"
+        return ""
+
+
+def alignment(claim_toks: list[str], passage_toks: list[str], weight: Callable[[str], float]) -> float:
+    """The weighted share of the claim's distinct content words that the passage contains."""
+    want = list(dict.fromkeys(claim_toks))
+    total = sum(weight(w) for w in want)
+    if not total:
+        return 0.0
+    have = set(passage_toks)
+    return sum(weight(w) for w in want if w in have) / total
+
+
+def novel_run(claim_toks: list[str], passage_toks: list[str]) -> int:
+    """The longest run of consecutive claim words the passage lacks: a phrase it adds ("by a curriculum")."""
+    have, best, run = set(passage_toks), 0, 0
+    for t in claim_toks:
+        run = 0 if t in have else run + 1
+        best = max(best, run)
+    return best
+
+
+def proximity(claim_toks: list[str], passage_toks: list[str], window: int = 3) -> float:
+    """The share of the claim's neighbouring word pairs that are also neighbours in the passage.
+
+    Bag-of-words overlap cannot tell "evaluated on datasets used for training" from a sentence
+    that lists "the training datasets ... the evaluation datasets"; word pairs that stay close can.
+    """
+    pos: dict[str, list[int]] = {}
+    for i, t in enumerate(passage_toks):
+        pos.setdefault(t, []).append(i)
+    pairs = [(a, b) for a, b in itertools.pairwise(claim_toks) if a != b]
+    if not pairs:
+        return 1.0 if claim_toks and all(t in pos for t in claim_toks) else 0.0
+    close = sum(any(abs(i - j) <= window for i in pos.get(a, []) for j in pos.get(b, [])) for a, b in pairs)
+    return close / len(pairs)
+
+
+def support_probability(features: dict[str, float], with_encoder: bool) -> float:
+    """The calibrated probability that a passage with these features states the claim."""
+    coef = COEF if with_encoder else COEF_NO_ENCODER
+    z = sum(coef[k] * features.get(k, 0.0) for k in FEATURES)
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def features_of(
+    aligned: float,
+    close: float,
+    cosine: float | None,
+    novel: int,
+    numbers: NumberMatch,
+    missing: list[str],
+    cue: bool,
+) -> dict[str, float]:
+    """The model's inputs (see :data:`FEATURES`); ``novel`` is :func:`novel_run`, capped at 3."""
+    return {
+        "bias": 1.0,
+        "alignment": aligned,
+        "proximity": close,
+        "cosine": 0.0 if cosine is None else cosine - COSINE_CENTER,
+        "novel_run": min(novel, 3) / 3,
+        "numbers_match": float(numbers.status == "match"),
+        "numbers_missing": float(numbers.status in ("absent", "mismatch")),
+        "names_missing": float(bool(missing)),
+        "cue": float(cue),
+    }
+
+
+def contradiction_cues(claim: str, passage: str, weight: Callable[[str], float]) -> tuple[list[str], set[str]]:
+    """Every contradiction cue of the pair, and the claim's names a swap explains."""
+    if is_question(passage):
+        return [], set()
+    ents = match_entities(claim, passage)
+    reasons: list[str] = []
+    swapped: set[str] = set()
+    c_rel = relations(claim, ents.names("claim"))
+    p_rel = relations(passage, ents.names("passage"))
+    role = role_conflict(c_rel, p_rel)
+    if role:
+        reasons.append(role)
+    # Comparisons already compared as a whole: their direction words are not opposites on their own.
+    compared = compared_pairs(c_rel) & compared_pairs(p_rel)
+    skip_words = (
+        {
+            stem(w)
+            for w in [
+                "higher",
+                "lower",
+                "more",
+                "less",
+                "better",
+                "worse",
+                "greater",
+                "smaller",
+                "outperform",
+                "underperform",
+            ]
+        }
+        if compared
+        else set()
+    )
+    for cue in (
+        negation_conflict(claim, passage, weight),
+        opposite_conflict(claim, passage, skip=lambda s: s in skip_words),
+        only_conflict(claim, passage),
+        universal_conflict(claim, passage),
+    ):
+        if cue:
+            reasons.append(cue)
+    for cat, said, there in ents.swaps:
+        reasons.append(f"swapped {cat[:-1] if cat.endswith('s') else cat}: the claim says {said}, the passage {there}")
+        swapped.add(said)
+    closed = closed_list_conflict(ents.ids("claim", "datasets"), passage, ents.ids("passage", "datasets"))
+    if closed:
+        reasons.append(closed)
+    return reasons, swapped
+
+
+def judge(
+    claim: str,
+    passage: str,
+    weight: Callable[[str], float] | None = None,
+    cosine: float | None = None,
+) -> Judgement:
+    """Supported, contradicted or not stated: what ``passage`` says about ``claim`` (module docstring).
+
+    ``weight`` gives a stem's IDF in the document (default: every word counts 1); ``cosine`` is the
+    dense similarity of the two texts, if an encoder computed it.
+    """
+    weight = weight or (lambda s: 1.0)
+    c_toks, p_toks = tokens(claim), tokens(passage)
+    aligned = alignment(c_toks, p_toks, weight)
+    numbers = match_numbers(claim, passage)
+    ents = match_entities(claim, passage)
+    reasons, swapped = contradiction_cues(claim, passage, weight)
+    if numbers.status == "mismatch":
+        reasons.insert(0, f"different number: {numbers.explain()}")
+    # Alignment for cues: the swapped names are expected to be missing.
+    swapped_toks = set(tokens(" ".join(swapped)))
+    aligned_rest = alignment([t for t in c_toks if t not in swapped_toks], p_toks, weight) if swapped else aligned
+    missing = [n for n in ents.missing if n not in swapped]
+    feats = features_of(
+        aligned, proximity(c_toks, p_toks), cosine, novel_run(c_toks, p_toks), numbers, missing, bool(reasons)
+    )
+    prob = support_probability(feats, with_encoder=cosine is not None)
+    specific = numbers.status == "mismatch" and numbers.specific
+    if reasons and (aligned_rest >= ALIGNED_AT or (specific and aligned_rest >= ALIGNED_AT_SPECIFIC)):
+        verdict: PairVerdict = "contradicted"
+    elif (
+        prob >= SUPPORTED_AT
+        and not reasons
+        and numbers.status in ("none", "match")
+        and not missing
+        and not is_question(passage)
+    ):
+        verdict = "supported"
+    else:
+        verdict = "not stated"
+    return Judgement(
+        verdict=verdict,
+        support=round(prob, 4),
+        alignment=round(aligned, 4),
+        reasons=reasons,
+        numbers=numbers,
+        missing_names=missing,
+        features=feats,
+    )
