@@ -1,8 +1,11 @@
 """A content-addressed store of finished steps.
 
-A step's key hashes its resolved config, the checksums of the data it reads and the source of the
-code that computes it. A step directory is complete only once ``done.json`` exists (written last,
-atomically); a per-key file lock keeps two runners from computing the same step at once.
+A step's key hashes its kind, its resolved config, the checksums of the data it reads and the
+version of the computation that makes it (``TRAIN_VERSION``, ``EVAL_VERSION``), never the code's
+source: refactoring or reformatting keeps every cached and published step valid, and an edit that
+changes the numbers bumps the version (``tests/test_golden.py`` catches a forgotten bump). A step
+directory is complete only once ``done.json`` exists (written last, atomically); a per-key file lock
+keeps two runners from computing the same step at once.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +21,22 @@ from filelock import FileLock
 
 from repro.atomic import atomic_write_text
 from repro.cache import repro_home
+from repro.evaluation.version import EVAL_VERSION
+from repro.training.version import TRAIN_VERSION
 
-_PACKAGE = Path(__file__).resolve().parent.parent
-
-# The code a step's numbers depend on; editing anything else (CLI, reports) keeps the cache valid.
-CODE: dict[str, tuple[str, ...]] = {
-    "train": ("training", "models", "data"),
-    "eval": ("evaluation", "models", "data"),
-}
+# The version of each step kind's computation (training covers the corpus, sampler, loss, optimizer
+# and model code it runs; evaluation the task loaders, encoder, search and metrics).
+VERSIONS: dict[str, int] = {"train": TRAIN_VERSION, "eval": EVAL_VERSION}
 
 
-@cache
-def code_version(kind: str) -> str:
-    """SHA-256 over the source files of the packages a step kind depends on."""
-    h = hashlib.sha256()
-    for sub in CODE[kind]:
-        for path in sorted((_PACKAGE / sub).rglob("*.py")):
-            h.update(str(path.relative_to(_PACKAGE)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+def step_version(kind: str) -> int:
+    """The version of step kind ``kind`` that keys and published records carry."""
+    return VERSIONS[kind]
 
 
 def step_key(kind: str, payload: dict[str, Any]) -> str:
-    """The address of a step: a hash of its kind, payload (config + data checksums) and code version."""
-    blob = json.dumps({"kind": kind, "payload": payload, "code": code_version(kind)}, sort_keys=True, default=str)
+    """The address of a step: a hash of its kind, payload (config + data checksums) and version."""
+    blob = json.dumps({"kind": kind, "payload": payload, "version": step_version(kind)}, sort_keys=True, default=str)
     return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
 
 
@@ -67,6 +61,14 @@ class StepStore:
     def finish(self, key: str, record: dict[str, Any]) -> None:
         """Mark a step finished; its outputs must already be in place."""
         atomic_write_text(self.root / key / "done.json", json.dumps(record, indent=1, default=str) + "\n")
+
+    def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, record) of every finished step, e.g. as a basis for time estimates."""
+        for done in sorted(self.root.glob("*/done.json")):
+            try:
+                yield done.parent.name, json.loads(done.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue  # a record being replaced right now; the next read sees it
 
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:

@@ -2,12 +2,17 @@
 
 Each train or eval step is cached in the step store under its content key, so a finished sweep
 re-runs in seconds and a killed one resumes (training from its last checkpoint, evaluation from
-the last finished task). Results are copied into a results folder with their provenance.
+the last finished task). Results are copied into a results folder with their provenance and key;
+a step the results folder already holds under its key is done without a cache. When an evaluation
+still to compute needs the weights of such a published model and the cache lacks them, the model
+is retrained: training is deterministic (same config and seed, same weights on one machine), and
+weights (~470 MB per model) are not something to commit.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +30,8 @@ from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.provenance import provenance
 from repro.runner.experiment import Experiment, point_label
-from repro.runner.store import StepStore, code_version, step_key
+from repro.runner.published import is_published, published_record
+from repro.runner.store import StepStore, step_key, step_version
 
 
 @dataclass
@@ -46,6 +52,8 @@ class SweepOutcome:
 
     computed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)  # held by the results folder under their key
+    retrained: list[str] = field(default_factory=list)  # published models trained again for their weights
     results_dir: Path | None = None
     seconds: float = 0.0
 
@@ -57,12 +65,34 @@ def _corpus_checksums(corpus: str) -> dict[str, str]:
     return checksums(["xnli"])
 
 
+def resolved_precision(precision: str, device: str | None = None) -> str:
+    """The precision a step computes in here: "auto" resolved for the device ("fp32", "bf16", "fp16").
+
+    Keys hold the resolved precision, because bf16 and fp32 give different numbers: a published
+    fp32 step is not done for a runner whose "auto" means bf16. The device itself is not in the
+    key: fp32 on another CPU or a GPU differs only in the last bits.
+    """
+    import torch
+
+    from repro.models.precision import autocast_dtype, precision_name
+
+    dev = torch.device(device or ("cuda" if _cuda() else "cpu"))
+    return precision_name(autocast_dtype(precision, dev))
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def plan(exp: Experiment) -> list[Step]:
     """The steps of an experiment in execution order (base model first, then each grid point)."""
     from repro.training.trainer import TrainConfig
 
     steps: list[Step] = []
     ev = exp.eval
+    eval_precision = resolved_precision(ev.precision)
 
     def eval_payload(task: str, model_ref: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -71,7 +101,7 @@ def plan(exp: Experiment) -> list[Step]:
             "langs": ev.langs.get(task),
             "limit": ev.limit_for(task),
             "max_length": ev.max_length,
-            "precision": ev.precision,
+            "precision": eval_precision,
             "data": checksums(list(get_task(task).datasets)),
         }
 
@@ -87,7 +117,8 @@ def plan(exp: Experiment) -> list[Step]:
             (steps if on_grid else deferred).append(step)
     for point in exp.points():
         config = TrainConfig.model_validate({**exp.train, **point})
-        payload = {"config": config.model_dump(mode="json"), "data": _corpus_checksums(config.corpus)}
+        resolved = {**config.model_dump(mode="json"), "precision": resolved_precision(config.precision, config.device)}
+        payload = {"config": resolved, "data": _corpus_checksums(config.corpus)}
         train_key = step_key("train", payload)
         steps.append(Step("train", train_key, point, payload))
         for task in exp.tasks_for(point):
@@ -106,7 +137,7 @@ def _run_train(step: Step, store: StepStore, progress: bool) -> dict[str, Any]:
         "point": step.point,
         "payload": step.payload,
         "summary": summary,
-        "code_version": code_version("train"),
+        "step_version": step_version("train"),
         "provenance": provenance(),
     }
 
@@ -151,7 +182,7 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
             "profile": exp.profile,
             "config": {k: v for k, v in p.items() if k != "data"},
             "data_checksums": p["data"],
-            "code_version": code_version("eval"),
+            "step_version": step_version("eval"),
             "provenance": provenance(),
             "wall_seconds": round(time.perf_counter() - t0, 2),
             "step": step.key,
@@ -165,7 +196,14 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
             "summary": train_record.get("summary"),
         }
     result.save(store.path(step.key) / "result.json")
-    return {"kind": "eval", "task": step.task, "point": step.point, "seconds": result.info["wall_seconds"]}
+    return {
+        "kind": "eval",
+        "task": step.task,
+        "point": step.point,
+        "payload": step.payload,
+        "seconds": result.info["wall_seconds"],
+        "step_version": step_version("eval"),
+    }
 
 
 def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
@@ -175,6 +213,7 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     src = store.path(step.key)
     if step.kind == "train":
         record = portable(json.loads((src / "train.json").read_text()))
+        record.update({"step": step.key, "step_version": step_version("train")})
         atomic_write_text(dest / "train.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         return
     result = portable(json.loads((src / "result.json").read_text()))
@@ -191,23 +230,73 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     atomic_write_text(dest / f"{step.task}.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
 
 
+def _ensure_weights(
+    train_step: Step, store: StepStore, results_dir: Path, outcome: SweepOutcome, progress: bool
+) -> None:
+    """Make sure the store holds the model of ``train_step``, retraining a published one if needed.
+
+    Retraining (rather than failing) lets a sweep grow on any machine: a new task or limit for a
+    published model costs one training run, and weights are too large to publish. The retrained
+    run is checked against the published one; on another CPU the losses may differ in the last bits.
+    """
+    with store.lock(train_step.key):
+        if store.record(train_step.key) is not None:
+            return
+        record = _run_train(train_step, store, progress)
+        store.finish(train_step.key, record)
+    outcome.computed.append(train_step.key)
+    outcome.retrained.append(train_step.key)
+    published = published_record(results_dir, "train", train_step.point, None) or {}
+    before = [e["val_loss"] for e in published.get("summary", {}).get("evals", [])]
+    after = [e["val_loss"] for e in record["summary"]["evals"]]
+    if before and (
+        len(before) != len(after) or any(abs(a - b) > 1e-6 * max(abs(b), 1e-12) for a, b in zip(after, before))
+    ):
+        print(
+            f"warning: retrained {point_label(train_step.point)} ({train_step.key}) for its weights, but its "
+            f"validation losses {after} differ from the published {before}; evaluations of it may not match",
+            file=sys.stderr,
+        )
+
+
+def _same_summary(summary: dict[str, Any], results_dir: Path) -> bool:
+    """True if the published summary has the same content (apart from the record of the last run)."""
+    path = results_dir / "summary.json"
+    if not path.is_file():
+        return False
+    old = json.loads(path.read_text())
+    new = json.loads(json.dumps(summary, default=str))
+    return {k: v for k, v in old.items() if k != "run"} == {k: v for k, v in new.items() if k != "run"}
+
+
 def run_experiment(
     exp: Experiment,
     results_dir: Path,
     store: StepStore | None = None,
     progress: bool = True,
 ) -> SweepOutcome:
-    """Run every step not already in the store, publish all results, write the sweep summary."""
+    """Run every step that neither the results folder nor the store holds; publish; write the summary.
+
+    A step published in ``results_dir`` under its key is done (nothing is recomputed or rewritten);
+    a step in the store is published from there; any other step is computed, a published model
+    whose weights an evaluation needs included (see :func:`_ensure_weights`).
+    """
     from repro.runner.summary import summarize, write_summary
 
     store = store or StepStore()
     steps = plan(exp)
+    by_key = {s.key: s for s in steps}
     outcome = SweepOutcome(results_dir=results_dir)
     encoders = _EncoderCache()
     t0 = time.perf_counter()
     bar = tqdm(steps, desc=f"{exp.name} [{exp.profile}]", unit="step", disable=not progress, position=0)
     for step in bar:
         bar.set_postfix_str(f"{step.kind} {point_label(step.point)} {step.task or ''}".strip())
+        if is_published(step, results_dir):
+            outcome.published.append(step.key)
+            continue
+        if step.depends_on:
+            _ensure_weights(by_key[step.depends_on], store, results_dir, outcome, progress)
         with store.lock(step.key):
             if store.record(step.key) is not None:
                 outcome.cached.append(step.key)
@@ -224,8 +313,10 @@ def run_experiment(
     summary["run"] = {
         "computed_steps": len(outcome.computed),
         "cached_steps": len(outcome.cached),
+        "published_steps": len(outcome.published),
         "seconds": round(outcome.seconds, 1),
         "provenance": provenance(),
     }
-    write_summary(summary, results_dir)
+    if outcome.computed or outcome.cached or not _same_summary(summary, results_dir):
+        write_summary(summary, results_dir)
     return outcome
