@@ -225,19 +225,24 @@ def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
     default=None,
     help="Where result files go (default: results/<experiment>/<profile>).",
 )
-@click.option("--dry-run", is_flag=True, help="List the steps and which are cached; run nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List every step as published / cached / to compute, with time estimates; run nothing.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: bool, quiet: bool) -> None:
     """Train and evaluate every grid point of an experiment YAML (cached and resumable).
 
-    Each step (training one grid point, evaluating one model on one task) is cached under a hash of
-    its config, data checksums and code; re-running a finished experiment does no work, and a killed
-    run resumes from the last checkpoint or finished step.
+    Each step (training one grid point, evaluating one model on one task) is keyed by its resolved
+    config, data checksums and the version of its computation; a step published in the results
+    folder or cached under its key is not recomputed, and a killed run resumes from the last
+    checkpoint or finished step.
     """
-    from repro.runner.experiment import load_experiment, point_label
+    from repro.runner.experiment import load_experiment
     from repro.runner.store import StepStore
     from repro.runner.summary import render_summary
-    from repro.runner.sweep import plan, run_experiment
+    from repro.runner.sweep import run_experiment
 
     if quiet:
         _quiet_libraries()
@@ -245,16 +250,17 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
     exp = load_experiment(experiment, profile)
     results_dir = results_dir or Path("results") / exp.name / profile
     if dry_run:
-        store = StepStore()
-        for step in plan(exp):
-            state = "cached" if store.record(step.key) else "to run"
-            click.echo(f"{state:<7} {step.kind:<5} {point_label(step.point):<22} {step.task or ''}")
+        from repro.runner.estimate import dry_run as step_states
+        from repro.runner.estimate import render_dry_run
+
+        click.echo(render_dry_run(step_states(exp, results_dir, StepStore())))
         return
     outcome = run_experiment(exp, results_dir, progress=not quiet)
     click.echo(render_summary(json.loads((results_dir / "summary.json").read_text())))
+    retrained = f" ({len(outcome.retrained)} published models retrained for their weights)" if outcome.retrained else ""
     click.echo(
-        f"{len(outcome.computed)} steps computed, {len(outcome.cached)} cached, "
-        f"{outcome.seconds:.1f} s; results in {results_dir}"
+        f"{len(outcome.computed)} steps computed, {len(outcome.cached)} cached, {len(outcome.published)} published"
+        f"{retrained}, {outcome.seconds:.1f} s; results in {results_dir}"
     )
 
 
