@@ -279,6 +279,13 @@ def test_comparison_verdicts_and_numbers(tmp_path):
     saved = VerdictsFile.load(tmp_path / "results/claims/toy/quick/verdicts.json")
     assert [c.verdict for c in saved.claims] == [c.verdict for c in out.claims]
     assert saved.provenance["experiments"]["sweep"]["model_weights_sha256"]["base"] == "ab" * 32
+    # Re-verifying one claim keeps the others' stored verdicts.
+    one = verify(path, "quick", results_root=tmp_path / "results", run_missing=False, progress=False, claim_ids=["W"])
+    assert [c.id for c in one.claims] == ["W"]
+    again = VerdictsFile.load(tmp_path / "results/claims/toy/quick/verdicts.json")
+    assert [(c.id, c.verdict, c.confidence) for c in again.claims] == [
+        (c.id, c.verdict, c.confidence) for c in out.claims
+    ]
 
 
 def test_reported_check_compares_relative_effects(tmp_path):

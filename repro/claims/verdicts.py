@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
 from repro.atomic import atomic_write_text
 from repro.checks.base import CheckResult, Verdict, load_check_kinds, typed_result
@@ -22,6 +22,10 @@ def _typed_results(values: list[object]) -> list[object]:
     """Stored results back as their kind's result class (a trend result keeps its typed answer)."""
     load_check_kinds()
     return [typed_result(v) for v in values or []]
+
+
+# Check results as stored: each read back as its kind's class, each written with its own fields.
+CheckResults = Annotated[list[SerializeAsAny[CheckResult]], BeforeValidator(_typed_results)]
 
 
 class ClaimVerdict(BaseModel):
@@ -38,9 +42,7 @@ class ClaimVerdict(BaseModel):
     verdict: Verdict
     confidence: float | None = None
     decided_by: str = Field(description="the headline of the check(s) that decided the verdict")
-    checks: list[SerializeAsAny[CheckResult]] = Field(default_factory=list)
-
-    _typed = field_validator("checks", mode="before")(lambda values: _typed_results(values))
+    checks: CheckResults = Field(default_factory=list)
 
 
 class QuestionAnswer(BaseModel):
@@ -49,9 +51,7 @@ class QuestionAnswer(BaseModel):
     id: str
     text: str
     answer: str
-    checks: list[SerializeAsAny[CheckResult]] = Field(default_factory=list)
-
-    _typed = field_validator("checks", mode="before")(lambda values: _typed_results(values))
+    checks: CheckResults = Field(default_factory=list)
 
 
 class ExperimentRecord(BaseModel):

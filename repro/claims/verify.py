@@ -219,8 +219,25 @@ def verify(
         },
         seconds=round(time.perf_counter() - t0, 1),
     )
-    out.save(verdicts_path(results_root, registry.name, profile))
+    path = verdicts_path(results_root, registry.name, profile)
+    # Verifying some claims keeps the stored verdicts of the others (the file stays whole).
+    saved = _merged(VerdictsFile.load(path), out, registry) if claim_ids and path.is_file() else out
+    saved.save(path)
     return out
+
+
+def _merged(old: VerdictsFile, new: VerdictsFile, registry: Registry) -> VerdictsFile:
+    """``old`` with the claims (and research question) that ``new`` verified replaced, in registry order."""
+    by_id = {c.id: c for c in old.claims} | {c.id: c for c in new.claims}
+    claims = [by_id[c.id] for c in registry.claims if c.id in by_id]
+    experiments = {e.name: e for e in old.experiments} | {e.name: e for e in new.experiments}
+    return new.model_copy(
+        update={
+            "claims": claims,
+            "research_question": new.research_question or old.research_question,
+            "experiments": list(experiments.values()),
+        }
+    )
 
 
 def _experiment_provenance(results_dir: Path) -> dict[str, object]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from repro.cache import slug
 from repro.checks.base import CheckResult, Figure, Table, Verdict
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, VerdictsFile
@@ -51,6 +53,21 @@ def fmt(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
+
+
+def environment(**options: Any) -> jinja2.Environment:
+    """The report templates' environment with what both formats share; ``options`` add to it (finalize...)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("repro.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **options,
+    )
+    env.filters.update(fmt=fmt)
+    env.globals.update(figure_rows=figure_rows, table_rows=table_rows, claim_meta=claim_meta)
+    return env
 
 
 def anchor(prefix: str, name: str) -> str:

@@ -15,18 +15,9 @@ from repro.report.plots import figure_data_uri
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # Autoescape everything: claim text, quotes, headlines and table cells come from PDFs and checks.
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("repro.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(fmt=content.fmt, figure_src=figure_data_uri)
+    env = content.environment()
+    env.filters.update(figure_src=figure_data_uri)
     env.globals.update(
-        figure_rows=content.figure_rows,
-        table_rows=content.table_rows,
-        claim_meta=content.claim_meta,
         check_css=content.check_css,
         details_json=content.details_json,
         anchor=content.anchor,

@@ -37,20 +37,8 @@ def _finalize(value: Any) -> Any:
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # Autoescape on only so that macro output arrives as Markup; the escaping itself is _finalize's.
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("repro.report", "templates"),
-        autoescape=True,
-        finalize=_finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(fmt=content.fmt)
+    env = content.environment(finalize=_finalize, keep_trailing_newline=True)
     env.globals.update(
-        figure_rows=content.figure_rows,
-        table_rows=content.table_rows,
-        claim_meta=content.claim_meta,
         summary_rows=summary_rows,
         paper_vs_ours_rows=paper_vs_ours_rows,
         sweep_rows=sweep_rows,
