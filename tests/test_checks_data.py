@@ -108,8 +108,11 @@ def test_contamination_finds_planted_overlap_and_caches(tmp_path: Path, fetched:
     assert "xquad-r questions: 1 exact duplicate(s)" in result.headline
     worst = result.tables[1].rows
     assert worst[0][3] == 1.0 and worst[0][4] == "exact"
+    # The second run reads the cached result: computing again would fail here.
+    monkeypatch.setattr(ContaminationCheck, "_compute", lambda self, corpus: pytest.fail("recomputed"))
     again = check.run(_ctx(tmp_path), CLAIM)
-    assert "cached" in again.details and again.headline == result.headline and again.seconds < 1
+    assert again.details["cached"].startswith(str(tmp_path / "home" / "checks" / "contamination-"))
+    assert again.headline == result.headline and again.tables == result.tables
 
 
 def test_contamination_xnli_vs_mlqa_is_clean(tmp_path: Path, fetched: None, monkeypatch) -> None:
