@@ -342,6 +342,11 @@ class Encoder:
         return f"Encoder(model={self.model_id!r}, device={str(self.device)!r}, precision={self.precision!r})"
 
 
+def forget_token_ids() -> None:
+    """Drop the per-process memo of token ids (a benchmark timing tokenisation needs a cold start)."""
+    _token_memo.clear()
+
+
 def _padded_length(n_tokens: int, max_length: int) -> int:
     """A text's padded length: its token count rounded up to PAD_MULTIPLE, at most ``max_length``."""
     return max(n_tokens, min(-(-n_tokens // PAD_MULTIPLE) * PAD_MULTIPLE, max_length))
