@@ -276,3 +276,19 @@ def test_no_module_cycles_inside(package: str) -> None:
     edges, why = _graph(imports, lambda m: m if m.startswith(prefix) else None)
     found = cycles(edges)
     assert not found, "\n".join(_explain(c, edges, why) for c in found)
+
+
+def test_no_code_outside_a_kind_reads_result_details() -> None:
+    """``CheckResult.details`` is evidence for people; code reads typed result fields (e.g. TrendResult.answer)."""
+    bad = []
+    for path in sorted(ROOT.rglob("*.py")):
+        if path.parent.name == "checks":
+            continue  # a kind may read its own (e.g. a cached contamination result)
+        rel = str(path.relative_to(ROOT.parent))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            target = node.value if isinstance(node, ast.Subscript) else None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+                target = node.func.value
+            if isinstance(target, ast.Attribute) and target.attr == "details":
+                bad.append(f"{rel}:{node.lineno}")
+    assert not bad, "code reads a check result's details by key (give the kind a typed result): " + ", ".join(bad)
