@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from repro.atomic import atomic_write_dir
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
 from repro.training.sampler import HybridBatchSampler
 
 CHECKPOINT_FORMAT = 1
@@ -118,9 +118,8 @@ def load_checkpoint(
         best = torch.load(path / "best.pt", map_location="cpu", weights_only=True)
         trainer_state = torch.load(path / "trainer.pt", map_location=device, weights_only=True)
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else ""
         raise ReproError(
-            f"checkpoint {path} is unreadable ({type(exc).__name__}: {reason}); delete it to start over"
+            f"checkpoint {path} is unreadable ({type(exc).__name__}: {first_line(exc)}); delete it to start over"
         ) from exc
     optimizer.load_state_dict(trainer_state["optimizer"])
     scheduler.load_state_dict(trainer_state["scheduler"])
