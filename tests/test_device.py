@@ -48,3 +48,28 @@ def test_impossible_devices_are_one_line_errors(no_env: pytest.MonkeyPatch) -> N
     _cuda(no_env, True, count=1)
     with pytest.raises(ReproError, match="has 1 CUDA devices"):
         select_device("cuda:3")
+
+
+def test_training_and_encoding_choose_through_select_device(no_env: pytest.MonkeyPatch, tmp_path) -> None:
+    # Asking for CUDA where there is none stops the trainer with the device error, before any model loads.
+    import json
+
+    from repro.training.trainer import TrainConfig, train
+
+    _cuda(no_env, False)
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        {"id": f"{i}", "language": lang, "query": f"q{i} {lang}", "passage": f"p{i} {lang}", "group": f"g{i}"}
+        for i in range(40)
+        for lang in ("en", "de")
+    ]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = TrainConfig(
+        model="./no-such-model", corpus=str(corpus), steps=1, batch_size=2, holdout_languages=[], val_pairs=2
+    )
+    no_env.setenv(DEVICE_ENV, "cuda")
+    with pytest.raises(ReproError, match="CUDA is not available on this machine"):
+        train(config, tmp_path / "run", progress=False)
+    no_env.setenv(DEVICE_ENV, "cpu")
+    with pytest.raises(ReproError, match="no-such-model"):  # past the device choice: the model is next
+        train(config, tmp_path / "run2", progress=False)

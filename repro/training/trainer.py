@@ -45,6 +45,7 @@ from torch import nn
 
 from repro.atomic import atomic_write_dir, atomic_write_text, recover_dir
 from repro.errors import ReproError
+from repro.models.device import select_device
 from repro.models.encoder import load_model
 from repro.models.precision import Precision, autocast_dtype, precision_name
 from repro.models.registry import default_prefixes, resolve_model
@@ -197,7 +198,7 @@ def train(
         val_batches = validation_batches(val_set, languages, config)
 
         # --- setup: model ---
-        device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        device = select_device(config.device)
         model_path = resolve_model(config.model)
         tokenizer, model = load_model(config.model, model_path)
         model.to(device)
