@@ -78,6 +78,7 @@ _TOKENIZER_FILES = (
 )
 
 _tokenizers: dict[str, Any] = {}
+_encoding_tokenizers: dict[str, Any] = {}
 _tokenizer_digests: dict[str, tuple[tuple[tuple[str, int, int], ...], str]] = {}
 _models: OrderedDict[tuple[str, str, tuple[int, int]], Any] = OrderedDict()
 _token_memo: OrderedDict[tuple[str, int, str], tuple[int, ...]] = OrderedDict()
@@ -217,13 +218,7 @@ class Encoder:
         memo_keys = [(digest, self.max_length, text) for text in texts]
         missing = list(dict.fromkeys(k for k in memo_keys if k not in _token_memo))
         if missing:
-            ids = self.tokenizer(
-                [k[2] for k in missing],
-                truncation=True,
-                max_length=self.max_length,
-                return_attention_mask=False,
-                return_token_type_ids=False,
-            )["input_ids"]
+            ids = encoding_tokenizer(self.model_id, self.model_path).ids([k[2] for k in missing], self.max_length)
             for key, row in zip(missing, ids):
                 _token_memo[key] = tuple(row)
             while len(_token_memo) > _MAX_MEMO_TEXTS:
@@ -235,7 +230,7 @@ class Encoder:
         from tqdm import tqdm
 
         t0 = time.perf_counter()
-        self.tokenizer  # noqa: B018 - load it (once per process) outside the tokenising time
+        tokenizer = encoding_tokenizer(self.model_id, self.model_path)  # loaded outside the tokenising time
         self.model  # noqa: B018 - likewise the model, outside the forward time
         self.stats["seconds_load"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -245,7 +240,7 @@ class Encoder:
         # Longest first: the memory peak comes at once, and the progress bar's rate is honest.
         order = sorted(range(len(texts)), key=lambda i: -padded[i])
         out: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        pad_id = tokenizer.pad_id
         with tqdm(total=len(texts), desc=label, unit="text", file=sys.stderr, disable=progress is False) as bar:
             start = 0
             while start < len(order):
@@ -397,6 +392,70 @@ def load_tokenizer(spec: str, path: str, **kwargs: Any) -> Any:
     if key not in _tokenizers:
         _tokenizers[key] = _with_hub_fallback(spec, path, lambda **kw: _auto_tokenizer(path, **kw), **kwargs)
     return _tokenizers[key]
+
+
+class EncodingTokenizer:
+    """Token ids for encoding, from the Rust pipeline of a model's fast Hugging Face tokenizer.
+
+    ``AutoTokenizer`` takes seconds to load (transformers parses tokenizer.json in Python and
+    rebuilds the pipeline, e.g. XLM-R's from its vocabulary); the pipeline it builds is saved once
+    per tokenizer, transformers and tokenizers version under ``$REPRO_HOME/embeddings/tokenizers/``
+    and read back with ``tokenizers`` alone. Ids are those of ``tokenizer(texts, truncation=True,
+    max_length=...)``: the same pipeline with the same truncation. A slow (Python) tokenizer is
+    called as it is.
+    """
+
+    def __init__(self, backend: Any, pad_id: int, fallback: Any = None) -> None:
+        self.backend, self.pad_id, self.fallback = backend, pad_id, fallback
+
+    def ids(self, texts: list[str], max_length: int) -> list[list[int]]:
+        """Ids of ``texts`` with special tokens, cut to ``max_length`` (longest first, from the right)."""
+        if self.fallback is not None:
+            out = self.fallback(texts, truncation=True, max_length=max_length, return_attention_mask=False)
+            return out["input_ids"]
+        self.backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction="right")
+        self.backend.no_padding()
+        return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=True)]
+
+
+def encoding_tokenizer(spec: str, path: str) -> EncodingTokenizer:
+    """The :class:`EncodingTokenizer` of a resolved model spec, built once per process."""
+    key = _tokenizer_key(path)
+    if key in _encoding_tokenizers:
+        return _encoding_tokenizers[key]
+    import importlib.metadata
+
+    import tokenizers
+
+    from repro.atomic import atomic_write_text
+    from repro.cache import repro_home
+
+    folder = repro_home() / "embeddings" / "tokenizers"
+    versions = " ".join(importlib.metadata.version(name) for name in ("transformers", "tokenizers"))
+    stem = hashlib.sha256(f"{key} {versions}".encode()).hexdigest()[:32]
+    pipeline, meta = folder / f"{stem}.json", folder / f"{stem}.meta.json"
+    made: EncodingTokenizer | None = None
+    if not key.startswith("hub:") and pipeline.is_file() and meta.is_file():
+        try:
+            made = EncodingTokenizer(
+                tokenizers.Tokenizer.from_file(str(pipeline)), json.loads(meta.read_text())["pad_id"]
+            )
+        except Exception:  # noqa: BLE001 - tokenizers raises a bare Exception on a damaged file: rebuild it
+            made = None
+    if made is None:
+        hf = load_tokenizer(spec, path)
+        pad_id = hf.pad_token_id if hf.pad_token_id is not None else 0
+        if not getattr(hf, "is_fast", False):
+            made = EncodingTokenizer(None, pad_id, fallback=hf)
+        else:
+            text = hf.backend_tokenizer.to_str()
+            made = EncodingTokenizer(tokenizers.Tokenizer.from_str(text), pad_id)
+            if not key.startswith("hub:"):
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(pipeline, text)
+                atomic_write_text(meta, json.dumps({"pad_id": pad_id, "tokenizer": key}))
+    _encoding_tokenizers[key] = made
+    return made
 
 
 def _auto_tokenizer(path: str, **kwargs: Any) -> Any:
