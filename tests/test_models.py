@@ -388,26 +388,38 @@ def test_each_text_is_tokenised_once(model_dir: Path, monkeypatch: pytest.Monkey
     from repro.models import encoder as encoder_module
 
     seen: list[str] = []
-    real = encoder_module.load_tokenizer
+    real = encoder_module.EncodingTokenizer.ids
 
-    class Counting:
-        def __init__(self, tokenizer: object) -> None:
-            self._tokenizer = tokenizer
+    def counting(self: object, texts: list[str], max_length: int) -> list[list[int]]:
+        seen.extend(texts)
+        return real(self, texts, max_length)
 
-        def __call__(self, texts: list[str], **kwargs: object) -> object:
-            seen.extend(texts)
-            return self._tokenizer(texts, **kwargs)
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._tokenizer, name)
-
-    monkeypatch.setattr(encoder_module, "load_tokenizer", lambda spec, path: Counting(real(spec, path)))
+    monkeypatch.setattr(encoder_module.EncodingTokenizer, "ids", counting)
     fresh = [f"token once {uuid.uuid4().hex}" for _ in range(5)]
     a = fp32_encoder().encode(fresh + fresh[:2], "query", progress=False)
     b = fp32_encoder().encode(fresh[::-1], "query", progress=False)  # another Encoder of the model
     assert sorted(seen) == sorted("query: " + t for t in fresh)
     np.testing.assert_array_equal(a[5:], a[:2])
     np.testing.assert_array_equal(b[::-1], a[:5])
+
+
+def test_encoding_tokenizer_gives_the_hugging_face_ids(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The saved Rust pipeline tokenises like AutoTokenizer, truncation and odd whitespace included,
+    both when just built and when read back by a later process (simulated by forgetting it)."""
+    from repro.models import encoder as encoder_module
+
+    texts = [t for lang in ("deu", "rus", "tha", "cmn", "jpn", "ara") for t in tatoeba_pairs(lang, 5)[0]]
+    texts += ["  two  spaces\tand a tab\nand a newline ", "emoji 😀 and ﬁ ligature", "", "x " * 300]
+    texts = ["query: " + t for t in texts]
+    hf = encoder_module.load_tokenizer(DEFAULT_MODEL, str(model_dir))
+    for max_length in (16, 64, 512):
+        expected = hf(texts, truncation=True, max_length=max_length)["input_ids"]
+        built = encoder_module.encoding_tokenizer(DEFAULT_MODEL, str(model_dir))
+        assert built.ids(texts, max_length) == expected
+        monkeypatch.setattr(encoder_module, "_encoding_tokenizers", {})
+        reread = encoder_module.encoding_tokenizer(DEFAULT_MODEL, str(model_dir))
+        assert reread is not built and reread.ids(texts, max_length) == expected
+        assert reread.pad_id == hf.pad_token_id == 1
 
 
 def test_cached_vectors_are_bit_identical_and_skip_the_model(
