@@ -116,7 +116,24 @@ def _quiet_libraries() -> None:
     "--limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Keep the first N questions per language: a quick, smaller task (not comparable with the full one).",
+    help="Keep N questions per language (a seeded random draw, see --sample) and shrink the candidate pool "
+    "with them: a quick, smaller task (not comparable with the full one).",
+)
+@click.option(
+    "--sample",
+    type=click.Choice(["random", "first"]),
+    default="random",
+    show_default=True,
+    help="Which N questions --limit keeps: a seeded random draw (the same parallel ids in every language) or the first N.",
+)
+@click.option(
+    "--sample-seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random draw."
+)
+@click.option(
+    "--distractors",
+    default=None,
+    metavar="N|all",
+    help="tydi-goldp with --limit: other passages kept beside the questions' gold ones (default: N = the limit; all: every passage).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--max-length", type=click.IntRange(min=8), default=512, show_default=True, help="Max tokens per text.")
@@ -140,6 +157,9 @@ def eval_cmd(
     task: str,
     langs: str | None,
     limit: int | None,
+    sample: str,
+    sample_seed: int,
+    distractors: str | None,
     batch_size: int,
     max_length: int,
     precision: str,
@@ -160,8 +180,15 @@ def eval_cmd(
 
     if quiet:
         _quiet_libraries()
+    from repro.evaluation.subset import task_subset
+
     t = get_task(task)
     lang_list = t.check_languages(_split_langs(langs))
+    if distractors is not None and distractors != "all":
+        if not distractors.isdigit():
+            raise ReproError(f"--distractors must be a count >= 0 or 'all', got '{distractors}'")
+        distractors = int(distractors)  # type: ignore[assignment]
+    subset = task_subset(task, limit, sample, sample_seed, distractors)  # type: ignore[arg-type]
     # Fail on missing or corrupt data before spending minutes loading a model.
     from repro.data.manifest import get_dataset, verified_path
 
@@ -170,12 +197,21 @@ def eval_cmd(
             verified_path(f.path)
     t0 = time.perf_counter()
     encoder = Encoder(model_spec, precision=precision, max_length=max_length, batch_size=batch_size)
-    result = t.run(encoder=encoder, langs=lang_list, limit=limit, progress=not quiet)
+    result = t.run(
+        encoder=encoder,
+        langs=lang_list,
+        limit=limit,
+        progress=not quiet,
+        sample=subset.sample,
+        sample_seed=subset.seed,
+        distractors=subset.distractors,
+    )
     result.info["model"] = encoder.describe()
     result.info["config"] = {
         "task": task,
         "langs": lang_list,
         "limit": limit,
+        "subset": subset.describe(),
         "batch_size": batch_size,
         "max_length": max_length,
         "precision": precision,
@@ -185,6 +221,8 @@ def eval_cmd(
     result.info["wall_seconds"] = round(time.perf_counter() - t0, 2)
     if out is None:
         suffix = f"-limit{limit}" if limit else ""
+        if limit and (sample != "random" or sample_seed or distractors is not None):
+            suffix += f"-{sample}{sample_seed}" + (f"-d{distractors}" if distractors is not None else "")
         out = repro_home() / "eval" / f"{task}-{slug(model_spec)}{suffix}.json"
     result.save(out)
     if as_json:
@@ -398,7 +436,7 @@ def claims_extract(
 ) -> None:
     """List claim candidates of a paper (quote, page/section, confidence) and optionally merge them."""
     from repro.claims.extract import THRESHOLD, extract_candidates
-    from repro.claims.merge import merge_candidates
+    from repro.claims.merge import merge_candidates, merge_findings
     from repro.sources.loader import load_document
 
     given = [o for o, v in (("--arxiv", arxiv_id), ("--pdf", pdf), ("--text", text_file)) if v is not None]
@@ -412,20 +450,25 @@ def claims_extract(
     else:
         path = pdf if pdf is not None else text_file
     doc = load_document(path)
+    for warning in doc.warnings:
+        click.echo(f"warning: {warning}", err=True)
     extraction = extract_candidates(doc, threshold=THRESHOLD if threshold is None else threshold)
     if as_json:
         click.echo(extraction.model_dump_json(indent=1))
     else:
         for c in extraction.candidates:
             where = f"p. {c.page}" if c.page else (c.section or "?")
-            click.echo(f"{c.confidence:.2f}  [{where}]  {c.text}")
-        for issue in extraction.table_issues:
-            click.echo(f"table check: {issue.message()}")
-        click.echo(f"{len(extraction.candidates)} claim candidates from {path}")
+            click.echo(f"{c.confidence:.2f}  [{where}]  {c.type:10s}  {c.text}")
+        for f in extraction.findings:
+            where = ", ".join(x for x in (f"p. {f.page}" if f.page else "", f.section or "", f.table or "") if x)
+            click.echo(f"finding ({f.kind}{'; ' + where if where else ''}): {f.message}")
+        click.echo(f"{len(extraction.candidates)} claim candidates and {len(extraction.findings)} findings from {path}")
     if into is not None:
         added, skipped = merge_candidates(into, extraction.candidates, arxiv=arxiv_id)
+        found = merge_findings(into, extraction.findings)
         click.echo(
-            f"{into}: {len(added)} draft claims added ({', '.join(added) or 'none'}), {skipped} already present",
+            f"{into}: {len(added)} draft claims added ({', '.join(added) or 'none'}), {skipped} already present; "
+            f"{found} findings added",
             err=as_json,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -88,16 +89,21 @@ class HashEncoder:
 
 
 def test_mlqa_cross_pairs_use_shared_questions_only(fetched: None) -> None:
-    r = evaluate_lareqa(HashEncoder(), "mlqa-r", ["en", "ar", "de"], limit=60, settings=("cross",), progress=False)
     ids = {l: set(load_lareqa("mlqa-r", l).questions["parallel_id"]) for l in ("en", "ar", "de")}
-    en_kept = set(load_lareqa("mlqa-r", "en").questions["parallel_id"][:60])
-    for pair, row in r.tables["cross"].items():
-        x, y = pair.split("-")
-        assert row["n"] == len(ids[x] & ids[y] & en_kept)
+    for sample, kept in (
+        ("first", set(load_lareqa("mlqa-r", "en").questions["parallel_id"][:60])),
+        ("random", set(drawn(sorted(ids["en"] | ids["ar"] | ids["de"]), 60, 0, "mlqa-r/parallel_ids"))),
+    ):
+        r = evaluate_lareqa(
+            HashEncoder(), "mlqa-r", ["en", "ar", "de"], 60, settings=("cross",), progress=False, sample=sample
+        )
+        for pair, row in r.tables["cross"].items():
+            x, y = pair.split("-")
+            assert row["n"] == len(ids[x] & ids[y] & kept)
 
 
 def test_tydi_and_tatoeba_tasks(encoder) -> None:
-    t = run_task("tydi-goldp", encoder, ["sw"], limit=30, progress=False)
+    t = run_task("tydi-goldp", encoder, ["sw"], limit=30, progress=False, distractors=30)
     row = t.tables["mono"]["sw"]
     assert row["n"] == 30 and 0.3 < row["nDCG@10"] <= 1.0 and row["R@100"] >= row["nDCG@10"] - 1e-9
     b = run_task("tatoeba", encoder, ["deu", "swh"], limit=100, progress=False)
@@ -105,3 +111,177 @@ def test_tydi_and_tatoeba_tasks(encoder) -> None:
     assert b.summary["bitext"]["mean"] == pytest.approx(
         np.mean([v for r in b.tables["bitext"].values() for k, v in r.items() if k != "n"])
     )
+
+
+# --- limits: seeded samples and the pools they leave -----------------------------------------
+
+
+def drawn(ids: list[str], limit: int, seed: int, stream: str) -> list[str]:
+    """The declared draw, written out: the ``limit`` ids with the lowest SHA-256 of seed, stream, id."""
+    rank = {i: hashlib.sha256(f"{seed}\x1f{stream}\x1f{i}".encode()).digest() for i in ids}
+    return sorted(ids, key=rank.__getitem__)[:limit]
+
+
+def raw_lareqa(mirror: Path, dataset: str, lang: str) -> list[dict]:
+    """The paragraphs of one language file, straight from the mirror."""
+    data = json.loads((mirror / "lareqa" / dataset / f"{lang}.json").read_text(encoding="utf-8"))["data"]
+    return [para for article in data for para in article["paragraphs"]]
+
+
+def raw_tydi(mirror: Path, lang: str) -> tuple[list[str], dict[str, str]]:
+    """Distinct passages (by text, first seen first) and question id -> its passage, from the mirror."""
+    name = {"sw": "swahili", "bn": "bengali", "te": "telugu"}[lang]
+    data = json.loads((mirror / "tydiqa-goldp" / f"{name}_dev.json").read_text(encoding="utf-8"))["data"]
+    passages: list[str] = []
+    gold: dict[str, str] = {}
+    for article in data:
+        for para in article["paragraphs"]:
+            if para["context"] not in passages:
+                passages.append(para["context"])
+            for qa in para["qas"]:
+                gold.setdefault(qa["id"], para["context"])
+    return passages, gold
+
+
+@pytest.mark.parametrize(
+    ("dataset", "langs", "limit", "sample"),
+    [
+        ("xquad-r", ["en", "th", "zh"], 25, "random"),
+        ("xquad-r", ["en", "th", "zh"], 25, "first"),
+        ("mlqa-r", None, 40, "random"),
+        # MLQA-R's first 200 English ids are the fewest that reach all seven languages.
+        ("mlqa-r", None, 200, "first"),
+    ],
+)
+def test_lareqa_limit_keeps_the_answers_paragraphs(mirror, fetched, dataset, langs, limit, sample) -> None:
+    """Pool sizes (Mo, Cr, Mul) equal an independent count from the raw files: every sentence of the
+    paragraphs that hold the kept questions' answers."""
+    r = evaluate_lareqa(HashEncoder(), dataset, langs, limit, progress=False, sample=sample, sample_seed=3)
+    langs = r.info["languages"]
+    paragraphs = {lang: raw_lareqa(mirror, dataset, lang) for lang in langs}
+    ids = {lang: [qa["id"] for para in paras for qa in para["qas"]] for lang, paras in paragraphs.items()}
+    if sample == "first":
+        pivot = max(langs, key=lambda lang: len(ids[lang]))
+        kept = set(ids[pivot][:limit])
+    else:
+        kept = set(drawn(sorted({i for lang in langs for i in ids[lang]}), limit, 3, f"{dataset}/parallel_ids"))
+    pool = {
+        lang: sum(len(p["sentences"]) for p in paras if any(qa["id"] in kept for qa in p["qas"]))
+        for lang, paras in paragraphs.items()
+    }
+    assert r.info["pool"]["mono"] == pool
+    assert r.info["pool"]["multi"] == dict.fromkeys(langs, sum(pool.values()))
+    assert all(r.info["pool"]["cross"][pair] == pool[pair.split("-")[1]] for pair in r.info["pool"]["cross"])
+    assert sum(pool.values()) < sum(len(p["sentences"]) for paras in paragraphs.values() for p in paras)
+    for lang in langs:  # the queries are exactly the kept ids this language has
+        assert r.tables["mono"][lang]["n"] == len(kept & set(ids[lang]))
+    assert r.info["subset"] == {"limit": limit, "sample": sample, "seed": 3, "distractors": None}
+
+
+def test_tydi_limit_pool_is_gold_plus_declared_distractors(mirror, fetched) -> None:
+    """Pool = the kept questions' distinct gold passages + min(distractors, others); legacy = all."""
+    for limit, distractors in ((30, None), (30, 7), (30, 0), (200, 10**6)):
+        r = run_task("tydi-goldp", HashEncoder(), ["sw", "bn"], limit, progress=False, distractors=distractors)
+        for lang in ("sw", "bn"):
+            passages, gold = raw_tydi(mirror, lang)
+            kept = drawn(list(gold), limit, 0, f"tydi-goldp/{lang}/questions")
+            relevant = {gold[q] for q in kept}
+            wanted = limit if distractors is None else distractors
+            assert r.info["pool"]["mono"][lang] == len(relevant) + min(wanted, len(passages) - len(relevant))
+            assert sorted(load_per_query_ids(r, lang)) == sorted(kept)
+    legacy = run_task("tydi-goldp", HashEncoder(), ["sw"], 30, progress=False, sample="first", distractors="all")
+    passages, gold = raw_tydi(mirror, "sw")
+    assert legacy.info["pool"]["mono"]["sw"] == len(passages) == 357
+    assert list(legacy.per_query["mono/sw/ids"]) == list(gold)[:30]
+
+
+def load_per_query_ids(result, lang: str) -> list[str]:
+    return [str(i) for i in result.per_query[f"mono/{lang}/ids"]]
+
+
+def test_tatoeba_limit_draws_pairs(fetched) -> None:
+    from repro.data.tatoeba import load_tatoeba
+
+    r = run_task("tatoeba", HashEncoder(), ["deu", "swh"], 40, progress=False, sample_seed=5)
+    assert r.info["pool"]["bitext"] == {"deu": 40, "swh": 40}
+    # The drawn pairs are the declared draw over line numbers: accuracy of a hash encoder is chance,
+    # so compare the pairs through an encoder that remembers what it saw.
+    seen = RecordingEncoder()
+    run_task("tatoeba", seen, ["swh"], 40, progress=False, sample_seed=5)
+    ds = load_tatoeba("swh")
+    lines = drawn(list(range(len(ds))), 40, 5, "tatoeba/swh")
+    assert seen.texts[0] == [ds["text"][i] for i in sorted(lines)] + [ds["english"][i] for i in sorted(lines)]
+
+
+class RecordingEncoder(HashEncoder):
+    """A hash encoder that keeps the text lists it was given, in order."""
+
+    def __init__(self) -> None:
+        self.texts: list[list[str]] = []
+
+    def encode(self, texts, kind, batch_size=None, progress=False) -> np.ndarray:
+        self.texts.append(list(texts))
+        return super().encode(texts, kind, batch_size, progress)
+
+
+def test_seeded_sample_is_reproducible_nested_and_parallel(fetched) -> None:
+    """Same seed, same items; another seed, other items; a smaller limit draws a subset of a larger
+    one; and every language keeps the same parallel ids (XQuAD-R is fully parallel)."""
+
+    def kept(limit: int, seed: int) -> dict[str, set[str]]:
+        r = evaluate_lareqa(HashEncoder(), "xquad-r", ["en", "de", "th", "zh"], limit, ("mono",), False, "random", seed)
+        return {
+            lang: {str(q).split(":", 1)[1] for q in r.per_query[f"mono/{lang}/ids"]} for lang in r.info["languages"]
+        }
+
+    a, again, other, larger = kept(20, 0), kept(20, 0), kept(20, 1), kept(50, 0)
+    assert a == again
+    assert len({frozenset(v) for v in a.values()}) == 1 and len(a["en"]) == 20  # parallel across languages
+    assert a["en"] != other["en"]
+    assert a["en"] < larger["en"]
+    first = evaluate_lareqa(HashEncoder(), "xquad-r", ["en"], 20, ("mono",), False, "first")
+    first_ids = [str(q).split(":", 1)[1] for q in first.per_query["mono/en/ids"]]
+    assert first_ids == list(load_lareqa("xquad-r", "en").questions["parallel_id"][:20])
+    # A random draw spreads over the file; the first 20 questions come from a handful of paragraphs.
+    assert first.info["pool"]["mono"]["en"] < kept_pool(20)
+
+
+def kept_pool(limit: int) -> int:
+    r = evaluate_lareqa(HashEncoder(), "xquad-r", ["en"], limit, ("mono",), False)
+    return r.info["pool"]["mono"]["en"]
+
+
+def test_subset_options_are_checked() -> None:
+    from repro.errors import ReproError
+    from repro.evaluation.subset import Subset, task_subset
+
+    for bad, message in (
+        ({"limit": 0}, "limit must be >= 1"),
+        ({"sample": "last"}, "unknown sample 'last'"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"distractors": -2}, "distractors must be a count >= 0 or 'all'"),
+    ):
+        with pytest.raises(ReproError, match=message):
+            Subset(**{"limit": 5, **bad})
+    with pytest.raises(ReproError, match="distractors apply to tydi-goldp only, not xquad-r"):
+        task_subset("xquad-r", 5, "random", 0, 3)
+
+
+def test_step_payloads_name_the_subset_unless_legacy() -> None:
+    """The full profile (sample: first, TyDi's whole pool) computes what its committed results did:
+    its payloads carry no subset, so its steps keep their keys; quick's random draws carry theirs."""
+    from repro.evaluation.subset import payload_entry, run_options, task_subset
+    from repro.runner.experiment import load_experiment
+
+    experiment = Path(__file__).resolve().parents[1] / "experiments" / "hybrid-sweep.yaml"
+    full, quick = load_experiment(experiment, "full"), load_experiment(experiment, "quick")
+    for task in full.eval.tasks:
+        assert payload_entry(task, full.eval.subset_for(task)) is None
+    assert run_options("tydi-goldp", None) == {"sample": "first", "distractors": "all"}
+    assert run_options("xquad-r", None) == {"sample": "first", "distractors": None}
+    entries = {task: payload_entry(task, quick.eval.subset_for(task)) for task in quick.eval.tasks}
+    assert entries["tydi-goldp"] == {"sample": "random", "seed": 0, "distractors": 16}
+    assert all(e is not None and e["sample"] == "random" for e in entries.values())
+    assert run_options("tydi-goldp", entries["tydi-goldp"]) == {"sample": "random", "sample_seed": 0, "distractors": 16}
+    # A draw with another seed is another computation, so another payload.
+    assert payload_entry("xquad-r", task_subset("xquad-r", 10, "random", 1)) != entries["xquad-r"]

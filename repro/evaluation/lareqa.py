@@ -18,10 +18,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from repro.data.lareqa import LareqaLanguage, check_languages, load_lareqa
+from repro.errors import ReproError
 from repro.evaluation.declarations import declared
 from repro.evaluation.metrics import evaluate
 from repro.evaluation.result import TaskResult
 from repro.evaluation.search import exact_search
+from repro.evaluation.subset import Distractors, Sample, Subset
 from repro.models.encoder import Encoder
 
 # The settings this module computes; which measures each reports is the task's declaration.
@@ -53,17 +55,30 @@ class EncodedLanguage:
         self.c_emb = np.empty((0, 0), dtype=np.float32)
 
 
-def _limited_ids(datas: list[LareqaLanguage], limit: int | None) -> set[str] | None:
-    if limit is None:
+def _limited_ids(datas: list[LareqaLanguage], subset: Subset) -> set[str] | None:
+    """The parallel ids a limited task keeps, the same in every language so it stays parallel."""
+    if subset.limit is None:
         return None
-    # Keep the same parallel ids in every language so the smaller task stays parallel: take the
-    # first ``limit`` ids of the language with most questions (English on MLQA-R).
-    pivot = max(datas, key=lambda d: len(d.questions))
-    return set(pivot.questions["parallel_id"][:limit])
+    if subset.sample == "first":
+        # The first ``limit`` ids of the language with most questions (English on MLQA-R).
+        pivot = max(datas, key=lambda d: len(d.questions))
+        return set(pivot.questions["parallel_id"][: subset.limit])
+    # A seeded draw over every id of the selected languages (on MLQA-R, whose languages share only
+    # part of their ids, the union: English's ids when English is selected).
+    population = sorted({p for d in datas for p in d.questions["parallel_id"]})
+    return {population[i] for i in subset.take(population, f"{datas[0].dataset}/parallel_ids")}
 
 
 def _score(values: dict[str, np.ndarray]) -> dict[str, float]:
     return {name: float(v.mean()) if len(v) else float("nan") for name, v in values.items()}
+
+
+def select_lareqa(dataset: str, langs: Sequence[str] | None, subset: Subset) -> list[EncodedLanguage]:
+    """Load the selected languages and keep what ``subset`` keeps (nothing encoded yet)."""
+    languages = check_languages(dataset, list(langs) if langs is not None else None)
+    datas = [load_lareqa(dataset, lang) for lang in languages]
+    keep = _limited_ids(datas, subset)
+    return [EncodedLanguage(d, keep) for d in datas]
 
 
 def encode_lareqa(
@@ -72,24 +87,37 @@ def encode_lareqa(
     langs: Sequence[str] | None = None,
     limit: int | None = None,
     progress: bool = True,
+    sample: Sample = "random",
+    sample_seed: int = 0,
 ) -> list[EncodedLanguage]:
     """Load and encode the questions and candidates of every selected language.
 
-    ``limit`` keeps the first N parallel questions (and the paragraphs holding their answers):
-    a smaller, faster task whose numbers are not comparable with the full one.
+    ``limit`` keeps N parallel questions, a seeded random draw (``sample="random"``) or the first
+    ones in file order (``"first"``), and the paragraphs holding their answers
+    (:mod:`repro.evaluation.subset`): a smaller, faster task whose numbers are not comparable with
+    the full one.
     """
-    languages = check_languages(dataset, list(langs) if langs is not None else None)
-    datas = [load_lareqa(dataset, lang) for lang in languages]
-    keep = _limited_ids(datas, limit)
-    langs_data = [EncodedLanguage(d, keep) for d in datas]
-    for ld in langs_data:
-        ld.q_emb = encoder.encode(
-            ld.questions, "query", progress=f"{dataset} {ld.language} questions" if progress else False
-        )
-        ld.c_emb = encoder.encode(
-            ld.candidates, "passage", progress=f"{dataset} {ld.language} candidates" if progress else False
-        )
+    langs_data = select_lareqa(dataset, langs, Subset(limit, sample, sample_seed))
+    embed_languages(encoder, dataset, langs_data, progress)
     return langs_data
+
+
+def embed_languages(encoder: Encoder, dataset: str, langs_data: list[EncodedLanguage], progress: bool) -> None:
+    """Fill every language's ``q_emb`` and ``c_emb``: one encode call per side for all languages
+    (the encoder batches texts of equal padded length, and more texts per call mean fuller forward
+    passes; an embedding does not depend on its batch)."""
+    questions = encoder.encode(
+        [t for ld in langs_data for t in ld.questions], "query", progress=f"{dataset} questions" if progress else False
+    )
+    candidates = encoder.encode(
+        [t for ld in langs_data for t in ld.candidates],
+        "passage",
+        progress=f"{dataset} candidates" if progress else False,
+    )
+    q_at = c_at = 0
+    for ld in langs_data:
+        ld.q_emb, ld.c_emb = questions[q_at : q_at + len(ld.questions)], candidates[c_at : c_at + len(ld.candidates)]
+        q_at, c_at = q_at + len(ld.questions), c_at + len(ld.candidates)
 
 
 def multilingual_pool(langs_data: list[EncodedLanguage]) -> tuple[np.ndarray, list[list[np.ndarray]]]:
@@ -114,14 +142,26 @@ def evaluate_lareqa(
     limit: int | None = None,
     settings: Sequence[str] = SETTINGS,
     progress: bool = True,
+    sample: Sample = "random",
+    sample_seed: int = 0,
+    distractors: Distractors = None,
 ) -> TaskResult:
-    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r`` (see :func:`encode_lareqa` for ``limit``)."""
+    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r`` (see :func:`encode_lareqa` for ``limit``
+    and ``sample``). ``distractors`` has no meaning here (the pool is the answers' paragraphs)."""
+    if distractors is not None:
+        raise ReproError(
+            f"{dataset}: distractors apply to tydi-goldp only; a limited {dataset} pool is the answers' paragraphs"
+        )
+    subset = Subset(limit, sample, sample_seed)
     t0 = time.perf_counter()
-    langs_data = encode_lareqa(encoder, dataset, langs, limit, progress)
-    encode_s = time.perf_counter() - t0
+    langs_data = select_lareqa(dataset, langs, subset)
+    load_s = time.perf_counter() - t0
+    embed_languages(encoder, dataset, langs_data, progress)
+    encode_s = time.perf_counter() - t0 - load_s
     result = score_lareqa(langs_data, dataset, settings)
     result.info["limit"] = limit
-    result.info["seconds"]["encode"] = round(encode_s, 2)
+    result.info["subset"] = subset.describe()
+    result.info["seconds"].update({"load": round(load_s, 2), "encode": round(encode_s, 2)})
     return result
 
 
@@ -132,9 +172,12 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
     summary: dict[str, dict[str, float]] = {}
     tables: dict[str, dict[str, dict[str, float]]] = {}
     per_query: dict[str, np.ndarray] = {}
+    # Candidates searched per setting and row: a figure means little without the pool it ranks in.
+    pools: dict[str, dict[str, int]] = {}
 
-    def record(setting: str, row: str, ids: list[str], values: dict[str, np.ndarray]) -> None:
+    def record(setting: str, row: str, ids: list[str], values: dict[str, np.ndarray], pool: int) -> None:
         tables.setdefault(setting, {})[row] = {**_score(values), "n": len(ids)}
+        pools.setdefault(setting, {})[row] = pool
         per_query[f"{setting}/{row}/ids"] = np.array(ids)
         for name, v in values.items():
             per_query[f"{setting}/{row}/{name}"] = v.astype(np.float32)
@@ -144,7 +187,7 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
         for ld in langs_data:
             run = exact_search(ld.q_emb, ld.c_emb)
             qrels = [np.array([ld.gold_of[p]]) for p in ld.parallel_ids]
-            record("mono", ld.language, ld.ids, evaluate(run, qrels, measures["mono"]))
+            record("mono", ld.language, ld.ids, evaluate(run, qrels, measures["mono"]), len(ld.candidates))
 
     if "cross" in settings:
         for x in langs_data:
@@ -157,12 +200,13 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
                 run = exact_search(x.q_emb[rows], y.c_emb)
                 qrels = [np.array([y.gold_of[x.parallel_ids[i]]]) for i in rows]
                 values = evaluate(run, qrels, measures["cross"])
-                record("cross", f"{x.language}-{y.language}", [x.ids[i] for i in rows], values)
+                record("cross", f"{x.language}-{y.language}", [x.ids[i] for i in rows], values, len(y.candidates))
 
     if "multi" in settings:
         pool, all_qrels = multilingual_pool(langs_data)
         for x, qrels in zip(langs_data, all_qrels):
-            record("multi", x.language, x.ids, evaluate(exact_search(x.q_emb, pool), qrels, measures["multi"]))
+            values = evaluate(exact_search(x.q_emb, pool), qrels, measures["multi"])
+            record("multi", x.language, x.ids, values, len(pool))
     search_s = time.perf_counter() - t0
 
     for setting, rows in tables.items():
@@ -175,6 +219,7 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
         "settings": [s for s in SETTINGS if s in settings],
         "n_questions": {ld.language: len(ld.ids) for ld in langs_data},
         "n_candidates": {ld.language: len(ld.candidates) for ld in langs_data},
+        "pool": pools,
         "seconds": {"search_and_metrics": round(search_s, 2)},
     }
     return TaskResult(task=dataset, summary=summary, tables=tables, per_query=per_query, info=info)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from repro.atomic import atomic_write, atomic_write_text
-from repro.evaluation.declarations import DECLARATIONS
+from repro.evaluation.declarations import DECLARATIONS, declared
 
 
 @dataclass
@@ -127,10 +129,31 @@ def render(result: TaskResult) -> str:
                     f"{result.task} cross-lingual {first} (query language \\ corpus language)",
                 )
             )
+            sizes = pool_sizes(result.info, setting)
+            if sizes:
+                corpus = {pair.split("-", 1)[1]: size for pair, size in sizes.items()}
+                parts[-1] += "\npool (candidates of the corpus language): " + ", ".join(
+                    f"{lang} {size}" for lang, size in corpus.items()
+                )
             continue
         cols = sorted({m for r in rows.values() for m in r if m != "n"}, key=by_order) + ["n"]
+        sizes = pool_sizes(result.info, setting)
+        if sizes:
+            # The candidates each row's queries were ranked against: a figure means little without it.
+            rows = {row: {**values, "pool": sizes.get(row)} for row, values in rows.items()}
+            cols.append("pool")
         parts.append(format_table(rows, cols, f"{result.task}: {setting}", "lang", decimals))
     return "\n\n".join(parts)
+
+
+def pool_sizes(info: dict[str, object], setting: str) -> dict[str, int]:
+    """Row (language or ``X-Y`` pair) -> candidates searched in ``setting``, from a result's info
+    (empty for results written before pools were recorded)."""
+    pools = info.get("pool")
+    if not isinstance(pools, dict):
+        return {}
+    sizes = pools.get(setting)
+    return {str(k): int(v) for k, v in sizes.items()} if isinstance(sizes, dict) else {}
 
 
 def _declared(task: str) -> tuple[list[str], dict[str, int]]:
@@ -143,3 +166,25 @@ def _declared(task: str) -> tuple[list[str], dict[str, int]]:
                 order.append(m.key)
                 decimals[m.key] = m.decimals
     return order, decimals
+
+
+def summary_pools(task: str, result: Mapping[str, Any]) -> dict[str, str]:
+    """Sweep-summary key -> the pool its figure was ranked in, from a result JSON (as a dict).
+
+    A per-language figure (``xquad-r Mul mAP [th]``) gets its row's pool (``"522"``); a macro
+    average gets the range over its rows (``"34-54"``, or one number when all are equal). Results
+    written before pools were recorded give nothing.
+    """
+    if task not in DECLARATIONS:
+        return {}
+    pools = result.get("pool")
+    out: dict[str, str] = {}
+    for metric in declared(task).metrics().values():
+        sizes = pool_sizes({"pool": pools}, metric.setting)
+        if not sizes:
+            continue
+        low, high = min(sizes.values()), max(sizes.values())
+        out[metric.summary_key()] = str(low) if low == high else f"{low}-{high}"
+        for row, size in sizes.items():
+            out[metric.summary_key(row)] = str(size)
+    return out

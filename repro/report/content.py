@@ -315,12 +315,16 @@ def _sweep(exp: ExperimentRecord) -> SweepTable | None:
         }
         for g in groups
     }
+    # Every figure reads with the pool it was ranked in (candidates searched), when results say.
+    pools = exp.summary.get("pools") or {}
+    label = {m: f"{m} (pool {pools[m]})" if m in pools else m for m in metrics}
+    cells = {g: {label[m]: text for m, text in row.items()} for g, row in cells.items()}
     title = f"{exp.name} ({exp.profile})" if exp.profile else exp.name
     return SweepTable(
         name=title,
         groups=groups,
-        headline=[m for m in metrics if "[" not in m],
-        per_language=[m for m in metrics if "[" in m],
+        headline=[label[m] for m in metrics if "[" not in m],
+        per_language=[label[m] for m in metrics if "[" in m],
         cells=cells,
     )
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 import copy
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from repro.errors import ReproError
+from repro.evaluation.subset import Subset, task_subset
 from repro.evaluation.tasks import TASKS
 
 
@@ -36,6 +37,14 @@ class EvalSpec(BaseModel):
     langs: dict[str, list[str]] = Field(default_factory=dict, description="task -> languages (default: all)")
     limit: int | dict[str, int] | None = Field(
         default=None, description="questions per language (smaller task): one number, or task -> number"
+    )
+    sample: Literal["random", "first"] = Field(
+        default="random", description="which items a limit keeps: a seeded random draw, or the first in file order"
+    )
+    sample_seed: int = Field(default=0, ge=0, description="seed of the random draw")
+    distractors: dict[str, int | Literal["all"]] = Field(
+        default_factory=dict,
+        description="task -> other passages a limited pool keeps (tydi-goldp; default: as many as the limit)",
     )
     max_length: int = Field(default=128, ge=8)
     batch_size: int = Field(default=64, ge=1)
@@ -51,6 +60,10 @@ class EvalSpec(BaseModel):
         if limit is not None and limit < 1:
             raise ReproError(f"eval.limit for {task} must be >= 1, got {limit}")
         return limit
+
+    def subset_for(self, task: str) -> Subset:
+        """How ``limit`` shrinks ``task``: which items, and (tydi-goldp) how many distractors."""
+        return task_subset(task, self.limit_for(task), self.sample, self.sample_seed, self.distractors.get(task))
 
 
 class Experiment(BaseModel):
@@ -147,9 +160,11 @@ def load_experiment(path: Path, profile: str) -> Experiment:
         raise ReproError(f"{path}: exclude entry {bad[0]} must name grid keys ({', '.join(exp.grid)})")
     if isinstance(exp.eval.limit, dict) and (bad := [t for t in exp.eval.limit if t not in exp.eval.tasks]):
         raise ReproError(f"{path}: eval.limit names {', '.join(bad)}, not a task of eval.tasks")
+    if bad := [t for t in exp.eval.distractors if t not in exp.eval.tasks]:
+        raise ReproError(f"{path}: eval.distractors names {', '.join(bad)}, not a task of eval.tasks")
     for task in exp.eval.tasks:
         try:
-            exp.eval.limit_for(task)
+            exp.eval.subset_for(task)
         except ReproError as exc:
             raise ReproError(f"{path} (profile {profile}): {exc}") from None
     for task, rule in exp.eval.only.items():

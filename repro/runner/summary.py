@@ -10,6 +10,7 @@ import numpy as np
 
 from repro.atomic import atomic_write_text
 from repro.evaluation.declarations import DECLARATIONS, declared, summary_metric
+from repro.evaluation.result import summary_pools
 from repro.runner.experiment import Experiment, point_label
 
 FOCUS_LANGUAGES = ("el", "vi", "hi", "th", "tr", "ar")
@@ -23,6 +24,7 @@ def _metrics_of(task: str, result: dict[str, Any]) -> dict[str, float]:
 def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
     """Collect every published result and aggregate over seeds."""
     groups: dict[str, dict[str, list[float]]] = {}
+    pools: dict[str, str] = {}  # metric -> candidates its figures were ranked in
     group_points: dict[str, dict[str, Any]] = {}
     entries: list[tuple[str, dict[str, Any] | None]] = [("base", None)] if exp.eval.base_model else []
     entries += [(point_label(p), p) for p in exp.points()]
@@ -34,8 +36,13 @@ def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
             path = results_dir / label / f"{task}.json"
             if not path.is_file():
                 continue
-            for name, value in _metrics_of(task, json.loads(path.read_text())).items():
+            result = json.loads(path.read_text())
+            for name, value in _metrics_of(task, result).items():
                 groups.setdefault(gname, {}).setdefault(name, []).append(value)
+            for name, size in summary_pools(task, result).items():
+                # Every point of a task searches the same pools; a mismatch shows as "a / b".
+                if pools.setdefault(name, size) != size and size not in pools[name].split(" / "):
+                    pools[name] += f" / {size}"
     rows = {
         g: {
             name: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
@@ -51,6 +58,7 @@ def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
         "eval": exp.eval.model_dump(),
         "groups": {g: group_points[g] for g in rows},
         "rows": rows,
+        "pools": pools,
     }
 
 
@@ -77,7 +85,8 @@ def render_summary(summary: dict[str, Any]) -> str:
     seeds = max((v["n"] for r in rows.values() for v in r.values()), default=1)
     out.append(f"Mean ± standard deviation over seeds (up to {seeds} per row).")
     out.append("")
-    out.append("| model | " + " | ".join(heads) + " |")
+    pools = summary.get("pools", {})
+    out.append("| model | " + " | ".join(_with_pool(h, pools) for h in heads) + " |")
     out.append("|---" * (len(heads) + 1) + "|")
     for g, row in rows.items():
         out.append(f"| {g} | " + " | ".join(_cell(row, h, _fmt(h)) for h in heads) + " |")
@@ -89,12 +98,18 @@ def render_summary(summary: dict[str, Any]) -> str:
         if not langs:
             continue
         out += ["", f"Per-language {task.setting(m.setting).description} {m.spec.name} on {task.name}:", ""]
-        out.append("| model | " + " | ".join(langs) + " |")
+        out.append("| model | " + " | ".join(_with_pool(lang, pools, m.summary_key(lang)) for lang in langs) + " |")
         out.append("|---" * (len(langs) + 1) + "|")
         for g, row in rows.items():
             cells = " | ".join(_cell(row, m.summary_key(lang), f".{m.decimals}f") for lang in langs)
             out.append(f"| {g} | {cells} |")
     return "\n".join(out) + "\n"
+
+
+def _with_pool(label: str, pools: dict[str, str], key: str | None = None) -> str:
+    """A column label with the pool its figures were ranked in: ``xquad-r Mul mAP (pool 522)``."""
+    size = pools.get(key or label)
+    return f"{label} (pool {size})" if size else label
 
 
 def write_summary(summary: dict[str, Any], results_dir: Path) -> None:

@@ -26,6 +26,7 @@ from repro.cache import portable
 from repro.data.manifest import checksums
 from repro.errors import ReproError
 from repro.evaluation.result import load_per_query
+from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.provenance import provenance
@@ -95,7 +96,7 @@ def plan(exp: Experiment) -> list[Step]:
     eval_precision = resolved_precision(ev.precision)
 
     def eval_payload(task: str, model_ref: dict[str, Any]) -> dict[str, Any]:
-        return {
+        payload = {
             "task": task,
             "model": model_ref,
             "langs": ev.langs.get(task),
@@ -104,6 +105,10 @@ def plan(exp: Experiment) -> list[Step]:
             "precision": eval_precision,
             "data": checksums(list(get_task(task).datasets)),
         }
+        # Only a subset other than "the first N, full pool" is recorded: older steps keep their keys.
+        if (subset := payload_entry(task, ev.subset_for(task))) is not None:
+            payload["subset"] = subset
+        return payload
 
     deferred: list[Step] = []
     if ev.base_model:
@@ -166,7 +171,10 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     encoder = encoders.get(model, p["max_length"], exp.eval.batch_size, p["precision"])
     t0 = time.perf_counter()
     try:
-        result = get_task(step.task).run(encoder=encoder, langs=p["langs"], limit=p["limit"], progress=progress)
+        options = run_options(step.task, p.get("subset"))
+        result = get_task(step.task).run(
+            encoder=encoder, langs=p["langs"], limit=p["limit"], progress=progress, **options
+        )
     except ValueError as exc:
         # The usual cause is a limit so small that a language keeps no questions (MLQA-R is only
         # partly parallel): say which step and what to change, not a traceback.
