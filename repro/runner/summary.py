@@ -58,7 +58,8 @@ def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
         "eval": exp.eval.model_dump(),
         "groups": {g: group_points[g] for g in rows},
         "rows": rows,
-        "pools": pools,
+        # Only when results record pools: a summary of older results stays as it was published.
+        **({"pools": pools} if pools else {}),
     }
 
 
