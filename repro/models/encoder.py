@@ -496,7 +496,9 @@ def _shared_model(spec: str, path: str, device: torch.device) -> Any:
         return _models[key]
     while len(_models) >= _MAX_LOADED_MODELS:  # free the oldest before loading the next
         _models.popitem(last=False)
-    model = load_model(spec, path)[1]
+    # The model alone: encoding tokenises through encoding_tokenizer, so AutoTokenizer (seconds to
+    # load) is not needed here.
+    model = _with_hub_fallback(spec, path, lambda **kw: _auto_model(path, **kw))
     model.to(device).eval()
     _models[key] = model
     return model
