@@ -1,4 +1,4 @@
-"""Structured documents from PDFs and Markdown, claim candidates, table checks and draft merging."""
+"""Structured documents, claim candidates and their types, the paper checked against itself, draft merging."""
 
 from __future__ import annotations
 
@@ -250,8 +250,11 @@ def test_cli_extract_into_registry(paper_pdf: Path, tmp_path: Path) -> None:
         "claims", "extract", "--pdf", str(paper_pdf), "--into", str(target), env={"REPRO_HOME": str(tmp_path / "h")}
     )
     assert out.returncode == 0, out.stderr
-    assert f"[p. 1]  {CLAIM}" in out.stdout and "table check: Table 1" in out.stdout
-    assert CLAIM in [c["text"] for c in yaml.safe_load(target.read_text())["claims"]]
+    assert f"[p. 1]  comparison  {CLAIM}" in out.stdout
+    assert "finding (table mean; p. 1, 3 Results, Table 1): Table 1: printed Hybrid / Avg = 0.635" in out.stdout
+    data = yaml.safe_load(target.read_text())
+    assert CLAIM in [c["text"] for c in data["claims"]]
+    assert [f["kind"] for f in data["findings"]] == ["table mean"] and "1 findings added" in out.stdout
     out = _cli("claims", "extract", "--pdf", str(paper_pdf), "--arxiv", "2408.10536")
     assert out.returncode == 2 and "exactly one of" in out.stderr
 
@@ -263,3 +266,204 @@ def test_load_document_rejects_missing_and_binary(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00\x81" * 10)
     with pytest.raises(ReproError, match="neither a PDF nor UTF-8"):
         load_document(binary)
+
+
+# ---- claim types and the values of setup and data claims
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("We fine-tune with AdamW, a learning rate of 3e-5 and a batch size of 100.", "setup"),
+        ("Model training experiments were conducted using one NVIDIA A100-80 GB GPU.", "setup"),
+        ("XQuAD-R and MLQA-R are datasets with parallel questions in 11 languages and 7 languages.", "data"),
+        ("These evaluation datasets were not used during the training phase of the models.", "protocol"),
+        ("We report the mean average precision (mAP) for XQuAD-R and MLQA-R.", "protocol"),
+        ("This work does not address issues related to fairness in multilingual settings.", "scope"),
+        ("Hybrid batch training reduces language bias compared to monolingual training.", "comparison"),
+        ("Language bias falls as the share of cross-lingual batches grows.", "result"),
+    ],
+)
+def test_claim_types(sentence: str, kind: str) -> None:
+    from repro.claims.claim_types import claim_type
+    from repro.sources.vocabulary import load_vocabulary
+
+    assert claim_type(sentence, load_vocabulary().find(sentence)) == kind
+
+
+def test_setup_values_and_the_experiment_beside_them() -> None:
+    from repro.claims.claim_types import against_config, parse_values
+
+    values = parse_values(
+        "We fine-tune pre-trained models using AdamW optimizer (Loshchilov & Hutter, 2018) with weight decay set "
+        "to 1e-2, a learning rate of 3e-5, and a batch size of 100 on 2 NVIDIA A100 GPUs with 3 seeds.",
+        "setup",
+    )
+    assert values == {
+        "weight_decay": pytest.approx(0.01),
+        "learning_rate": pytest.approx(3e-5),
+        "batch_size": 100,
+        "gpus": 2,
+        "seeds": 3,
+        "optimizer": "AdamW",
+        "hardware": "NVIDIA A100 GPUs",
+    }
+    beside = against_config(values, {"batch_size": 32, "lr": 3e-5, "steps": 60}, {"seed": [0, 1]})
+    assert beside == [
+        "learning rate: paper 3e-05; ours 3e-05",
+        "batch size: paper 100; ours 32",
+        "seeds: paper 3; ours 2",
+    ]
+    assert parse_values("Hybrid beats X-Y by 3 points.", "comparison") == {}
+
+
+# ---- the paper checked against itself
+def test_findings_of_the_mirrored_paper() -> None:
+    from repro.sources.consistency import check_document
+
+    require(MIRROR.is_file(), f"the papers mirror ({MIRROR})", "put the offline mirror at ../shared")
+    found = check_document(load_document(MIRROR))
+    msgs = [(f.kind, f.message) for f in found]
+    assert ("table mean", next(m for k, m in msgs if k == "table mean")) and sum(
+        k == "table mean" for k, _ in msgs
+    ) == 1
+    mean = next(f for f in found if f.kind == "table mean")
+    assert mean.table == "Table 5" and "0.8167" in mean.message and "0.8184" in mean.message
+    # The same quantity with two values: X-X-mono's XQuAD-R rank distance (XLM-R), 295.4 vs 410.2.
+    rd = next(f for f in found if f.kind == "conflicting values" and "295.4" in f.message)
+    assert rd.table == "Table 7" and "X-X-mono (XLM-R) 295.4" in rd.message and "410.2" in rd.message
+    assert "outperforming both X-X-mono (295.4)" in rd.quote
+    assert any("compared to 410.2 for X-X-mono" in e for e in rd.elsewhere)
+    langs = [m for k, m in msgs if k == "conflicting values" and "languages" in m]
+    assert "the text gives mMARCO 14 languages in one place and 13 in another" in langs
+    wrong = next(f for f in found if f.kind == "reference")
+    assert wrong.table == "Table 1" and "286.6" in wrong.message and "Table 7" in wrong.message
+    count = next(f for f in found if f.kind == "count")
+    assert count.message == "the text says three datasets but lists 2: MLQA-R, XQuAD-R"
+    # Its relative changes (30.1 %, 15.4 %, 21 %, 13.4 %) all follow from the numbers they compare.
+    assert not [f for f in found if f.kind == "relative change"]
+
+
+def test_findings_of_a_made_up_paper() -> None:
+    from repro.sources.consistency import check_document
+
+    text = (
+        "# 1 Results\n\nHybrid batching reduces the rank distance by 50% (from 410.2 to 286.6).\n\n"
+        "It also reduces it by 13.4% (from 225.3 to 195).\n\n"
+        "Table 9 and Figure 4 show more; see Section 7 and Table 1.\n\n"
+        "We use two datasets: XQuAD-R and MLQA-R.\n\nFigure 1: The only figure.\n\n"
+        "Table 1: Results.\n\n| Model | en | Mean |\n|---|---|---|\n| X-Y | .5 | .5 |\n"
+    )
+    found = check_document(parse_markdown(text, "t.md", "0"))
+    change = next(f for f in found if f.kind == "relative change")
+    assert change.message.startswith("the text states 50%") and "30.1%" in change.message
+    assert "(from 410.2 to 286.6)" in change.quote
+    refs = sorted(f.message for f in found if f.kind == "reference")
+    assert refs == [
+        "the text refers to figure 4, which the document does not have",
+        "the text refers to section 7, which the document does not have",
+        "the text refers to table 9, which the document does not have",
+    ]
+    assert not [f for f in found if f.kind == "count"]  # two datasets, two listed
+
+
+def test_findings_merge_into_the_registry_once(tmp_path: Path) -> None:
+    from repro.claims.merge import merge_findings
+    from repro.claims.registry import load_registry
+    from repro.sources.consistency import Finding
+
+    reg = tmp_path / "r.yaml"
+    reg.write_text("# mine\nname: r\nclaims:\n  - id: C1  # keep\n    text: A claim.\n")
+    f1 = Finding(kind="table mean", message="Table 5: printed 0.8167", table="Table 5", quote="Table 5: x")
+    f2 = Finding(kind="count", message="three datasets but two", page=4, section="3.2", quote="We evaluate ...")
+    assert merge_findings(reg, [f1, f2]) == 2
+    text = reg.read_text()
+    assert "# mine" in text and "# keep" in text and text.index("findings:") < text.index("claims:")
+    assert merge_findings(reg, [f1, f2]) == 0
+    loaded = load_registry(reg)
+    assert [f.kind for f in loaded.findings] == ["table mean", "count"] and loaded.findings[1].page == 4
+    assert loaded.claims[0].id == "C1"
+    # Claims are still appended at the end, findings stay where they are.
+    f3 = Finding(kind="reference", message="table 9 missing")
+    assert merge_findings(reg, [f1, f3]) == 1 and len(load_registry(reg).findings) == 3
+
+
+def test_drafted_setup_claim_against_the_experiment(tmp_path: Path) -> None:
+    from repro.claims.registry import load_registry
+
+    require(MIRROR.is_file(), f"the papers mirror ({MIRROR})", "put the offline mirror at ../shared")
+    reg = tmp_path / "drafts.yaml"
+    sweep = REPO / "experiments" / "hybrid-sweep.yaml"
+    reg.write_text(f"name: drafts\nexperiments:\n  sweep: {sweep}\nclaims: []\n")
+    ex = extract_candidates(load_document(MIRROR))
+    merge_candidates(reg, ex.candidates, arxiv="2408.10536")
+    loaded = load_registry(reg)
+    setup = next(c for c in loaded.claims if "batch size of 100" in c.text)
+    assert setup.type == "setup" and setup.values["batch_size"] == 100
+    assert "against sweep (full): " in setup.note and "batch size: paper 100; ours 32" in setup.note
+    assert {c.type for c in loaded.claims} >= {"setup", "data", "protocol", "scope", "comparison", "result"}
+
+
+# ---- damaged PDFs
+def test_truncated_pdf_is_repaired_with_a_warning(paper_pdf: Path, tmp_path: Path) -> None:
+    data = paper_pdf.read_bytes()
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(data[:20000])  # page 1 survives, pages 2-3 lose their content
+    doc = parse_pdf(cut)
+    assert len(doc.warnings) == 1 and "text was recovered from 1 of 3 page(s)" in doc.warnings[0]
+    assert {b.page for b in doc.blocks} == {1}
+    out = _cli("claims", "extract", "--pdf", str(cut), env={"REPRO_HOME": str(tmp_path / "h")})
+    assert out.returncode == 0 and "warning: " in out.stderr and "1 of 3 page(s)" in out.stderr
+    assert parse_pdf(paper_pdf).warnings == []
+
+
+def test_pdf_damaged_beyond_repair_is_a_one_line_error(paper_pdf: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "stub.pdf"
+    cut.write_bytes(paper_pdf.read_bytes()[:400])
+    out = _cli("claims", "extract", "--pdf", str(cut), env={"REPRO_HOME": str(tmp_path / "h")})
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "damaged beyond repair" in lines[0] or "not a readable PDF" in lines[0] or "no pages" in lines[0]
+
+
+# ---- extraction measured on generated papers (bench/eval_extraction.py)
+def test_extraction_on_generated_papers_per_type() -> None:
+    from repro.claims.extraction_eval import evaluate
+
+    data = REPO / "bench" / "data"
+    for name in ("extraction_tune.yaml", "extraction_tune_vision.yaml", "extraction_tune_speech.yaml"):
+        score = evaluate(data / name, papers=2)
+        for kind, ts in score.by_type.items():
+            assert ts.recall >= 0.85 and ts.precision >= 0.75 and ts.page_accuracy >= 0.95, (name, kind, ts)
+
+
+def test_report_shows_the_registry_findings(tmp_path: Path) -> None:
+    from repro.claims.merge import merge_findings
+    from repro.claims.verdicts import VerdictsFile
+    from repro.report.html import render_html
+    from repro.report.markdown import render_markdown
+    from repro.sources.consistency import Finding
+
+    reg = tmp_path / "r.yaml"
+    reg.write_text("name: r\nclaims:\n  - id: C1\n    text: A claim.\n")
+    merge_findings(
+        reg,
+        [
+            Finding(
+                kind="conflicting values",
+                message="the text gives X-X-mono (XLM-R) 295.4 where Table 7 prints 410.2 <b>",
+                section="4.2.2",
+                table="Table 7",
+                quote="outperforming both X-X-mono (295.4) | and X-Y",
+                elsewhere=['§4.2.2: "compared to 410.2 for X-X-mono"'],
+            )
+        ],
+    )
+    vf = VerdictsFile(registry="r", registry_path=str(reg), profile="quick", created="now", claims=[])
+    html = render_html(vf)
+    assert '<section id="findings">' in html and "295.4 where Table 7 prints 410.2 &lt;b&gt;" in html
+    assert "<td>4.2.2, Table 7</td>" in html and "also: §4.2.2" in html
+    md = render_markdown(vf)
+    assert "## Findings: the paper against itself" in md and "| conflicting values | 4.2.2, Table 7 |" in md
+    assert "(295.4) \\| and X-Y" in md  # a pipe in the quote cannot break the table
+    # A registry without findings shows no such section.
+    reg.write_text("name: r\nclaims:\n  - id: C1\n    text: A claim.\n")
+    assert '<section id="findings">' not in render_html(vf)

@@ -5,9 +5,13 @@ logistic score from a few interpretable features (see :data:`WEIGHTS` and docs/c
 contribution cues ("we propose", "our approach"), result verbs ("outperforms", "reduces",
 "achieves"), comparatives ("better than", "compared to"), numbers next to a metric or dataset,
 linked entities; hedges, questions, citations of other work and related-work sections count
-against. Sentences scoring at least :data:`THRESHOLD` are candidates, each with its quote, page,
-section, confidence, linked entities, the table numbers it refers to and, where the entities
-resolve, a check skeleton (a comparative claim becomes ``{kind: comparison, ...}``).
+against. Statements a reproducer needs first count for too: training set-up (named
+hyper-parameters, seeds, hardware), evaluation protocol (zero-shot, held out, what is reported),
+scope and limitations, dataset facts. Sentences scoring at least :data:`THRESHOLD` are candidates,
+each with its quote, page, section, confidence, type (:mod:`repro.claims.claim_types`), the
+values a setup or data claim states, linked entities, the table numbers it refers to and, where
+the entities resolve, a check skeleton (a comparative claim becomes ``{kind: comparison, ...}``).
+The extraction also carries the paper's findings about itself (:mod:`repro.sources.consistency`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,22 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from repro.sources.vocabulary import Mention, Vocabulary, load_vocabulary
+from repro.claims.claim_types import (
+    PROTOCOL,
+    SCOPE,
+    STRONG_COMPARATIVE,
+    TREND,
+    ClaimType,
+    claim_type,
+    parse_values,
+)
 from repro.evaluation.declarations import DECLARATIONS
+from repro.sources.consistency import Finding, check_document
 from repro.sources.document import Document, TableIssue
+from repro.sources.quantities import quantities
 from repro.sources.sentences import iter_sentences
 from repro.sources.tables import check_means
+from repro.sources.vocabulary import Mention, Vocabulary, load_vocabulary
 
 # A sentence is a candidate from this confidence on. On bench/eval_extraction.py 0.4 is F1-best
 # (P .79, R .96) and 0.5 gives P .81, R .89; 0.5 because every draft costs a person's review.
@@ -30,29 +45,36 @@ THRESHOLD = 0.5
 
 WEIGHTS: dict[str, float] = {
     "bias": -2.2,
-    "contribution": 1.7,
+    "contribution": 2.3,
     "result_verb": 1.5,
     "comparative": 1.0,
     "number_with_entity": 1.2,
     "number": 0.4,
     "entities": 0.35,  # per distinct linked entity, up to 3
-    "hedge": -1.4,
+    "hedge": -2.4,
     "question": -2.5,
     "citation": -1.1,
     "related_work": -1.5,
-    "descriptive": -0.8,
+    "descriptive": -1.6,
     "length": -1.5,
+    "setup": 2.6,  # a named hyper-parameter, seeds, an optimizer or hardware
+    "protocol": 2.4,  # zero-shot, held out, what is reported
+    "scope": 2.8,  # what the work does not do
+    "data_fact": 2.0,  # a dataset with a count, a split, its languages
+    "analysis": 2.4,  # a trend or where an effect is largest ("falls as ... grows")
+    "roadmap": -3.0,  # "Section 4 describes ...", "Table 2 lists ...": the paper about itself
 }
 
 _CONTRIBUTION = re.compile(
     r"\b(we (propose|present|introduce|show|demonstrate|find|found|observe|achieve|obtain|outperform)|"
-    r"this (paper|work) (proposes|presents|introduces|shows)|our (approach|method|model|results|experiments|"
-    r"hybrid|proposed)|the proposed (approach|method|model|strategy)|the approach|results (show|demonstrate|indicate))\b",
+    r"this (paper|work) (proposes|presents|introduces|shows)|our [a-z][a-z-]+|"
+    r"the proposed (?:[a-z-]+ )?\w+|the approach|results (show|demonstrate|indicate))\b",
     re.IGNORECASE,
 )
 _RESULT_VERB = re.compile(
     r"\b(outperform\w*|improv\w*|reduc\w*|achiev\w*|surpass\w*|exceed\w*|boost\w*|increas\w*|decreas\w*|"
-    r"mitigat\w*|enabl\w*|yield\w*|gain\w*|beat\w*|fine-tun\w*|uses?|trained on|conducted on)\b",
+    r"mitigat\w*|enabl\w*|yield\w*|gain\w*|beat\w*|fine-tun\w*|uses?|trained on|conducted on|match\w*|"
+    r"lowers?(?!-)|cuts?|halves|doubles|reach\w*)\b",
     re.IGNORECASE,
 )
 _COMPARATIVE = re.compile(
@@ -68,15 +90,29 @@ _CITATION = re.compile(
 )
 _DESCRIPTIVE = re.compile(
     r"\b(in this section|is defined as|denotes|we describe|is shown in|are shown in|refers to|for example|"
-    r"consists of|we follow|is given by)\b",
+    r"we follow|is given by)\b|^(?:An?|The) [\w-]+(?: [\w-]+)? (?:is|are) (?:an?|the) [\w-]+ (?:of|for|that|which)\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)\s*%?")
 _RELATED = re.compile(r"related work|background|references|bibliography|acknowledg", re.IGNORECASE)
 _REFERENCE = re.compile(
     r"\b(?:Tables?|Figs?\.?|Figures?|Sections?|Sec\.|Eqs?\.|Equations?|Appendix)\s*[A-Z]?\d+(?:\.\d+)*", re.IGNORECASE
 )
 _TABLE_REF = re.compile(r"\bTables?\s*\[?(\d+)", re.IGNORECASE)
+_OPTIMIZER = re.compile(r"\b(AdamW|Adam|SGD|Adafactor|LAMB|RMSprop|Adagrad)\b")
+_HARDWARE = re.compile(r"\b(A100|V100|H100|A6000|TPU|GPUs?)\b")
+_FIRST_PERSON = re.compile(r"\b(we|our)\b", re.IGNORECASE)
+_ROADMAP = re.compile(
+    r"^(?:The )?(?:Sections?|Appendix|Appendices|Tables?|Figures?|Figs?\.)\s*[A-Z]?\d*(?:\.\d+)*\s+(?:and \S+\s+)?"
+    r"(?:describes?|presents?|discuss(?:es)?|lists?|shows?|gives?|summari[sz]es?|illustrates?|reports?|details?|provides?)\b"
+    r"(?!\s+that\b)"
+    r"|^The remainder of\b",
+    re.IGNORECASE,
+)
+_DATA_CUE = re.compile(
+    r"\b(contains?|consists? of|split|parallel|translated|absent from|held out|queries|questions|pairs|"
+    r"provides?|recorded|collected|transcribed|annotated|gathered|crawled)\b",
+    re.IGNORECASE,
+)
 
 
 class ClaimCandidate(BaseModel):
@@ -87,6 +123,8 @@ class ClaimCandidate(BaseModel):
     section: str | None = None
     block_kind: str = "text"
     confidence: float
+    type: ClaimType = "result"
+    values: dict[str, Any] = Field(default_factory=dict, description="values a setup or data claim states")
     features: dict[str, float] = Field(default_factory=dict)
     entities: list[Mention] = Field(default_factory=list)
     check: dict[str, Any] | None = Field(default=None, description="suggested check skeleton")
@@ -105,28 +143,52 @@ class Extraction(BaseModel):
     source: str
     candidates: list[ClaimCandidate]
     table_issues: list[TableIssue] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list, description="the paper checked against itself")
+
+
+def _hedged(sentence: str) -> bool:
+    """A hedge on the claim itself; "languages where corpora may be limited" hedges a side remark."""
+    for m in _HEDGE.finditer(sentence):
+        before = sentence[max(0, m.start() - 40) : m.start()].lower().split()[-6:]
+        if not any(w in ("where", "which", "that", "if", "whether", "when") for w in before[:-1] + before[-1:]):
+            return True
+        if m.group(0).lower() in ("future work", "we plan", "we hope", "would like"):
+            return True
+    return False
 
 
 def features(sentence: str, section: str | None, mentions: list[Mention]) -> dict[str, float]:
     """The claim-likeness features of one sentence (0/1 flags, ``entities`` a count up to 3)."""
     words = len(sentence.split())
-    # Citation years and "Table 2"/"Section 3" references are not results.
-    bare = _REFERENCE.sub("", _CITATION.sub("", sentence))
-    has_number = bool(_NUMBER.search(bare))
+    qs = quantities(sentence)
+    # Citation years, "Table 2"/"Section 3" references and digits of names (R@1, XLM-R) are not results.
+    has_number = bool(qs)
     tied = has_number and any(m.category in ("metrics", "datasets") for m in mentions)
+    named = any(q.name for q in qs) or bool(_OPTIMIZER.search(sentence) or _HARDWARE.search(sentence))
+    counted = any(q.unit not in (None, "%", "x", "point") for q in qs)
+    named_data = any(m.category in ("datasets", "languages") for m in mentions)
+    data_word = bool(_DATA_CUE.search(sentence) or re.search(r"\b(corpus|corpora|datasets?|data)\b", sentence, re.I))
+    data_fact = (named_data and (counted or bool(_DATA_CUE.search(sentence)))) or (counted and data_word)
     return {
         "contribution": float(bool(_CONTRIBUTION.search(sentence))),
         "result_verb": float(bool(_RESULT_VERB.search(sentence))),
-        "comparative": float(bool(_COMPARATIVE.search(sentence))),
+        "comparative": float(bool(_COMPARATIVE.search(sentence) or STRONG_COMPARATIVE.search(sentence))),
         "number_with_entity": float(tied),
         "number": float(has_number and not tied),
         "entities": float(min(3, len({(m.category, m.id) for m in mentions}))),
-        "hedge": float(bool(_HEDGE.search(sentence))),
+        "hedge": float(_hedged(sentence)),
         "question": float(sentence.rstrip().endswith("?")),
-        "citation": float(bool(_CITATION.search(sentence))),
+        # Citing others counts against a claim, unless the authors speak of their own work ("we use X (Y, 2020)").
+        "citation": float(bool(_CITATION.search(sentence)) and not _FIRST_PERSON.search(sentence)),
         "related_work": float(bool(section and _RELATED.search(section))),
         "descriptive": float(bool(_DESCRIPTIVE.search(sentence))),
         "length": float(words < 6 or words > 70),
+        "setup": float(named),
+        "protocol": float(bool(PROTOCOL.search(sentence))),
+        "scope": float(bool(SCOPE.search(sentence))),
+        "data_fact": float(data_fact),
+        "analysis": float(bool(TREND.search(sentence))),
+        "roadmap": float(bool(_ROADMAP.search(sentence))),
     }
 
 
@@ -195,7 +257,7 @@ def _reported(sentence: str, doc: Document) -> list[dict[str, Any]]:
 
 
 def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold: float = THRESHOLD) -> Extraction:
-    """Claim candidates of ``doc`` in reading order (see module docstring), with its table issues."""
+    """Claim candidates of ``doc`` in reading order (see module docstring), with its findings."""
     vocab = vocab or load_vocabulary()
     candidates = []
     for block, sentence in iter_sentences(doc):
@@ -205,6 +267,7 @@ def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold
         if conf < threshold:
             continue
         check, complete = suggest_check(sentence, mentions, vocab)
+        kind = claim_type(sentence, mentions, block.section)
         candidates.append(
             ClaimCandidate(
                 text=sentence,
@@ -212,6 +275,8 @@ def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold
                 section=block.section,
                 block_kind=block.kind,
                 confidence=round(conf, 3),
+                type=kind,
+                values=parse_values(sentence, kind),
                 features=feats,
                 entities=mentions,
                 check=check,
@@ -220,4 +285,6 @@ def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold
             )
         )
     issues = [i for t in doc.tables for i in check_means(t)]
-    return Extraction(source=doc.source, candidates=candidates, table_issues=issues)
+    return Extraction(
+        source=doc.source, candidates=candidates, table_issues=issues, findings=check_document(doc, vocab)
+    )

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from repro.checks.arms import Arm
 from repro.checks.base import ClaimRef, Verdict, check_spec_type, load_check_kinds
 from repro.checks.context import CheckContext
+from repro.claims.claim_types import ClaimType
 from repro.errors import ReproError
+from repro.sources.consistency import Finding
 
 # One entry under ``checks:``: every registered kind, dispatched on its ``kind`` field.
 CheckSpec = check_spec_type()
@@ -67,6 +69,8 @@ class Claim(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     text: str = Field(min_length=1)
     status: Literal["confirmed", "draft"] = "confirmed"
+    type: ClaimType | None = Field(default=None, description="result, comparison, setup, data, protocol or scope")
+    values: dict[str, Any] = Field(default_factory=dict, description="values a setup or data claim states")
     source: Source = Field(default_factory=Source)
     synthesis: Synthesis | None = None
     evidence: list[Literal["text", "data", "experiment"]] = Field(default_factory=list)
@@ -119,6 +123,7 @@ class Registry(BaseModel):
     experiments: dict[str, str] = Field(default_factory=dict, description="name -> experiment YAML (repo-relative)")
     arms: dict[str, Arm] = Field(default_factory=dict)
     research_question: ResearchQuestion | None = None
+    findings: list[Finding] = Field(default_factory=list, description="what drafting found inconsistent in the paper")
     claims: list[Claim] = Field(default_factory=list)
 
     @field_validator("claims")

@@ -118,6 +118,17 @@ class ExperimentView:
 
 
 @dataclass
+class FindingView:
+    """One thing the paper's own text and tables do not agree on (the registry's ``findings:``)."""
+
+    kind: str
+    message: str
+    where: str
+    quote: str
+    elsewhere: list[str]
+
+
+@dataclass
 class ReportContent:
     """Everything both renderers need, already formatted."""
 
@@ -129,6 +140,7 @@ class ReportContent:
     packages: list[tuple[str, str]]
     experiments: list[ExperimentView]
     counts: list[tuple[str, str, int]]
+    findings: list[FindingView] = field(default_factory=list)
 
 
 def verdict_css(verdict: Verdict) -> str:
@@ -158,7 +170,33 @@ def build_content(vf: VerdictsFile) -> ReportContent:
         packages=_packages(vf),
         experiments=_experiment_provenance(vf),
         counts=[c for c in counts if c[2]],
+        findings=_findings(vf),
     )
+
+
+def _findings(vf: VerdictsFile) -> list[FindingView]:
+    """The registry's findings about its paper, if the registry still loads (as for the arms)."""
+    from repro.claims.registry import load_registry
+    from repro.errors import ReproError
+
+    path = Path(vf.registry_path)
+    if not path.is_file():
+        return []
+    try:
+        registry = load_registry(path)
+    except (ReproError, OSError, ValueError, ImportError):
+        return []
+    return [
+        FindingView(
+            kind=f.kind,
+            message=f.message,
+            where=", ".join(x for x in (f"p. {f.page}" if f.page else "", f.section or "", f.table or "") if x) or "–",
+            quote=f.quote,
+            elsewhere=f.elsewhere,
+        )
+        for f in registry.findings
+    ]
+
 
 
 def check_css(result: CheckResult) -> str:

@@ -92,6 +92,7 @@ class Document(BaseModel):
     pages: int | None = None
     blocks: list[Block]
     tables: list[DocTable] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="what went wrong reading it (a repaired PDF)")
 
     def headings(self) -> list[Block]:
         """The section headings in order."""

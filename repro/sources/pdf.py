@@ -13,6 +13,9 @@ Heuristics (all relative to the body font size, the most common span size weight
 - **tables**: ``page.find_tables()``, only on pages with ruling lines or a table caption (it is the
   slow step); table text is kept out of the prose.
 - page numbers and running heads (bare numbers in the top/bottom 6 % of the page) are dropped.
+- a damaged file (truncated, broken cross-references) that MuPDF repairs is read with a warning in
+  :attr:`Document.warnings` saying from how many pages text was recovered; one it cannot recover
+  any text from is a one-line error.
 
 The result is cached as JSON under ``$REPRO_HOME/papers/documents/<sha256>.json``.
 """
@@ -31,7 +34,7 @@ from repro.sources.document import CAPTION_RE, Block, DocTable, Document
 from repro.sources.tables import build_cells, clean_cell, merge_blank_columns
 
 # Bump when the parsing changes so cached documents are rebuilt.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 _NUMBERED_HEADING_RE = re.compile(r"^(?:(\d+(?:\.\d+){0,3})|([A-Z](?:\.\d+){0,3}))\.?\s+\S")
 _BOLD = 16  # PyMuPDF span flag bit for bold
 
@@ -100,6 +103,7 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
     path = Path(path)
     pdf = _open(path)
     try:
+        repaired = bool(getattr(pdf, "is_repaired", False))
         raw_pages: list[list[_RawBlock]] = []
         tables: list[DocTable] = []
         sizes: Counter[float] = Counter()
@@ -131,6 +135,18 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
                 blocks.append(rb)
             raw_pages.append(_reading_order(blocks, width))
             tables += [t.extra["table"] for t in page_tables]
+        with_text = sum(1 for page in raw_pages if page)
+        warnings = []
+        if repaired:
+            if not with_text:
+                raise ReproError(
+                    f"{path} is damaged beyond repair: MuPDF rebuilt it but recovered no text from its "
+                    f"{pdf.page_count} page(s); get an intact copy"
+                )
+            warnings.append(
+                f"{path} is damaged (truncated or with a broken cross-reference table); MuPDF repaired it and "
+                f"text was recovered from {with_text} of {pdf.page_count} page(s), which may be incomplete"
+            )
         if not sizes:
             if images:
                 raise ReproError(
@@ -149,6 +165,7 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             pages=pdf.page_count,
             blocks=blocks,
             tables=tables,
+            warnings=warnings,
         )
     finally:
         pdf.close()
@@ -270,7 +287,34 @@ def _classify(blocks: list[_RawBlock], body: float) -> list[Block]:
             )
         )
     # Footnotes are read after the page's text, whichever column they sit under.
-    return sorted(out, key=lambda blk: (blk.page, blk.kind == "footnote"))
+    return _join_continuations(sorted(out, key=lambda blk: (blk.page, blk.kind == "footnote")))
+
+
+def _join_continuations(blocks: list[Block]) -> list[Block]:
+    """A paragraph that runs on into the next column or page is one block (its start's page).
+
+    A text block that does not end a sentence, followed (past footnotes and captions) by a text
+    block that starts in lower case, is the same paragraph cut by the layout.
+    """
+    out: list[Block] = []
+    for b in blocks:
+        prev = next((x for x in reversed(out) if x.kind in ("text", "heading")), None)
+        if (
+            b.kind == "text"
+            and prev is not None
+            and prev.kind == "text"
+            and b.text[:1].islower()
+            and not prev.text.rstrip().endswith((".", "!", "?", ":", ";"))
+        ):
+            joined = (
+                prev.text[:-1] + b.text
+                if prev.text.endswith("-") and prev.text[-2:-1].isalpha()
+                else f"{prev.text} {b.text}"
+            )
+            out[out.index(prev)] = prev.model_copy(update={"text": joined})
+            continue
+        out.append(b)
+    return out
 
 
 @dataclass

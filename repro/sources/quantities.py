@@ -257,9 +257,65 @@ def _unit_after(text: str, end: int) -> str | None:
         noun = singular(bare.split("-")[-1])
         if noun in COUNT_NOUNS or noun == "one":
             return noun
+        if _plural_noun(bare) and (i + 1 == len(tokens) or bare != word or tokens[i + 1].lower() in _STOP_UNIT):
+            return singular(bare)  # "960 hours of speech", "120 clinicians in four hospitals"
         if bare in _STOP_UNIT or bare != word or bare.endswith("ed"):
             return None  # a preposition, the end of a clause or a verb: no counted noun follows
     return None
+
+
+# Verbs in -s that follow a number without counting anything ("5 gives 0.0625").
+_VERBS_S = frozenset(
+    [
+        "gives",
+        "shows",
+        "uses",
+        "means",
+        "makes",
+        "takes",
+        "needs",
+        "yields",
+        "leads",
+        "remains",
+        "seems",
+        "appears",
+        "works",
+        "helps",
+        "does",
+        "has",
+        "goes",
+        "comes",
+        "reaches",
+        "achieves",
+        "improves",
+        "reduces",
+        "increases",
+        "outperforms",
+        "matches",
+        "exceeds",
+        "falls",
+        "rises",
+        "drops",
+        "holds",
+        "provides",
+        "contains",
+        "covers",
+        "includes",
+        "lists",
+        "reports",
+    ]
+)
+
+
+def _plural_noun(word: str) -> bool:
+    """Whether ``word`` looks like a plural noun (so that a number before it counts it)."""
+    return (
+        word.isalpha()
+        and len(word) > 3
+        and word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "ous"))
+        and word not in _VERBS_S
+    )
 
 
 def singular(word: str) -> str:

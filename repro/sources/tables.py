@@ -15,6 +15,8 @@ from repro.sources.numbers import parse_number
 
 # Row or column labels of printed aggregates.
 AGGREGATE_RE = re.compile(r"^\s*(avg\.?|average|mean|macro[- ]avg\.?|total|sum|overall)\s*$", re.IGNORECASE)
+# Other summaries of the same cells: never parts of a mean, and not checked themselves.
+SUMMARY_RE = re.compile(r"^\s*(median|std\.?|stdev|s\.?d\.?|min|max|variance|var\.?|±)\s*$", re.IGNORECASE)
 _MARKUP_RE = re.compile(r"</?(?:b|u|i|em|strong|sup|sub)>|\*\*|__", re.IGNORECASE)
 
 
@@ -121,6 +123,7 @@ def check_means(table: DocTable) -> list[TableIssue]:
                 and block_of[c.row] == block_of[cell.row]
                 and c.row != cell.row
                 and not AGGREGATE_RE.match(c.row_header.split(" / ")[-1])
+                and not SUMMARY_RE.match(c.row_header.split(" / ")[-1])
             ]
             issues += _issue(table, cell, parts, total=label.lower() in ("total", "sum"))
     # Column aggregates: a header ending in Mean/Avg/Total, against the row's other cells of its group.
@@ -134,6 +137,7 @@ def check_means(table: DocTable) -> list[TableIssue]:
                 if c.row == cell.row
                 and c.col != cell.col
                 and not AGGREGATE_RE.match(c.col_header.split(" / ")[-1])
+                and not SUMMARY_RE.match(c.col_header.split(" / ")[-1])
                 and (group is None or c.col_header.split(" / ")[0] == group)
             ]
             issues += _issue(table, cell, parts, total=label.lower() in ("total", "sum"))

@@ -1,0 +1,193 @@
+"""Measuring claim extraction on labelled papers: recall, precision and page accuracy per claim type.
+
+A *template set* (YAML, see bench/data/extraction_tune.yaml and extraction_heldout.yaml) lists a
+paper's sections and their sentences, each labelled by hand with its claim type (``null`` for a
+sentence that is not a claim), with ``{slots}`` filled from lists. :func:`make_papers` fills the
+slots with a seeded draw, lays each paper out as a two-column PDF
+(:mod:`repro.sources.synthetic`) and returns the label of every sentence; :func:`evaluate` parses
+the PDFs back, extracts candidates and compares:
+
+- **recall** of a type: the share of its claims that were drafted (whatever type they were given);
+- **precision** of a type: the share of candidates given that type that are claims;
+- **type accuracy**: the share of drafted claims given their labelled type;
+- **page right**: the share of drafted claims whose page is the page the sentence starts on
+  (read from the PDF's plain text, independently of the structured parser).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from repro.claims.claim_types import CLAIM_TYPES
+from repro.claims.extract import THRESHOLD, extract_candidates
+from repro.sources.document import Document
+from repro.sources.pdf import parse_pdf
+from repro.sources.sentences import split_sentences
+from repro.sources.synthetic import Paper, Paragraph, Section, write_paper
+
+
+@dataclass
+class Labelled:
+    """One sentence of a generated paper and what a person said it is."""
+
+    text: str
+    type: str | None
+    section: str
+
+
+@dataclass
+class TypeScore:
+    """Counts for one claim type."""
+
+    claims: int = 0
+    found: int = 0
+    typed: int = 0  # found and given the right type
+    page_right: int = 0
+    predicted: int = 0  # candidates given this type
+    predicted_claims: int = 0  # ... that are claims
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.claims if self.claims else float("nan")
+
+    @property
+    def precision(self) -> float:
+        return self.predicted_claims / self.predicted if self.predicted else float("nan")
+
+    @property
+    def page_accuracy(self) -> float:
+        return self.page_right / self.found if self.found else float("nan")
+
+    @property
+    def type_accuracy(self) -> float:
+        return self.typed / self.found if self.found else float("nan")
+
+
+@dataclass
+class ExtractionScore:
+    """Scores per type and over all claims."""
+
+    papers: int
+    sentences: int
+    by_type: dict[str, TypeScore] = field(default_factory=dict)
+    missed: list[Labelled] = field(default_factory=list)
+    false: list[str] = field(default_factory=list)
+
+    def total(self) -> TypeScore:
+        """All types together."""
+        t = TypeScore()
+        for s in self.by_type.values():
+            for k in ("claims", "found", "typed", "page_right", "predicted", "predicted_claims"):
+                setattr(t, k, getattr(t, k) + getattr(s, k))
+        return t
+
+
+def _fill(template: str, slots: dict[str, list[str]], rng: random.Random) -> str:
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        value = rng.choice(slots[name.lower()])
+        return value[0].upper() + value[1:] if name[0].isupper() else value
+
+    return re.sub(r"\{(\w+)\}", one, template)
+
+
+def make_papers(template_set: Path, papers: int, out_dir: Path) -> list[tuple[Path, list[Labelled]]]:
+    """``papers`` two-column PDFs from ``template_set`` (seeded by paper number) and their labels."""
+    spec = yaml.safe_load(Path(template_set).read_text(encoding="utf-8"))
+    slots = {k.lower(): [str(v) for v in vs] for k, vs in spec["slots"].items()}
+    out = []
+    for seed in range(papers):
+        rng = random.Random(seed)
+        labels: list[Labelled] = []
+        sections = []
+        for i, sec in enumerate(spec["sections"], start=1):
+            texts = []
+            for item in sec["sentences"]:
+                text = _fill(item["text"], slots, rng)
+                if any(lab.text == text for lab in labels):
+                    continue
+                labels.append(Labelled(text=text, type=item.get("type"), section=sec["name"]))
+                texts.append(text)
+            # Paragraphs of two to four sentences, the order within a section kept.
+            paragraphs, j = [], 0
+            while j < len(texts):
+                k = rng.randint(2, 4)
+                paragraphs.append(Paragraph(texts[j : j + k]))
+                j += k
+            sections.append(Section(f"{i} {sec['name']}", paragraphs))
+        path = write_paper(Paper(f"{spec['title']} ({seed + 1})", sections), Path(out_dir) / f"paper{seed}.pdf")
+        out.append((path, labels))
+    return out
+
+
+def _true_pages(path: Path, labels: list[Labelled]) -> dict[str, int]:
+    """The page each sentence starts on, from the PDF's plain text (not the structured parser)."""
+    import pymupdf
+
+    with pymupdf.open(path) as pdf:
+        pages = [" ".join(page.get_text("text").split()) for page in pdf]
+    out = {}
+    for lab in labels:
+        head = " ".join(lab.text.split()[:7])
+        hit = next((i + 1 for i, t in enumerate(pages) if head in t), None)
+        if hit is None:  # the first words were wrapped across a column or page break: try fewer
+            head = " ".join(lab.text.split()[:3])
+            hit = next((i + 1 for i, t in enumerate(pages) if head in t), None)
+        if hit is not None:
+            out[lab.text] = hit
+    return out
+
+
+def evaluate(template_set: Path, papers: int = 4, threshold: float = THRESHOLD) -> ExtractionScore:
+    """Generate, parse and extract ``papers`` papers of ``template_set`` and score the candidates."""
+    score = ExtractionScore(papers=papers, sentences=0, by_type={t: TypeScore() for t in CLAIM_TYPES})
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, labels in make_papers(template_set, papers, Path(tmp)):
+            score.sentences += len(labels)
+            pages = _true_pages(path, labels)
+            cands = {c.text: c for c in extract_candidates(parse_pdf(path), threshold=threshold).candidates}
+            by_text = {lab.text: lab for lab in labels}
+            for lab in labels:
+                if lab.type is None:
+                    continue
+                ts = score.by_type[lab.type]
+                ts.claims += 1
+                cand = cands.get(lab.text)
+                if cand is None:
+                    score.missed.append(lab)
+                    continue
+                ts.found += 1
+                ts.typed += cand.type == lab.type
+                ts.page_right += cand.page == pages.get(lab.text)
+            for text, cand in cands.items():
+                ts = score.by_type[cand.type]
+                ts.predicted += 1
+                lab = by_text.get(text)
+                if lab is not None and lab.type is not None:
+                    ts.predicted_claims += 1
+                else:
+                    score.false.append(text)  # not a claim, or not a labelled sentence (a segmentation error)
+    return score
+
+
+def render_document(doc: Document, path: Path, columns: int = 2) -> Path:
+    """Lay a (Markdown) document's prose out as a PDF: headings become sections, blocks paragraphs.
+
+    Tables are left out (the synthetic layout draws a table within one column). This is how the
+    mirrored text of a paper is turned into "the paper as a PDF" for the extraction checks.
+    """
+    sections: list[Section] = []
+    for block in doc.blocks:
+        if block.kind == "heading":
+            sections.append(Section(block.text[:80]))
+            continue
+        if not sections:
+            sections.append(Section(doc.title[:80] or "Front matter"))
+        sections[-1].paragraphs.append(Paragraph(split_sentences(block.text)))
+    return write_paper(Paper(doc.title[:120] or "Paper", sections), path, columns=columns)
