@@ -348,8 +348,9 @@ def verify_cmd(
     writes the verdicts JSON with provenance. Exit 0 unless a check errored (1); with --strict,
     also 1 when a claim marked `expect: <verdict>` got another one.
 
-    Comparison verdicts come from a paired bootstrap over queries and seeds: P(claimed direction)
-    >= 0.95 is reproduced, <= 0.05 not reproduced, in between inconclusive.
+    Comparison verdicts come from a paired t over seed pairs with the parallel items' variance,
+    Holm-adjusted over each claim's tests: decisive at p <= 0.05 with >= 3 seed pairs, otherwise
+    inconclusive with the seeds that would decide it (docs/statistics.md).
     """
     from repro.claims.registry import load_registry
     from repro.claims.verdicts import verdicts_path

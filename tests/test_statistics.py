@@ -12,12 +12,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from repro.checks.base import CheckResult, Verdict
+from repro.checks.comparison import ComparisonResult
+from repro.checks.reported import ReportedResult
 from repro.checks.stats.bootstrap import hierarchical_bootstrap
 from repro.checks.stats.design import build_design, item_key, subset
 from repro.checks.stats.family import holm
 from repro.checks.stats.groups import answer, class_regression, group_difference, group_mean
 from repro.checks.stats.power import planning_note, power_at, seeds_needed
 from repro.checks.stats.seed_test import VarianceComponents, decide, seed_t_test, variance_components
+from repro.checks.tested import ArmTest, adjust_family, adjusted
 
 
 def mlqa_like(rng: np.random.Generator, k: int = 3) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -227,3 +231,86 @@ def test_bootstrap_resamples_languages_within_groups() -> None:
     assert b.se**2 == pytest.approx(expected, rel=0.08)
     fixed = hierarchical_bootstrap(d, n_boot=500, seed=0)
     assert fixed.se == pytest.approx(0.0, abs=1e-12)
+
+
+def test_power_far_in_the_tail_is_finite() -> None:
+    # scipy's noncentral t returns nan at large noncentrality; the fallback integrates the normal tail.
+    comp = VarianceComponents(
+        n_seeds=2, n_items=400, ms_seed=400 * 4.4e-5, ms_item=2 * 400 * 5.1e-5 + 0.01, ms_resid=0.01
+    )
+    assert power_at(comp, 0.2, 3) == pytest.approx(1.0)
+    assert seeds_needed(comp, 0.2) == 3
+    # Where both work they agree: the fallback's quadrature against the noncentral t at moderate noncentrality.
+    df, nc = 5.0, 3.0
+    q = stats.t.ppf(0.975, df)
+    w = stats.chi2.ppf((np.arange(400) + 0.5) / 400, df) / df
+    quad = np.mean(stats.norm.sf(q * np.sqrt(w) - nc) + stats.norm.cdf(-q * np.sqrt(w) - nc))
+    assert quad == pytest.approx(stats.nct.sf(q, df, nc) + stats.nct.cdf(-q, df, nc), abs=1e-4)
+
+
+# -- typed results and the claim's family ---------------------------------------------------------
+
+
+def _arm(name: str, key: str, p: float, estimate: float = 0.02, n_seeds: int = 5) -> ArmTest:
+    return ArmTest(
+        name=name,
+        key=key,
+        estimate=estimate,
+        low=estimate - 0.01,
+        high=estimate + 0.01,
+        se=0.005,
+        df=4,
+        p_value=p,
+        p_adjusted=p,
+        p_direction=0.99,
+        direction=1,
+        n_seeds=n_seeds,
+        n_items=400,
+        n_queries=4400,
+        seed_var=1e-4,
+        item_var=1e-6,
+        outcome="supported" if p <= 0.05 and n_seeds >= 3 else "undecided",
+        reason="",
+    )
+
+
+def _result(*tests: ArmTest) -> ComparisonResult:
+    r = ComparisonResult(verdict=Verdict.INCONCLUSIVE, headline="", statement="s", tests_title="t")
+    return r.with_tests(list(tests))
+
+
+def test_holm_over_a_claims_checks_can_undo_a_decision() -> None:
+    a, b = _result(_arm("mono", "k1", 0.03)), _result(_arm("mono", "k2", 0.04))
+    assert a.verdict == b.verdict == Verdict.REPRODUCED  # each alone is decisive
+    text = CheckResult(verdict=Verdict.REPRODUCED, headline="the paper says so")
+    out = adjust_family([a, text, b])
+    assert out[1] is text
+    # Holm over 2: 0.03 * 2 = 0.06 > 0.05, so neither stays decisive.
+    assert [t.p_adjusted for r in (out[0], out[2]) for t in r.tests] == pytest.approx([0.06, 0.06])
+    assert out[0].verdict == out[2].verdict == Verdict.INCONCLUSIVE
+    assert "Holm-adjusted over 2 tests 0.06" in out[0].headline
+    assert out[0].tables[0].rows[0][-2].startswith("p = 0.03, Holm-adjusted")
+
+
+def test_the_same_difference_tested_twice_counts_once() -> None:
+    # A comparison and a reported check of hybrid vs mono on one metric test the same data.
+    a, b = _result(_arm("mono", "same", 0.03)), _result(_arm("XLM-R", "same", 0.03))
+    out = adjust_family([a, b])
+    assert [r.verdict for r in out] == [Verdict.REPRODUCED, Verdict.REPRODUCED]
+    assert out[0].tests[0].family_size == 1
+
+
+def test_several_arms_combine_and_headline_names_them() -> None:
+    r = _result(*adjusted([_arm("mono", "k1", 0.001), _arm("xy", "k2", 0.3)]))
+    assert r.verdict == Verdict.PARTIAL
+    assert r.headline == "s; mono: supported; xy: the 95% interval includes the margin (p = 0.3)"
+    two_seeds = _result(_arm("mono", "k1", 0.001, n_seeds=2))
+    assert two_seeds.verdict == Verdict.INCONCLUSIVE
+
+
+def test_reported_result_needs_half_the_papers_size() -> None:
+    tests = adjusted([_arm("XLM-R", "k", 0.001), _arm("LaBSE", "k", 0.001)])
+    base = ReportedResult(verdict=Verdict.INCONCLUSIVE, headline="", statement="s", tests_title="t")
+    assert base.model_copy(update={"sizes": [1.2, 0.8]}).with_tests(tests).verdict == Verdict.REPRODUCED
+    assert base.model_copy(update={"sizes": [1.2, 0.3]}).with_tests(tests).verdict == Verdict.PARTIAL
+    assert base.model_copy(update={"sizes": [0.3, 0.3]}).with_tests(tests).verdict == Verdict.PARTIAL

@@ -1,4 +1,4 @@
-"""Kind ``comparison``: metric M of arm A against arm(s) B, with a paired bootstrap.
+"""Kind ``comparison``: metric M of arm A against arm(s) B, a seed-level test over seeds and items.
 
 Example (claims/hybrid.yaml)::
 
@@ -9,43 +9,52 @@ Example (claims/hybrid.yaml)::
       b: [mono, xy]
       claim: better          # A is better than every B (direction from the metric: lower rank distance is better)
 
-Verdict per B arm, from the probability p that the claimed direction holds (share of bootstrap
-replicates): p >= 0.95 reproduced, p <= 0.05 not reproduced, otherwise inconclusive. With several
-B arms: all reproduced -> reproduced; some -> partially reproduced; none and at least one
-contradicted -> not reproduced; else inconclusive. Confidence is the smallest p.
+Per B arm: the macro-averaged per-query difference A - B, paired by seed, tested with the paired
+t over seed pairs whose variance includes the parallel items' (docs/statistics.md). Decisive when
+the 95% interval excludes the margin after Holm's adjustment over the B arms (and, in
+``repro verify``, over all tests of the claim) and there are >= 3 seed pairs: in the claimed
+direction -> reproduced, against it -> not reproduced; otherwise inconclusive, with the number of
+seeds that would decide it. Several B arms: all reproduced -> reproduced; some -> partially
+reproduced; none and at least one contradicted -> not reproduced; else inconclusive. Confidence
+is the smallest probability that the claimed direction holds.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
-from repro.checks.bootstrap import REFUTED_AT, REPRODUCED_AT, BootstrapResult, paired_bootstrap
 from repro.checks.context import CheckContext
-from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, paired_diffs, parse_metric
+from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, paired_items, parse_metric
+from repro.checks.stats.design import build_design
+from repro.checks.stats.seed_test import SeedTest, seed_t_test
+from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test
 from repro.errors import ReproError
 
 
-def direction_verdict(p: float) -> Verdict:
-    """The verdict of one directional comparison from the probability that its direction holds."""
-    if p >= REPRODUCED_AT:
-        return Verdict.REPRODUCED
-    if p <= REFUTED_AT:
-        return Verdict.NOT_REPRODUCED
-    return Verdict.INCONCLUSIVE
+class ComparisonResult(StatisticalResult):
+    """A comparison's result: one test per B arm (:class:`~repro.checks.tested.ArmTest`)."""
 
 
-def combine(verdicts: list[Verdict]) -> Verdict:
-    """Several directional verdicts (one claim against several arms) into one."""
-    if verdicts and all(v == Verdict.REPRODUCED for v in verdicts):
-        return Verdict.REPRODUCED
-    if any(v == Verdict.REPRODUCED for v in verdicts):
-        return Verdict.PARTIAL
-    if any(v == Verdict.NOT_REPRODUCED for v in verdicts):
-        return Verdict.NOT_REPRODUCED
-    return Verdict.INCONCLUSIVE
+def arms_test(
+    ctx: CheckContext,
+    a: str,
+    b: str,
+    metric: Metric,
+    direction: int,
+    margin: float = 0.0,
+    langs: list[str] | None = None,
+) -> SeedTest:
+    """The seed-level test of ``a - b`` on ``metric`` (shared with the reported-vs-reproduced kind)."""
+    items, seeds = paired_items(arm_per_query(ctx, a, metric, langs), arm_per_query(ctx, b, metric, langs))
+    return seed_t_test(build_design(items, seeds), direction=direction, margin=margin)
+
+
+def tested_key(task: str, metric: str, a: str, b: str, langs: list[str] | None, margin: float = 0.0) -> str:
+    """What a test tests, so that two checks testing the same difference count once in a family."""
+    return f"{task}|{metric}|{a}-{b}|{','.join(sorted(langs)) if langs else 'all'}|{margin:g}"
 
 
 @register
@@ -53,6 +62,7 @@ class ComparisonCheck(Check):
     """Is arm ``a`` better (or worse, or not worse) than each arm of ``b`` on ``metric``?"""
 
     kind: Literal["comparison"] = "comparison"
+    result_type: ClassVar[type[CheckResult]] = ComparisonResult
     task: str
     metric: str
     a: str
@@ -60,8 +70,6 @@ class ComparisonCheck(Check):
     claim: Literal["better", "worse"] = "better"
     langs: list[str] | None = Field(default=None, description="languages to macro-average (default: all)")
     margin: float = Field(default=0.0, ge=0.0, description="smallest effect that counts, in metric units")
-    n_boot: int = Field(default=2000, ge=200)
-    seed: int = 0
 
     @field_validator("b", mode="before")
     @classmethod
@@ -87,75 +95,34 @@ class ComparisonCheck(Check):
             problems += check_arm_metric(ctx, arm, metric, per_query=True)
         return list(dict.fromkeys(problems))
 
-    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> ComparisonResult:
         metric = self._metric()
         # "better" means higher, except for lower-is-better metrics such as rank distance.
-        want_higher = (self.claim == "better") != metric.lower_is_better
+        direction = 1 if (self.claim == "better") != metric.lower_is_better else -1
         va = arm_values(ctx, self.a, metric)
-        pa = arm_per_query(ctx, self.a, metric, self.langs)
-        rows, verdicts, probs, boots = [], [], [], {}
+        values = {b: arm_values(ctx, b, metric) for b in self.b}
+        tests: list[ArmTest] = []
         for b in self.b:
-            vb = arm_values(ctx, b, metric)
-            diffs, seeds = paired_diffs(pa, arm_per_query(ctx, b, metric, self.langs))
-            boot = paired_bootstrap(diffs, n_boot=self.n_boot, seed=self.seed)
-            boots[b] = boot
-            p = boot.prob_above(self.margin) if want_higher else boot.prob_below(-self.margin)
-            verdict = direction_verdict(p)
-            verdicts.append(verdict)
-            probs.append(p)
-            rel = boot.observed / vb.mean() if vb.mean() else float("nan")
-            rows.append(
-                [
-                    b,
-                    round(va.mean(), 4),
-                    round(vb.mean(), 4),
-                    round(boot.observed, 4),
-                    f"[{boot.low:.4f}, {boot.high:.4f}]",
-                    f"{100 * rel:+.1f} %",
-                    len(seeds),
-                    boot.n_queries,
-                    round(p, 3),
-                    verdict.value,
-                ]
-            )
-        verdict = combine(verdicts)
-        conf = min(probs)
-        worst = self.b[probs.index(conf)]
-        bw = boots[worst]
-        sign = ">" if want_higher else "<"
-        headline = (
-            f"{self.task} {self.metric}: {self.a} {va.mean():.4f} vs {worst} "
-            f"{arm_values(ctx, worst, metric).mean():.4f} (diff {bw.observed:+.4f}, 95% CI "
-            f"[{bw.low:+.4f}, {bw.high:+.4f}]); P({self.a} {sign} {worst}) = {conf:.3f}"
+            test = arms_test(ctx, self.a, b, metric, direction, self.margin, self.langs)
+            key = tested_key(self.task, self.metric, self.a, b, self.langs, self.margin)
+            vb = values[b].mean()
+            rel = f"{100 * test.estimate / vb:+.1f} %" if vb else ""
+            tests.append(arm_test(b, key, test, [b, round(va.mean(), 4), round(vb, 4), rel]))
+        tests = adjusted(tests)  # the B arms are one family
+        worst = min(tests, key=lambda t: t.p_direction)
+        sign = ">" if direction > 0 else "<"
+        statement = (
+            f"{self.task} {self.metric}: {self.a} {va.mean():.4f} vs {worst.name} {values[worst.name].mean():.4f} "
+            f"(diff {worst.estimate:+.4f}, 95% CI [{worst.low:+.4f}, {worst.high:+.4f}], {worst.n_seeds} seed pairs, "
+            f"{worst.n_items} items); P({self.a} {sign} {worst.name}) = {worst.p_direction:.3f}"
         )
-        if len(self.b) > 1:
-            headline += f"; against {', '.join(f'{b}: {v.value}' for b, v in zip(self.b, verdicts))}"
-        table = Table(
-            title=f"{self.a} vs each arm, {self.task} {self.metric} (paired bootstrap over queries and seeds)",
-            columns=[
-                "B",
-                f"{self.a}",
-                "B value",
-                "A - B",
-                "95% CI",
-                "relative",
-                "seed pairs",
-                "queries",
-                f"P({self.claim})",
-                "verdict",
-            ],
-            rows=rows,
-        )
+        pa = arm_per_query(ctx, self.a, metric, self.langs)
         langs = sorted(next(iter(pa.values())).keys())
         lang_table = Table(
             title=f"Per language, {self.task} {self.metric} (mean over seeds)",
             columns=["lang", self.a, *self.b],
             rows=[
-                [
-                    lang,
-                    round(va.lang_mean(lang), 4),
-                    *(round(arm_values(ctx, b, metric).lang_mean(lang), 4) for b in self.b),
-                ]
+                [lang, round(va.lang_mean(lang), 4), *(round(values[b].lang_mean(lang), 4) for b in self.b)]
                 for lang in langs
             ],
         )
@@ -164,40 +131,26 @@ class ComparisonCheck(Check):
             kind="bars",
             y_label=self.metric,
             x=[self.a, *self.b],
-            series={self.metric: [va.mean(), *(arm_values(ctx, b, metric).mean() for b in self.b)]},
+            series={self.metric: [va.mean(), *(values[b].mean() for b in self.b)]},
         )
-        return CheckResult(
-            verdict=verdict,
-            confidence=round(conf, 4),
-            headline=headline,
+        result = ComparisonResult(
+            verdict=Verdict.INCONCLUSIVE,
+            confidence=round(worst.p_direction, 4),
+            headline=statement,
+            statement=statement,
+            tests_title=f"{self.a} vs each arm, {self.task} {self.metric} (paired t over seed pairs, variance from "
+            "seeds and parallel items; Holm over the claim's tests)",
+            context_columns=["B", self.a, "B value", "relative"],
             details={
                 "metric": self.metric,
                 "task": self.task,
                 "a": self.a,
                 "b": self.b,
                 "claim": self.claim,
-                "effects": {
-                    b: {
-                        "observed": bt.observed,
-                        "low": bt.low,
-                        "high": bt.high,
-                        "p": probs[i],
-                        "seed_pairs": bt.n_seeds,
-                    }
-                    for i, (b, bt) in enumerate(boots.items())
-                },
                 "a_value": va.mean(),
                 "a_spread": va.spread(),
-                "thresholds": {"reproduced": REPRODUCED_AT, "not_reproduced": REFUTED_AT},
             },
-            tables=[table, lang_table],
+            tables=[lang_table],
             figures=[fig],
         )
-
-
-def bootstrap_arms(
-    ctx: CheckContext, a: str, b: str, metric: Metric, langs: list[str] | None = None, n_boot: int = 2000, seed: int = 0
-) -> BootstrapResult:
-    """The paired bootstrap of ``a - b`` on ``metric`` (shared with the reported-vs-reproduced kind)."""
-    diffs, _ = paired_diffs(arm_per_query(ctx, a, metric, langs), arm_per_query(ctx, b, metric, langs))
-    return paired_bootstrap(diffs, n_boot=n_boot, seed=seed)
+        return result.with_tests(tests)

@@ -24,6 +24,7 @@ __all__ = [
     "arm_values",
     "check_arm_metric",
     "paired_diffs",
+    "paired_items",
     "parse_metric",
     "points_per_query",
 ]
@@ -120,10 +121,19 @@ def points_per_query(
 def paired_diffs(
     a: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]], b: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]
 ) -> tuple[dict[str, np.ndarray], list[Any]]:
-    """Per-language ``(seed pairs, queries)`` differences A - B, aligned on query ids.
+    """Per-language ``(seed pairs, queries)`` differences A - B, aligned on query ids (see :func:`paired_items`)."""
+    items, seeds = paired_items(a, b)
+    return {lang: d for lang, (_, d) in items.items()}, seeds
+
+
+def paired_items(
+    a: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]], b: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]]
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[Any]]:
+    """Per language, the query ids every seed pair has and their ``(seed pairs, queries)`` differences A - B.
 
     Seeds pair by value (seed 0 of A with seed 0 of B); when the arms share no seed, an arm with
-    a single model (the base model) pairs with every seed of the other.
+    a single model (the base model) pairs with every seed of the other. Returns the items and A's
+    seed of each pair.
     """
     pairs = [(s, s) for s in a if s in b and s != "base"]
     if not pairs and len(b) == 1:
@@ -133,19 +143,15 @@ def paired_diffs(
     if not pairs:
         raise ReproError(f"the arms share no seed (A: {list(a)}, B: {list(b)})")
     langs = sorted(set.intersection(*(set(a[sa]) & set(b[sb]) for sa, sb in pairs)))
-    diffs: dict[str, np.ndarray] = {}
+    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for lang in langs:
         ids = None
         for sa, sb in pairs:
             common = np.intersect1d(a[sa][lang][0], b[sb][lang][0])
             ids = common if ids is None else np.intersect1d(ids, common)
-        rows = []
-        for sa, sb in pairs:
-            va = _align(*a[sa][lang], ids)
-            vb = _align(*b[sb][lang], ids)
-            rows.append(va - vb)
-        diffs[lang] = np.vstack(rows)
-    return diffs, [sa for sa, _ in pairs]
+        rows = [_align(*a[sa][lang], ids) - _align(*b[sb][lang], ids) for sa, sb in pairs]
+        items[lang] = (ids, np.vstack(rows))
+    return items, [sa for sa, _ in pairs]
 
 
 def _align(ids: np.ndarray, values: np.ndarray, keep: np.ndarray) -> np.ndarray:

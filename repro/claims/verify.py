@@ -18,6 +18,7 @@ from pathlib import Path
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Verdict
 from repro.checks.context import CheckContext
+from repro.checks.tested import adjust_family
 from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
@@ -125,7 +126,11 @@ def _run_checks(
 
 
 def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None) -> ClaimVerdict:
-    results = _run_checks(claim.ref(), claim.checks, ctx, on_check)
+    # A claim's statistical tests are one family: Holm over all of them decides each (docs/statistics.md).
+    results = adjust_family(_run_checks(claim.ref(), claim.checks, ctx, None))
+    if on_check:
+        for r in results:
+            on_check(claim.id, r)
     verdict, conf, decided = claim_verdict(results)
     return ClaimVerdict(
         id=claim.id,

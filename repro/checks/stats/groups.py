@@ -8,7 +8,7 @@ least-squares regression of the gain on the Joshi class (0-5) across languages w
 t-interval on ``L - 2`` degrees of freedom. The language spread already holds each language's
 item and seed noise; what it cannot hold is a seed effect shared by a whole group, which is why
 an answer still needs :data:`~repro.checks.stats.seed_test.MIN_SEEDS` seed pairs to count as decided.
-``repro.checks.bootstrap.hierarchical_bootstrap`` resamples languages within groups, parallel
+``repro.checks.stats.bootstrap.hierarchical_bootstrap`` resamples languages within groups, parallel
 items and seeds for a second look at the same difference.
 """
 

@@ -34,7 +34,14 @@ def power_at(components: VarianceComponents, effect: float, k: int, level: float
         return 1.0 if effect != 0 else 1 - level
     nc = abs(effect) / np.sqrt(var)
     q = stats.t.ppf(0.5 + level / 2, df)
-    return float(stats.nct.sf(q, df, nc) + stats.nct.cdf(-q, df, nc))
+    with np.errstate(all="ignore"):
+        power = stats.nct.sf(q, df, nc) + stats.nct.cdf(-q, df, nc)
+    if not np.isfinite(power):
+        # scipy's noncentral t fails far in the tail (large noncentrality): average the normal
+        # tail over the chi-squared scale instead, T = (Z + nc) / sqrt(W), W ~ chi2_df / df.
+        w = stats.chi2.ppf((np.arange(400) + 0.5) / 400, df) / df if np.isfinite(df) else np.ones(1)
+        power = np.mean(stats.norm.sf(q * np.sqrt(w) - nc) + stats.norm.cdf(-q * np.sqrt(w) - nc))
+    return float(min(1.0, power))
 
 
 def seeds_needed(

@@ -215,17 +215,24 @@ def seed_t_test(design: PairedDesign, direction: int = 1, margin: float = 0.0, l
     )
 
 
-def decide(test: SeedTest, p_value: float | None = None, min_seeds: int = MIN_SEEDS) -> tuple[Outcome, str]:
-    """Supported, contradicted or undecided, and why; ``p_value`` overrides the test's (a Holm-adjusted one).
+def outcome_of(
+    n_seeds: int, p_value: float, shift: float, level: float = LEVEL, min_seeds: int = MIN_SEEDS
+) -> tuple[Outcome, str]:
+    """Supported, contradicted or undecided, and why, for a test with ``n_seeds`` seed pairs,
+    (possibly adjusted) two-sided ``p_value`` and ``shift`` = claimed effect minus margin.
 
-    Decisive needs ``min_seeds`` seed pairs and ``p <= 1 - level``; the sign of the effect against
-    the margin then says which way.
+    Decisive needs ``min_seeds`` seed pairs and ``p <= 1 - level``; the sign of ``shift`` says which way.
     """
+    if n_seeds < min_seeds:
+        return "undecided", f"inconclusive: needs >= {min_seeds} seeds (has {n_seeds})"
+    if p_value > 1 - level:
+        return "undecided", f"the {100 * level:.0f}% interval includes the margin (p = {p_value:.3g})"
+    if shift > 0:
+        return "supported", f"p = {p_value:.3g}"
+    return "contradicted", f"p = {p_value:.3g}, against the claimed direction"
+
+
+def decide(test: SeedTest, p_value: float | None = None, min_seeds: int = MIN_SEEDS) -> tuple[Outcome, str]:
+    """:func:`outcome_of` for ``test``; ``p_value`` overrides the test's own (a Holm-adjusted one)."""
     p = test.p_value if p_value is None else p_value
-    if test.n_seeds < min_seeds:
-        return "undecided", f"inconclusive: needs >= {min_seeds} seeds (has {test.n_seeds})"
-    if p > 1 - test.level:
-        return "undecided", f"the {100 * test.level:.0f}% interval includes the margin (p = {p:.3f})"
-    if test.t > 0:
-        return "supported", f"p = {p:.3g}"
-    return "contradicted", f"p = {p:.3g}, against the claimed direction"
+    return outcome_of(test.n_seeds, p, test.direction * test.estimate - test.margin, test.level, min_seeds)
