@@ -66,8 +66,23 @@ def environment(**options: Any) -> jinja2.Environment:
         **options,
     )
     env.filters.update(fmt=fmt)
-    env.globals.update(figure_rows=figure_rows, table_rows=table_rows, claim_meta=claim_meta)
+    env.globals.update(figure_rows=figure_rows, table_rows=table_rows, claim_meta=claim_meta, seeds_note=seeds_note)
     return env
+
+
+def seeds_note(result: CheckResult) -> str:
+    """For a statistical check left undecided: the seed pairs it has and how many would decide it ("" otherwise)."""
+    from repro.checks.tested import StatisticalResult
+
+    if not isinstance(result, StatisticalResult) or not result.tests:
+        return ""
+    open_tests = [t for t in result.tests if t.outcome == "undecided"]
+    if not open_tests:
+        return ""
+    have = min(t.n_seeds for t in open_tests)
+    planned = [t.seeds_needed for t in open_tests if t.seeds_needed]
+    need = f"; about {max(planned)} would decide it" if planned else ""
+    return f"{have} seed pair{'s' if have != 1 else ''}{need}"
 
 
 def anchor(prefix: str, name: str) -> str:
@@ -196,7 +211,6 @@ def _findings(vf: VerdictsFile) -> list[FindingView]:
         )
         for f in registry.findings
     ]
-
 
 
 def check_css(result: CheckResult) -> str:
