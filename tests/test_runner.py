@@ -467,8 +467,8 @@ def test_cached_rerun_kill_and_resume_and_two_runners(tiny: Path, tmp_path: Path
     assert not (res_b / "summary.json").exists()
     r3 = _run([str(tiny), "--results", str(res_b)], env_b)
     assert r3.returncode == 0, r3.stderr[-2000:]
-    computed, cached, published = _counts(r3.stdout)
-    assert computed + cached == 5 and computed >= 3 and published == 0
+    # The base model's evaluation ran (and was published) before training began: it is not redone.
+    assert _counts(r3.stdout) == (4, 0, 1)
     assert _numbers(res_b) == reference
     resumed = {p.parent.name: json.loads(p.read_text()) for p in res_b.glob("*/train.json")}
     by_key = {r["step"]: r["summary"] for r in resumed.values()}
