@@ -433,6 +433,14 @@ def test_extraction_on_generated_papers_per_type() -> None:
         score = evaluate(data / name, papers=2)
         for kind, ts in score.by_type.items():
             assert ts.recall >= 0.85 and ts.precision >= 0.75 and ts.page_accuracy >= 0.95, (name, kind, ts)
+    # The held-out papers (a domain no rule was written for): what a drafted claim says and where it
+    # is hold (precision, page); recall does not reach the 0.85 target -- the cue words are the
+    # tuning domains' (bench/data/extraction_heldout.yaml; docs/claims-extraction.md has the numbers).
+    held = evaluate(data / "extraction_heldout.yaml", papers=2)
+    total = held.total()
+    assert total.precision >= 0.9 and total.page_accuracy >= 0.95 and total.recall >= 0.45
+    for kind, ts in held.by_type.items():
+        assert ts.predicted == 0 or ts.precision >= 0.75, (kind, ts)
 
 
 def test_report_shows_the_registry_findings(tmp_path: Path) -> None:

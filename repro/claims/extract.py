@@ -63,6 +63,8 @@ WEIGHTS: dict[str, float] = {
     "data_fact": 2.0,  # a dataset with a count, a split, its languages
     "analysis": 2.4,  # a trend or where an effect is largest ("falls as ... grows")
     "roadmap": -3.0,  # "Section 4 describes ...", "Table 2 lists ...": the paper about itself
+    "counted": 1.4,  # a count of things ("five random splits", "130,831 molecules", "one GPU")
+    "definition": -3.0,  # "X is defined as", "Let x denote", "A checkpoint is a copy of ..."
 }
 
 _CONTRIBUTION = re.compile(
@@ -89,8 +91,12 @@ _CITATION = re.compile(
     r"\bet al\b|\(\s*[A-Z][A-Za-z-]+(?: and [A-Z][A-Za-z-]+)?,? (?:19|20)\d\d[a-z]?\s*\)|\[\d+(?:,\s*\d+)*\]"
 )
 _DESCRIPTIVE = re.compile(
-    r"\b(in this section|is defined as|denotes|we describe|is shown in|are shown in|refers to|for example|"
-    r"we follow|is given by)\b|^(?:An?|The) [\w-]+(?: [\w-]+)? (?:is|are) (?:an?|the) [\w-]+ (?:of|for|that|which)\b",
+    r"\b(in this section|we describe|is shown in|are shown in|for example|we follow|is given by)\b", re.IGNORECASE
+)
+# A definition states what a word means, not what the paper found or did.
+_DEFINITION = re.compile(
+    r"\b(is defined as|are defined as|denotes?|refers to|stands for)\b|^(?:let|suppose that)\b|"
+    r"^(?:An?|The) [\w-]+(?: [\w-]+)? (?:is|are) (?:an?|the) [\w-]+ (?:of|for|that|which|under)\b",
     re.IGNORECASE,
 )
 _RELATED = re.compile(r"related work|background|references|bibliography|acknowledg", re.IGNORECASE)
@@ -189,6 +195,8 @@ def features(sentence: str, section: str | None, mentions: list[Mention]) -> dic
         "data_fact": float(data_fact),
         "analysis": float(bool(TREND.search(sentence))),
         "roadmap": float(bool(_ROADMAP.search(sentence))),
+        "counted": float(counted),
+        "definition": float(bool(_DEFINITION.search(sentence))),
     }
 
 

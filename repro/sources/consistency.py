@@ -295,7 +295,7 @@ def table_conflicts(doc: Document, sentences: list[_Sentence], vocab: Vocabulary
                         message=(
                             f"the text gives {method.id}{backbone} {q.text} where {table.label} prints "
                             f"{cell.text} ({cell.row_header.split(' / ')[-1]}, {cell.col_header})"
-                            + (f"; the text gives {cell.text} too ({len(elsewhere)} place(s))" if elsewhere else "")
+                            + (f", as the text does elsewhere ({len(elsewhere)}x)" if elsewhere else "")
                         ),
                         quote=s.text,
                         page=s.block.page,
