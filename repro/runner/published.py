@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from repro.runner.experiment import point_label
 
-if TYPE_CHECKING:
-    from repro.runner.sweep import Step
+
+class PlannedStep(Protocol):
+    """What this module needs of a planned step (:class:`repro.runner.sweep.Step`)."""
+
+    kind: str
+    key: str
+    point: dict[str, Any] | None
+    task: str | None
 
 
 def published_path(results_dir: Path, kind: str, point: dict[str, Any] | None, task: str | None) -> Path:
@@ -46,6 +52,6 @@ def published_key(results_dir: Path, kind: str, point: dict[str, Any] | None, ta
     return record.get("step")
 
 
-def is_published(step: Step, results_dir: Path) -> bool:
+def is_published(step: PlannedStep, results_dir: Path) -> bool:
     """True if ``results_dir`` holds ``step`` under its current key."""
     return published_key(results_dir, step.kind, step.point, step.task) == step.key
