@@ -4,7 +4,7 @@ Pairs: tests/data/text_support_pairs.yaml (supported, contradicted, unstated; ne
 numbers, swapped entities and roles, quantifiers, paraphrases), passages from the paper's mirrored
 text (../shared/papers/2408.10536-openreview.md) and the shared notes. The support model's
 coefficients are refitted on the tuning pairs only and compared with the ones in
-repro/checks/support_model.py; the held-out pairs are then judged with the committed coefficients.
+repro/checks/text_support/support_model.py; the held-out pairs are then judged with the committed coefficients.
 Prints accuracy per label, the false-support rate (a contradicted or unstated claim called
 supported; target <= 5 %), accuracy per phenomenon and the errors; draws the reliability plot
 (predicted support vs how often the pair was supported) into bench/text_support_reliability.png.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from repro.checks import support_model
-from repro.checks.calibration import Report, evaluate, fit, judge_pairs, load_pairs
+from repro.checks.text_support import support_model
+from repro.checks.text_support.calibration import Report, evaluate, fit, judge_pairs, load_pairs
 from repro.sources.loader import load_document
 from repro.sources.sentences import iter_sentences
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from conftest import require
 
-from repro.checks import support_model
 from repro.checks.base import CheckResult, Verdict
-from repro.checks.calibration import evaluate, fit, judge_pairs, load_pairs
-from repro.checks.numbers_match import match_numbers
-from repro.checks.support_model import judge, support_probability
 from repro.checks.text import TextCheck
-from repro.checks.text_support import SUPPORTED_AT, find_support
+from repro.checks.text_support import support_model
+from repro.checks.text_support.calibration import evaluate, fit, judge_pairs, load_pairs
+from repro.checks.text_support.numbers_match import match_numbers
+from repro.checks.text_support.search import SUPPORTED_AT, find_support
+from repro.checks.text_support.support_model import judge, support_probability
 from repro.claims.registry import Claim, Paper, Registry
 from repro.claims.verify import claim_verdict
 from repro.errors import ReproError
@@ -373,7 +373,7 @@ def _tiny_nli(path: Path, winner: str) -> Path:
 def test_nli_model_decides_instead_of_the_rules(doc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from repro.checks.nli import NLIJudge
+    from repro.checks.text_support.nli import NLIJudge
 
     monkeypatch.setenv("REPRO_HOME", str(tmp_path / "h"))
     entails = NLIJudge(str(_tiny_nli(tmp_path / "entail", "ENTAILMENT")))
@@ -403,7 +403,7 @@ def test_nli_model_decides_instead_of_the_rules(doc, tmp_path: Path, monkeypatch
 def test_nli_model_errors_are_one_line(tmp_path: Path) -> None:
     from transformers import BertConfig, BertForSequenceClassification
 
-    from repro.checks.nli import NLIJudge
+    from repro.checks.text_support.nli import NLIJudge
 
     with pytest.raises(ReproError, match="cannot load the NLI model"):
         NLIJudge(str(tmp_path / "nowhere"))

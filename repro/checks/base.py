@@ -140,7 +140,11 @@ def register(cls: type[Check]) -> type[Check]:
 
 
 def load_check_kinds() -> dict[str, type[Check]]:
-    """Import every module of this package so that each registers its kind; return the registry."""
+    """Import every module of this package so that each registers its kind; return the registry.
+
+    Subpackages (``stats``, ``text_support``: machinery the kinds use) are imported as packages only;
+    no module inside them registers a kind.
+    """
     import repro.checks as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):

@@ -8,7 +8,7 @@ Example::
       expect_quote: MIRACL      # optional: the best passage must contain this
       nli: cross-encoder/nli-deberta-v3-small   # optional: an NLI model (Hugging Face id or folder) judges
 
-The passages come from :func:`repro.checks.text_support.find_support` (BM25 fused with e5 dense
+The passages come from :func:`repro.checks.text_support.search.find_support` (BM25 fused with e5 dense
 retrieval; each candidate judged by the project's own rules and calibrated support model, or by
 the NLI cross-encoder named in ``nli``). Verdicts:
 
@@ -46,7 +46,7 @@ class TextCheck(Check):
 
     def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         """Search the source for ``self.claim`` (default: the text of ``claim``, the claim being verified)."""
-        from repro.checks.text_support import find_support
+        from repro.checks.text_support.search import find_support
         from repro.sources.loader import load_document
 
         text = self.claim or claim.text
@@ -72,7 +72,7 @@ class TextCheck(Check):
             )
         nli = None
         if self.nli:
-            from repro.checks.nli import load_nli
+            from repro.checks.text_support.nli import load_nli
 
             nli = load_nli(self.nli)
         support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k, nli=nli)

@@ -7,8 +7,8 @@ is the premise, the claim the hypothesis, and the model's softmax over its label
 *contradiction* is, otherwise not stated. Labels are found by name in the model's
 ``config.id2label`` ("entailment", "contradiction", "neutral", any case), so models that order
 them differently work alike. One rule of the project's own judge stays: a claim whose numbers the
-passage does not carry is never supported (:mod:`repro.checks.numbers_match`). The support
-probability is the model's P(entailment), uncalibrated by this project.
+passage does not carry is never supported (:mod:`repro.checks.text_support.numbers_match`). The
+support probability is the model's P(entailment), uncalibrated by this project.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from repro.checks.numbers_match import match_numbers
-from repro.checks.support_model import Judgement, alignment
-from repro.checks.words import tokens
+from repro.checks.text_support.numbers_match import match_numbers
+from repro.checks.text_support.support_model import Judgement, alignment
+from repro.checks.text_support.words import tokens
 from repro.errors import ReproError, first_line
 
 SUPPORTED_AT = 0.5
@@ -79,7 +79,7 @@ class NLIJudge:
     def judge_many(
         self, claim: str, passages: list[str], weight: Callable[[str], float] | None = None
     ) -> list[Judgement]:
-        """A :class:`~repro.checks.support_model.Judgement` per passage, decided by the model."""
+        """A :class:`~repro.checks.text_support.support_model.Judgement` per passage, decided by the model."""
         weight = weight or (lambda s: 1.0)
         probs = self.probabilities(claim, passages)
         c_toks = tokens(claim)

@@ -3,19 +3,20 @@
 :func:`judge` looks at a claim and one passage in three steps:
 
 1. **Contradiction cues** (each a rule with a reason for the headline): a negation one side makes
-   and the other does not (:mod:`~repro.checks.polarity`), opposite words next to the same words,
-   a number the passage gives otherwise (:mod:`~repro.checks.numbers_match`, percentages
-   recomputed from stated pairs), a swapped dataset, model, language or metric
-   (:mod:`~repro.checks.entity_match`), swapped roles in a comparison
-   (:mod:`~repro.checks.comparisons`), "only"/"all"/"never" against a mix
-   (:mod:`~repro.checks.quantifiers`). A cue counts when the passage is about the claim: the
-   IDF-weighted share of the claim's content words in the passage (the *alignment*, swapped names
-   left out) reaches :data:`ALIGNED_AT`. Then the verdict is **contradicted**.
+   and the other does not (:mod:`~repro.checks.text_support.polarity`), opposite words next to the
+   same words, a number the passage gives otherwise (:mod:`~repro.checks.text_support.numbers_match`,
+   percentages recomputed from stated pairs), a swapped dataset, model, language or metric
+   (:mod:`~repro.checks.text_support.entity_match`), swapped roles in a comparison
+   (:mod:`~repro.checks.text_support.comparisons`), "only"/"all"/"never" against a mix
+   (:mod:`~repro.checks.text_support.quantifiers`). A cue counts when the passage is about the
+   claim: the IDF-weighted share of the claim's content words in the passage (the *alignment*,
+   swapped names left out) reaches :data:`ALIGNED_AT`. Then the verdict is **contradicted**.
 2. **Support probability**: a logistic model of the alignment, the dense cosine of claim and
    passage (when an encoder is given), and whether the passage carries the claim's numbers and
    names. Its coefficients (:data:`COEF`, :data:`COEF_NO_ENCODER`) were fitted by
-   :func:`repro.checks.calibration.fit` on the tuning part of tests/data/text_support_pairs.yaml;
-   ``python bench/eval_text_support.py`` refits them and reports the held-out part.
+   :func:`repro.checks.text_support.calibration.fit` on the tuning part of
+   tests/data/text_support_pairs.yaml; ``python bench/eval_text_support.py`` refits them and reports
+   the held-out part.
 3. **Verdict**: supported when the probability reaches :data:`SUPPORTED_AT`, no cue fired, every
    number of the claim is in the passage and every name it gives is there; otherwise not stated.
    A claim with numbers is never supported on word overlap alone.
@@ -29,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repro.checks.comparisons import compared_pairs, relations, role_conflict
-from repro.checks.entity_match import match_entities
-from repro.checks.numbers_match import NumberMatch, match_numbers
-from repro.checks.polarity import is_question, negation_conflict, opposite_conflict
-from repro.checks.quantifiers import closed_list_conflict, only_conflict, universal_conflict
-from repro.checks.words import stem, tokens
+from repro.checks.text_support.comparisons import compared_pairs, relations, role_conflict
+from repro.checks.text_support.entity_match import match_entities
+from repro.checks.text_support.numbers_match import NumberMatch, match_numbers
+from repro.checks.text_support.polarity import is_question, negation_conflict, opposite_conflict
+from repro.checks.text_support.quantifiers import closed_list_conflict, only_conflict, universal_conflict
+from repro.checks.text_support.words import stem, tokens
 
 PairVerdict = Literal["supported", "contradicted", "not stated"]
 
@@ -54,7 +55,7 @@ FEATURES = (
     "names_missing",
     "cue",
 )
-# Fitted by repro.checks.calibration.fit on the tuning pairs (see bench/eval_text_support.py).
+# Fitted by repro.checks.text_support.calibration.fit on the tuning pairs (see bench/eval_text_support.py).
 COEF: dict[str, float] = {
     "bias": -0.83,
     "alignment": 1.485,

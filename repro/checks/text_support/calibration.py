@@ -5,8 +5,8 @@ The pairs live in a YAML file (tests/data/text_support_pairs.yaml): each has a c
 a label (supported, contradicted, unstated), a phenomenon and a split (tune or heldout).
 
 - :func:`load_pairs` reads and resolves them;
-- :func:`judge_pairs` runs :func:`repro.checks.support_model.judge` on each (with dense cosines
-  when an encoder is given);
+- :func:`judge_pairs` runs :func:`repro.checks.text_support.support_model.judge` on each (with
+  dense cosines when an encoder is given);
 - :func:`fit` fits the support model's logistic coefficients and the alignment a contradiction
   cue needs on the **tuning** pairs only;
 - :func:`evaluate` gives accuracy per label, the false-support rate (a contradicted or unstated
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
-from repro.checks import support_model
-from repro.checks.support_model import FEATURES, Judgement, judge
-from repro.checks.words import tokens
+from repro.checks.text_support import support_model
+from repro.checks.text_support.support_model import FEATURES, Judgement, judge
+from repro.checks.text_support.words import tokens
 from repro.errors import ReproError
 from repro.sources.document import Document
 from repro.sources.sentences import iter_sentences

@@ -3,9 +3,10 @@
 Every sentence of the document's prose is a passage (with its page or section). Passages are
 ranked by reciprocal-rank fusion of BM25 (rank_bm25, on stemmed content words) and the cosine of
 e5 embeddings (``query: `` claim against ``passage: `` sentences); the :data:`POOL` best are then
-judged one by one by :func:`repro.checks.support_model.judge` (the project's own method: number
-matching, negation, opposite words, swapped names and roles, quantifiers, and a calibrated support
-probability), or, when a Hugging Face NLI cross-encoder is given, by :class:`repro.checks.nli.NLIJudge`.
+judged one by one by :func:`repro.checks.text_support.support_model.judge` (the project's own
+method: number matching, negation, opposite words, swapped names and roles, quantifiers, and a
+calibrated support probability), or, when a Hugging Face NLI cross-encoder is given, by
+:class:`repro.checks.text_support.nli.NLIJudge`.
 
 The verdict over the document:
 
@@ -29,13 +30,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from repro.cache import repro_home, slug
-from repro.checks.support_model import SUPPORTED_AT, Judgement, judge
-from repro.checks.words import tokens
+from repro.checks.text_support.support_model import SUPPORTED_AT, Judgement, judge
+from repro.checks.text_support.words import tokens
 from repro.sources.document import Document, format_location
 from repro.sources.sentences import iter_sentences
 
 if TYPE_CHECKING:
-    from repro.checks.nli import NLIJudge
+    from repro.checks.text_support.nli import NLIJudge
     from repro.models.encoder import Encoder
 
 RRF_K = 60

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from repro.checks.words import FUNCTION, STOP, stem, words
+from repro.checks.text_support.words import FUNCTION, STOP, stem, words
 
 NEGATORS = frozenset(
     [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from repro.checks.words import STOP, stem, words
+from repro.checks.text_support.words import STOP, stem, words
 
 EXCLUSIVE = frozenset(["only", "solely", "exclusively", "purely", "just", "alone"])
 UNIVERSAL = frozenset(["all", "every", "always", "each", "entire", "whole"])
