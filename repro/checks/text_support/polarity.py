@@ -20,18 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from repro.checks.text_support.words import FUNCTION, STOP, stem, words
+from repro.checks.text_support.words import FUNCTION, NEGATIONS, STOP, stem, words
 
-NEGATORS = frozenset(
+NEGATORS = NEGATIONS | frozenset(
     [
-        "not",
-        "no",
-        "never",
-        "none",
-        "nor",
-        "neither",
-        "without",
-        "cannot",
         "can't",
         "don't",
         "doesn't",

@@ -101,17 +101,11 @@ STOP = frozenset(
         "s",
     ]
 )
+# The plain negation words (polarity adds contractions and "lack" to find negations).
+NEGATIONS = frozenset(["not", "no", "never", "none", "nor", "neither", "without", "cannot"])
 # Negators and quantifiers are content for polarity, but not for topical overlap.
-FUNCTION = frozenset(
+FUNCTION = NEGATIONS | frozenset(
     [
-        "not",
-        "no",
-        "never",
-        "none",
-        "nor",
-        "neither",
-        "without",
-        "cannot",
         "all",
         "every",
         "any",
