@@ -21,22 +21,15 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from repro.checks.stats.seed_test import LEVEL, MIN_SEEDS
+from repro.checks.stats.seed_test import LEVEL, MIN_SEEDS, TInterval, t_bounds
 
 Answer = Literal["more", "less", "no detectable difference", "undetermined"]
 
 
 @dataclass(frozen=True)
-class UnitEstimate:
+class UnitEstimate(TInterval):
     """An estimate over languages as units, with a t-interval and a two-sided p-value against 0."""
 
-    estimate: float
-    se: float
-    df: float
-    low: float
-    high: float
-    level: float
-    p_value: float
     n_units: int
 
     @property
@@ -48,9 +41,8 @@ class UnitEstimate:
 
 
 def _estimate(est: float, se: float, df: float, n: int, level: float) -> UnitEstimate:
-    q = float(stats.t.ppf(0.5 + level / 2, df))
-    p = float(2 * stats.t.sf(abs(est) / se, df)) if se > 0 else float(est == 0)
-    return UnitEstimate(est, se, df, est - q * se, est + q * se, level, p, n)
+    r = t_bounds(np.float64(est), se, df, level=level)
+    return UnitEstimate(est, se, df, float(r["low"]), float(r["high"]), level, float(r["p_value"]), n)
 
 
 def group_difference(a: Mapping[str, float], b: Mapping[str, float], level: float = LEVEL) -> UnitEstimate | None:

@@ -131,38 +131,35 @@ def variance_components(design: PairedDesign) -> VarianceComponents:
     return VarianceComponents(k, n, float(ms_seed), float(ms_item), float(ms_resid))
 
 
-def t_interval(
-    estimate: np.ndarray, components: VarianceComponents, direction: int = 1, margin: float = 0.0, level: float = LEVEL
+def t_bounds(
+    estimate: np.ndarray, se: np.ndarray, df: np.ndarray, direction: int = 1, margin: float = 0.0, level: float = LEVEL
 ) -> dict[str, np.ndarray]:
-    """``se``, ``df``, ``low``, ``high``, two-sided ``p_value`` and ``p_direction`` of ``estimate``
-    against ``margin`` in ``direction``; elementwise on arrays (one per simulated design)."""
+    """``low``, ``high``, two-sided ``p_value`` and ``p_direction`` of ``estimate`` with standard error
+    ``se`` on ``df`` degrees of freedom, against ``margin`` in ``direction``; elementwise on arrays."""
     est = np.asarray(estimate, dtype=np.float64)
-    se = np.sqrt(components.variance())
-    df = np.asarray(components.df(), dtype=np.float64)
     q = stats.t.ppf(0.5 + level / 2, df)
     shift = direction * est - margin
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(se > 0, shift / np.where(se > 0, se, 1.0), np.sign(shift) * np.inf)
     p_value = np.where(shift == 0, 1.0, 2 * stats.t.sf(np.abs(t), df))
     p_direction = np.where(shift == 0, 0.5, stats.t.cdf(t, df))
-    return {
-        "se": se,
-        "df": df,
-        "low": est - q * se,
-        "high": est + q * se,
-        "p_value": p_value,
-        "p_direction": p_direction,
-    }
+    return {"low": est - q * se, "high": est + q * se, "p_value": p_value, "p_direction": p_direction}
+
+
+def t_interval(
+    estimate: np.ndarray, components: VarianceComponents, direction: int = 1, margin: float = 0.0, level: float = LEVEL
+) -> dict[str, np.ndarray]:
+    """``se``, ``df``, ``low``, ``high``, two-sided ``p_value`` and ``p_direction`` of ``estimate``
+    against ``margin`` in ``direction``; elementwise on arrays (one per simulated design)."""
+    se = np.sqrt(components.variance())
+    df = np.asarray(components.df(), dtype=np.float64)
+    return {"se": se, "df": df, **t_bounds(estimate, se, df, direction, margin, level)}
 
 
 @dataclass(frozen=True)
-class SeedTest:
-    """A paired comparison ``A - B`` tested against ``margin`` in the claimed direction.
-
-    ``direction`` is +1 when the claim says A - B > margin, -1 when it says A - B < -margin.
-    ``low``/``high`` bound ``A - B`` itself; ``p_value`` is two-sided against the margin;
-    ``p_direction`` is the t-distribution's probability that the claimed direction holds.
-    """
+class TInterval:
+    """An estimate with its standard error, a t-interval on ``df`` degrees of freedom at ``level``
+    (``low``, ``high``) and a two-sided p-value."""
 
     estimate: float
     se: float
@@ -171,6 +168,17 @@ class SeedTest:
     high: float
     level: float
     p_value: float
+
+
+@dataclass(frozen=True)
+class SeedTest(TInterval):
+    """A paired comparison ``A - B`` tested against ``margin`` in the claimed direction.
+
+    ``direction`` is +1 when the claim says A - B > margin, -1 when it says A - B < -margin.
+    ``low``/``high`` bound ``A - B`` itself; ``p_value`` is two-sided against the margin;
+    ``p_direction`` is the t-distribution's probability that the claimed direction holds.
+    """
+
     p_direction: float
     direction: int
     margin: float
