@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -74,6 +74,12 @@ class _Sentence:
     @property
     def where(self) -> str:
         return self.block.location()
+
+    def finding(self, kind: FindingKind, message: str, **fields: Any) -> Finding:
+        """A finding quoting this sentence, at its page and section."""
+        return Finding(
+            kind=kind, message=message, quote=self.text, page=self.block.page, section=self.block.section, **fields
+        )
 
 
 def _sentences(doc: Document, vocab: Vocabulary) -> list[_Sentence]:
@@ -145,12 +151,9 @@ def references(doc: Document, sentences: list[_Sentence]) -> list[Finding]:
                 if not ok and (kind, number) not in seen:
                     seen.add((kind, number))
                     out.append(
-                        Finding(
+                        s.finding(
                             kind="reference",
                             message=f"the text refers to {kind} {number}, which the document does not have",
-                            quote=s.text,
-                            page=s.block.page,
-                            section=s.block.section,
                         )
                     )
     return out
@@ -199,15 +202,12 @@ def wrong_tables(doc: Document, sentences: list[_Sentence]) -> list[Finding]:
         if holders:
             shown = ", ".join(q.text for q in nums)
             out.append(
-                Finding(
+                s.finding(
                     kind="reference",
                     message=(
                         f"the text cites {table.label} for {shown}, which {table.label} does not hold; "
                         f"{' and '.join(dict.fromkeys(holders))} {'do' if len(set(holders)) > 1 else 'does'}"
                     ),
-                    quote=s.text,
-                    page=s.block.page,
-                    section=s.block.section,
                     table=table.label,
                 )
             )
@@ -290,16 +290,13 @@ def table_conflicts(doc: Document, sentences: list[_Sentence], vocab: Vocabulary
                 ]
                 backbone = f" ({model.id})" if model else ""
                 out.append(
-                    Finding(
+                    s.finding(
                         kind="conflicting values",
                         message=(
                             f"the text gives {method.id}{backbone} {q.text} where {table.label} prints "
                             f"{cell.text} ({cell.row_header.split(' / ')[-1]}, {cell.col_header})"
                             + (f", as the text does elsewhere ({len(elsewhere)}x)" if elsewhere else "")
                         ),
-                        quote=s.text,
-                        page=s.block.page,
-                        section=s.block.section,
                         table=table.label,
                         elsewhere=elsewhere,
                     )
@@ -337,12 +334,9 @@ def count_conflicts(sentences: list[_Sentence]) -> list[Finding]:
         if key in seen and seen[key][0] != q.value:
             _, text, first = seen[key]
             out.append(
-                Finding(
+                s.finding(
                     kind="conflicting values",
                     message=f"the text gives {subject.id} {text} {q.unit}s in one place and {q.text} in another",
-                    quote=s.text,
-                    page=s.block.page,
-                    section=s.block.section,
                     elsewhere=[f'{first.where}: "{first.text}"'],
                 )
             )
@@ -367,12 +361,9 @@ def listed_counts(sentences: list[_Sentence]) -> list[Finding]:
             listed &= {x.id for x in load_vocabulary().find(rest) if x.category == category}
             if listed and len(listed) != n:
                 out.append(
-                    Finding(
+                    s.finding(
                         kind="count",
                         message=f"the text says {n_text} {noun} but lists {len(listed)}: {', '.join(sorted(listed))}",
-                        quote=s.text,
-                        page=s.block.page,
-                        section=s.block.section,
                     )
                 )
     return out
@@ -406,15 +397,12 @@ def relative_changes(sentences: list[_Sentence]) -> list[Finding]:
             continue
         change, _, base, other = min(options, key=lambda o: abs(o[0] - pct.value))
         out.append(
-            Finding(
+            s.finding(
                 kind="relative change",
                 message=(
                     f"the text states {pct.text} but {base.text} -> {other.text} is a change of {change:.1f}% "
                     "(recomputed from the stated numbers)"
                 ),
-                quote=s.text,
-                page=s.block.page,
-                section=s.block.section,
             )
         )
     return out
