@@ -123,11 +123,7 @@ def merge_candidates(
     Returns the ids added and how many candidates were skipped as duplicates.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    try:
-        raw = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as exc:
-        raise ReproError(f"{path} is not valid YAML ({getattr(exc, 'problem', exc)}); fix it before merging") from None
+    text, raw = _read(path)
     if raw is None:
         raw = {"name": path.stem, "claims": []}
     if not isinstance(raw, dict) or not isinstance(raw.get("claims", []), list):
@@ -150,9 +146,28 @@ def merge_candidates(
         appended = _append_text(text, new_entries)
         if appended is None:
             raw["claims"] = existing + new_entries
-            appended = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100)
+            appended = _dump(raw)
         atomic_write_text(path, appended)
     return [e["id"] for e in new_entries], skipped
+
+
+def _read(path: Path) -> tuple[str, Any]:
+    """The registry file's text ("" when missing) and its YAML (None when empty); a one-line error if not YAML."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    try:
+        return text, (yaml.safe_load(text) if text.strip() else None)
+    except yaml.YAMLError as exc:
+        raise ReproError(f"{path} is not valid YAML ({getattr(exc, 'problem', exc)}); fix it before merging") from None
+
+
+def _dump(data: Any) -> str:
+    """YAML as the registry files are written: keys in order, unicode as is, lines up to 100 characters."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _block(entries: list[dict[str, Any]], indent: str) -> str:
+    """``entries`` as a block list whose dashes stand ``indent`` from the left margin."""
+    return "".join(indent + line if line.strip() else line for line in _dump(entries).splitlines(keepends=True))
 
 
 def _append_text(text: str, entries: list[dict[str, Any]]) -> str | None:
@@ -165,11 +180,8 @@ def _append_text(text: str, entries: list[dict[str, Any]]) -> str | None:
     key, value = node.value[-1]
     if key.value != "claims" or not isinstance(value, yaml.SequenceNode) or value.flow_style or not value.value:
         return None
-    indent = " " * max(0, value.value[0].start_mark.column - 2)
-    dumped = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=100)
-    block = "".join(indent + line if line.strip() else line for line in dumped.splitlines(keepends=True))
     merged = text if text.endswith("\n") else text + "\n"
-    merged += block
+    merged += _block(entries, " " * max(0, value.value[0].start_mark.column - 2))
     # Appending is only safe if the result still reads as the same mapping with more claims.
     check = yaml.safe_load(merged)
     if not isinstance(check, dict) or len(check.get("claims") or []) != len(value.value) + len(entries):
@@ -185,11 +197,7 @@ def merge_findings(path: Path, findings: list[Finding]) -> int:
     allow that is rewritten with PyYAML.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    try:
-        raw = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as exc:
-        raise ReproError(f"{path} is not valid YAML ({getattr(exc, 'problem', exc)}); fix it before merging") from None
+    text, raw = _read(path)
     raw = raw if isinstance(raw, dict) else {"name": path.stem, "claims": []}
     have = raw.get("findings") or []
     seen = {(f.get("kind"), f.get("message")) for f in have if isinstance(f, dict)}
@@ -202,7 +210,7 @@ def merge_findings(path: Path, findings: list[Finding]) -> int:
         raw["findings"] = have + new
         claims = raw.pop("claims", [])
         raw["claims"] = claims  # claims stay last, so that drafted claims can be appended
-        merged = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100)
+        merged = _dump(raw)
     atomic_write_text(path, merged)
     return len(new)
 
@@ -214,18 +222,16 @@ def _insert_findings(text: str, entries: list[dict[str, Any]]) -> str | None:
         return None
     keys = {k.value: (k, v) for k, v in node.value}
     lines = text.splitlines(keepends=True)
-    dumped = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=100)
     if "findings" in keys:
         _, value = keys["findings"]
         if not isinstance(value, yaml.SequenceNode) or value.flow_style or not value.value:
             return None
-        indent = " " * max(0, value.value[0].start_mark.column - 2)
         at = value.end_mark.line if value.end_mark.column == 0 else value.end_mark.line + 1
-        block = "".join(indent + line if line.strip() else line for line in dumped.splitlines(keepends=True))
+        block = _block(entries, " " * max(0, value.value[0].start_mark.column - 2))
     elif "claims" in keys:
         key, _ = keys["claims"]
         at = key.start_mark.line
-        block = "findings:\n" + "".join("  " + line if line.strip() else line for line in dumped.splitlines(True))
+        block = "findings:\n" + _block(entries, "  ")
     else:
         return None
     merged = "".join(lines[:at]) + block + "".join(lines[at:])
