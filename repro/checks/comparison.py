@@ -27,34 +27,13 @@ from pydantic import Field, field_validator
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
 from repro.checks.context import CheckContext
-from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, paired_items, parse_metric
-from repro.checks.stats.design import build_design
-from repro.checks.stats.seed_test import SeedTest, seed_t_test
-from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test
+from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, parse_metric
+from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_test, tested_key
 from repro.errors import ReproError
 
 
 class ComparisonResult(StatisticalResult):
     """A comparison's result: one test per B arm (:class:`~repro.checks.tested.ArmTest`)."""
-
-
-def arms_test(
-    ctx: CheckContext,
-    a: str,
-    b: str,
-    metric: Metric,
-    direction: int,
-    margin: float = 0.0,
-    langs: list[str] | None = None,
-) -> SeedTest:
-    """The seed-level test of ``a - b`` on ``metric`` (shared with the reported-vs-reproduced kind)."""
-    items, seeds = paired_items(arm_per_query(ctx, a, metric, langs), arm_per_query(ctx, b, metric, langs))
-    return seed_t_test(build_design(items, seeds), direction=direction, margin=margin)
-
-
-def tested_key(task: str, metric: str, a: str, b: str, langs: list[str] | None, margin: float = 0.0) -> str:
-    """What a test tests, so that two checks testing the same difference count once in a family."""
-    return f"{task}|{metric}|{a}-{b}|{','.join(sorted(langs)) if langs else 'all'}|{margin:g}"
 
 
 @register

@@ -29,10 +29,9 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Verdict, register
-from repro.checks.comparison import arms_test, tested_key
 from repro.checks.context import CheckContext
 from repro.checks.measurements import arm_values, check_arm_metric, parse_metric
-from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test
+from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_test, tested_key
 from repro.errors import ReproError
 
 # Share of the paper's relative effect ours must reach to count as the same effect.

@@ -1,9 +1,9 @@
 """Results of statistical checks: the tests behind a verdict, and Holm's adjustment across a claim.
 
-A comparison or reported check decides from one or more seed-level tests
-(:mod:`repro.checks.stats.seed_test`). Each becomes an :class:`ArmTest` in the check's typed
-result, with its interval, raw and adjusted p-value, outcome, and, when undecided, how many seeds
-would decide it (:mod:`repro.checks.stats.power`). A check adjusts its own tests as one family;
+A comparison or reported check decides from one or more seed-level tests of two arms
+(:func:`arms_test`, :mod:`repro.checks.stats.seed_test`). Each becomes an :class:`ArmTest` in the
+check's typed result, with its interval, raw and adjusted p-value, outcome, and, when undecided,
+how many seeds would decide it (:mod:`repro.checks.stats.power`). A check adjusts its own tests as one family;
 the verify loop then calls :func:`adjust_family` with all results of a claim, which re-decides every
 statistical check with Holm's adjustment over all of the claim's tests (docs/statistics.md).
 """
@@ -11,16 +11,36 @@ statistical check with Holm's adjustment over all of the claim's tests (docs/sta
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from repro.checks.base import CheckResult, Table, Verdict
+from repro.checks.context import CheckContext
+from repro.checks.measurements import Metric, arm_per_query, paired_items
+from repro.checks.stats.design import build_design
 from repro.checks.stats.family import holm
 from repro.checks.stats.power import planning_note
-from repro.checks.stats.seed_test import SeedTest, decide, outcome_of
+from repro.checks.stats.seed_test import Outcome, SeedTest, decide, outcome_of, seed_t_test
 
-Outcome = Literal["supported", "contradicted", "undecided"]
+
+def arms_test(
+    ctx: CheckContext,
+    a: str,
+    b: str,
+    metric: Metric,
+    direction: int,
+    margin: float = 0.0,
+    langs: list[str] | None = None,
+) -> SeedTest:
+    """The seed-level test of ``a - b`` on ``metric``."""
+    items, seeds = paired_items(arm_per_query(ctx, a, metric, langs), arm_per_query(ctx, b, metric, langs))
+    return seed_t_test(build_design(items, seeds), direction=direction, margin=margin)
+
+
+def tested_key(task: str, metric: str, a: str, b: str, langs: list[str] | None, margin: float = 0.0) -> str:
+    """What a test tests, so that two checks testing the same difference count once in a family."""
+    return f"{task}|{metric}|{a}-{b}|{','.join(sorted(langs)) if langs else 'all'}|{margin:g}"
 
 
 class ArmTest(BaseModel):
