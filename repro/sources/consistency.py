@@ -165,13 +165,8 @@ def _plain(q: Quantity) -> bool:
 
 
 def _cell_matches(cell: Cell, q: Quantity) -> bool:
-    tol = max(q.tolerance, 0.5 * 10 ** -_decimals(cell.text))
+    tol = max(q.tolerance, cell.half_unit)
     return cell.value is not None and abs(cell.value - q.value) <= tol + 1e-9
-
-
-def _decimals(text: str) -> int:
-    t = text.strip().rstrip("%")
-    return len(t.split(".", 1)[1]) if "." in t else 0
 
 
 def _cited_tables(doc: Document, text: str) -> list[DocTable]:

@@ -46,6 +46,12 @@ class Cell(BaseModel):
     row_header: str = ""
     col_header: str = ""
 
+    @property
+    def half_unit(self) -> float:
+        """Half a unit in the last printed digit (``0.82`` -> 0.005): how far rounding may have moved the value."""
+        t = self.text.strip().rstrip("%")
+        return 0.5 * 10 ** -(len(t.split(".", 1)[1]) if "." in t else 0)
+
 
 class TableIssue(BaseModel):
     """A printed mean/total that the cells do not reproduce (an extraction or typesetting error)."""

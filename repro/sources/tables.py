@@ -71,11 +71,6 @@ def build_cells(rows: list[list[str]]) -> list[Cell]:
     return cells
 
 
-def _decimals(text: str) -> int:
-    t = text.strip().rstrip("%")
-    return len(t.split(".", 1)[1]) if "." in t else 0
-
-
 def _swaps(text: str) -> list[float]:
     """Values the cell would have with two adjacent digits swapped (a common transcription slip)."""
     out = []
@@ -91,7 +86,7 @@ def _swaps(text: str) -> list[float]:
 def _consistent(printed: Cell, parts: list[Cell], values: list[float], total: bool) -> bool:
     got = sum(values) if total else sum(values) / len(values)
     # Half a unit in the printed last digit, plus float noise.
-    return abs(got - printed.value) <= 0.5 * 10 ** -_decimals(printed.text) + 1e-9
+    return abs(got - printed.value) <= printed.half_unit + 1e-9
 
 
 def check_means(table: DocTable) -> list[TableIssue]:
