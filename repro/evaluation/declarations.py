@@ -194,9 +194,10 @@ def _lareqa_settings() -> tuple[Setting, ...]:
 
 
 # Tatoeba computes its accuracies itself (nearest neighbour is the aligned line). Its per-line
-# values are published but carry no query ids, so no bootstrap pairs on them.
-_XX_EN = MeasureSpec("xx->en", per_query=False)
-_EN_XX = MeasureSpec("en->xx", per_query=False)
+# values are published with ids (the pair's line in the language's file), so checks pair them
+# across models; the pairs are language-specific items (Tatoeba is not parallel across languages).
+_XX_EN = MeasureSpec("xx->en")
+_EN_XX = MeasureSpec("en->xx")
 _ACCURACY = MeasureSpec(
     "acc", column="mean", aliases=("accuracy", "mean"), per_language=False, per_query=False
 )  # mean of both directions, macro-averaged over languages

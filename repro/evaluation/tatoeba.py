@@ -72,6 +72,11 @@ def evaluate_tatoeba(
             table[lang] = {"xx->en": float(to_en.mean()), "en->xx": float(from_en.mean()), "n": len(ds)}
             per_query[f"bitext/{lang}/xx->en"] = to_en
             per_query[f"bitext/{lang}/en->xx"] = from_en
+            # The pair's line in the language's file: the same pair has the same id in every model's
+            # result and under every limit, so checks pair per-query values across models on it.
+            # Tatoeba is not parallel across languages (each file has its own English lines): the
+            # ids name language-specific items.
+            per_query[f"bitext/{lang}/ids"] = np.asarray(ds["index"], dtype=np.int64)
     summary = {
         "bitext": {
             "xx->en": float(np.mean([r["xx->en"] for r in table.values()])),
