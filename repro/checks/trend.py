@@ -14,13 +14,24 @@ Built for the research question (how do low-resource languages fare as alpha var
 For every language: the metric at each x (mean over seeds) and its gain over the reference
 (sign-flipped for lower-is-better metrics, so a gain is always an improvement). Languages are
 grouped by resource class (repro/data/resource_classes.yaml, Joshi et al. 2020) and by whether the
-training corpus held them out (unseen). At every x, each group's gain is tested like a comparison
-(seed pairs x parallel items, those languages as they are). The research question is about
-classes, so it is answered with languages as units (docs/statistics.md): Welch's interval for
-low - high over the seen languages' gains, a regression of the gain on the Joshi class with its
-interval, and a hierarchical bootstrap (languages within groups, items, seeds) as a second look.
+training corpus had them (``seen``: every other language is unseen; or ``unseen``: the held-out
+ones). At every x, each group's gain is tested like a comparison (seed pairs x items, those
+languages as they are), and so is each Joshi class's and resource group's, seen and unseen apart
+(``curves``: the gain-vs-x curves with intervals the report draws). Items are the task's: a
+question with all its translations on XQuAD-R and MLQA-R; a language's own question or sentence
+pair on TyDi-GoldP and Tatoeba, which are not parallel across languages (``items`` says which).
+
+The research question is about classes, so it is answered with languages as units
+(docs/statistics.md): Welch's interval for low - high over the languages' gains, a regression of
+the gain on the Joshi class with its interval, and a hierarchical bootstrap (languages within
+groups, items, seeds) as a second look. ``units`` picks the languages that answer: the seen ones
+(default: unseen languages differ in more than their class), or all of them (a task with too few
+seen languages in a group, TyDi-GoldP); the other populations are answered too (``splits``).
 The answer (``finding``): low-resource languages gain more, less, or no detectably differently,
-"undetermined" with fewer than 3 seed pairs or too few languages. ``hypothesis``:
+"undetermined" with fewer than 3 seed pairs or too few languages. Grid points without results
+(a profile that does not evaluate the task on trained models, a sweep still running) are left
+out and named (``missing``); without results at ``reference`` or ``at`` the check is not checked.
+``hypothesis``:
 
 - ``low-gains-more``: the finding at ``at`` is "more" -> reproduced, "less" -> not reproduced;
 - ``unseen-gain``: held-out languages gain at ``at`` (a seed x item test of their mean gain);
@@ -65,9 +76,45 @@ class ClassSlope(BaseModel):
     high: float
     p_value: float
     df: float
+    p_positive: float | None = Field(default=None, description="probability that the true slope is positive")
     intercept: float
     classes: dict[str, int]
     gains: dict[str, float]
+
+
+class CurvePoint(GroupGain):
+    """A group's gain at one grid value."""
+
+    x: float
+
+
+class GainCurve(BaseModel):
+    """One group of languages' gain over the reference at every grid value with results.
+
+    ``by``: a Joshi class (``joshi_class``) or a resource group (``resource``: low = classes 0-3,
+    high = 4-5), always of seen or of unseen languages apart. The gain at the reference is 0 by
+    definition and not listed.
+    """
+
+    name: str
+    by: Literal["class", "group"]
+    seen: bool
+    joshi_class: int | None = None
+    resource: str | None = None
+    langs: list[str]
+    reference: float
+    points: list[CurvePoint] = Field(default_factory=list)
+
+
+class LanguageUnits(BaseModel):
+    """The languages-as-units answer at ``at`` on one population of languages (seen, unseen or all)."""
+
+    low: list[str]
+    high: list[str]
+    difference: GroupGain | None = Field(default=None, description="low - high, Welch over languages")
+    slope: ClassSlope | None = Field(default=None, description="gain per Joshi class over these languages")
+    finding: Answer
+    reason: str
 
 
 class TrendResult(CheckResult):
@@ -85,6 +132,21 @@ class TrendResult(CheckResult):
     finding_reason: str = ""
     n_seeds: int = Field(default=0, description="seed pairs at `at` against the reference")
     answer: str | None = Field(default=None, description="the answer in words; None without low and high groups")
+    curves: list[GainCurve] = Field(
+        default_factory=list, description="gain vs x per Joshi class and group, seen/unseen"
+    )
+    splits: dict[str, LanguageUnits] = Field(
+        default_factory=dict, description="'seen', 'unseen', 'all' -> the languages-as-units answer on them"
+    )
+    units: str = Field(default="seen", description="the population of `splits` that gives `finding`")
+    items: str = Field(default="", description="what an item is here: parallel questions or per-language queries")
+    missing: list[str] = Field(default_factory=list, description="grid points the profile plans without results")
+    task: str = ""
+    metric: str = Field(default="", description="the metric as the check names it")
+    lower_is_better: bool = False
+    x: str = "alpha"
+    at: float | None = None
+    reference: float | None = None
 
 
 def _gain(est: UnitEstimate, method: str) -> GroupGain:
@@ -107,6 +169,7 @@ def _slope(reg: ClassRegression) -> ClassSlope:
         high=s.high,
         p_value=s.p_value,
         df=s.df,
+        p_positive=s.p_positive,
         intercept=reg.intercept,
         classes=reg.classes,
         gains=reg.gains,
@@ -131,6 +194,13 @@ class TrendCheck(Check):
     at: float = 0.5
     hypothesis: Literal["low-gains-more", "unseen-gain"] | None = None
     unseen: list[str] = Field(default_factory=list, description="languages the training corpus held out")
+    seen: list[str] | None = Field(
+        default=None, description="languages the training corpus has; when given, every other language is unseen"
+    )
+    units: Literal["seen", "all"] = Field(
+        default="seen",
+        description="whose gains answer the question with languages as units: the seen languages, or all",
+    )
     n_boot: int = Field(default=2000, ge=200)
     seed: int = 0
 
@@ -156,9 +226,18 @@ class TrendCheck(Check):
         ]
         if not metric.per_query:
             problems.append(f"trend needs per-query values; '{self.metric}' has none")
-        if not any(metric.task in exp.tasks_for(p) for p in exp.points()):
-            problems.append(f"experiment {exp.name} evaluates no trained model on {metric.task}")
+        if metric.task not in exp.eval.tasks:
+            problems.append(f"experiment {exp.name} does not evaluate {metric.task}")
+        if _close(self.reference, self.at):
+            problems.append(f"at and reference are both {self.x}={self.at}: a gain needs two grid values")
+        if self.seen is not None and (both := sorted(set(self.seen) & set(self.unseen))):
+            problems.append(f"languages listed as both seen and unseen: {', '.join(both)}")
+        # A profile that evaluates the task on the base model only is not an error: the check says
+        # "not checked" for that profile (run() names why).
         return problems
+
+    def _is_unseen(self, lang: str) -> bool:
+        return lang in self.unseen or (self.seen is not None and lang not in self.seen)
 
     def run(self, ctx: CheckContext, claim: ClaimRef) -> TrendResult:
         from repro.data.resource_classes import resource_class, resource_group
@@ -168,16 +247,38 @@ class TrendCheck(Check):
         exp = ctx.experiment(self.experiment)
         rs = ctx.results(self.experiment)
         sign = -1.0 if metric.lower_is_better else 1.0
-        xs = sorted(exp.grid[self.x])
-        at_x = {
+        planned = {
             x: [(point_label(p), p) for p in exp.points() if _close(p[self.x], x) and metric.task in exp.tasks_for(p)]
-            for x in xs
+            for x in sorted(exp.grid[self.x])
         }
+        ref = self._grid_x(list(planned), self.reference)
+        at = self._grid_x(list(planned), self.at)
+        # A sweep still running (or stopped) holds some points only: use those and name the others.
+        at_x = {x: [(label, p) for label, p in pts if rs.exists(label, metric.task)] for x, pts in planned.items()}
+        missing = [label for pts in planned.values() for label, _ in pts if not rs.exists(label, metric.task)]
+        if not at_x[ref] or not at_x[at]:
+            lacking = [x for x in dict.fromkeys((ref, at)) if not at_x[x]]
+            where = " and ".join(f"{self.x}={x}" for x in lacking)
+            if not any(planned[x] for x in lacking):
+                why = f"profile {exp.profile} evaluates {metric.task} on no trained model at {where}"
+            else:
+                n = sum(len(planned[x]) for x in lacking)
+                why = f"none of the {n} planned models at {where} has {metric.task} results yet"
+            return self._not_checked(why, missing)
+        xs = [x for x in planned if at_x[x]]
+        try:
+            pq = {x: points_per_query(ctx, self.experiment, at_x[x], metric) for x in xs}
+        except KeyError as exc:
+            return self._not_checked(
+                f"published per-query values lack '{exc.args[0]}' (computed before {metric.task} published "
+                "query ids): recompute those evaluations",
+                missing,
+            )
         # Mean over seeds of each language's value at each x.
         curve: dict[str, dict[float, float]] = {}
-        for x, pts in at_x.items():
+        for x in xs:
             per_lang: dict[str, list[float]] = {}
-            for label, _ in pts:
+            for label, _ in at_x[x]:
                 for lang, row in rs.result(label, metric.task)["tables"][metric.setting].items():
                     per_lang.setdefault(lang, []).append(float(row[metric.measure]))
             for lang, vals in per_lang.items():
@@ -191,25 +292,24 @@ class TrendCheck(Check):
             else {}
         )
         langs = sorted(curve)
-        unseen = [lang for lang in langs if lang in self.unseen]
+        unseen = [lang for lang in langs if self._is_unseen(lang)]
         seen = [lang for lang in langs if lang not in unseen]
-        low = [lang for lang in seen if resource_group(lang) == "low"]
-        high = [lang for lang in seen if resource_group(lang) == "high"]
+        # The languages whose gains answer the question (and whose low/high groups are tested).
+        pop = seen if self.units == "seen" else langs
+        low = [lang for lang in pop if resource_group(lang) == "low"]
+        high = [lang for lang in pop if resource_group(lang) == "high"]
 
-        ref_pq = points_per_query(ctx, self.experiment, at_x[self._grid_x(xs, self.reference)], metric)
-        at = self._grid_x(xs, self.at)
-        ref = self._grid_x(xs, self.reference)
         groups: dict[str, dict[float, GroupGain]] = {"low": {}, "high": {}, "unseen": {}, "low - high": {}}
         units: dict[float, tuple[GroupGain | None, ClassSlope | None]] = {}
-        raw_units: dict[float, tuple[UnitEstimate | None, ClassRegression | None]] = {}
-        seeds_at: dict[float, int] = {}
+        seeds_at: dict[float, list[Any]] = {}
+        signed_at: dict[float, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         bootstrap_difference = None
         for x in xs:
-            if _close(x, self.reference):
+            if _close(x, ref):
                 continue
-            items, seeds = paired_items(points_per_query(ctx, self.experiment, at_x[x], metric), ref_pq)
+            items, seeds = paired_items(pq[x], pq[ref])
             signed = {lang: (ids, sign * d) for lang, (ids, d) in items.items()}
-            seeds_at[x] = len(seeds)
+            seeds_at[x], signed_at[x] = seeds, signed
             weights: dict[str, dict[str, float]] = {
                 name: {m: 1 / len(members) for m in members}
                 for name, members in (("low", low), ("high", high), ("unseen", unseen))
@@ -218,23 +318,12 @@ class TrendCheck(Check):
             if low and high:
                 weights["low - high"] = {**{m: 1 / len(low) for m in low}, **{m: -1 / len(high) for m in high}}
             for name, w in weights.items():
-                design = build_design({m: signed[m] for m in w}, seeds, w)
-                t = seed_t_test(design)
-                groups[name][x] = GroupGain(
-                    observed=t.estimate,
-                    low=t.low,
-                    high=t.high,
-                    p_positive=t.p_direction,
-                    p_value=t.p_value,
-                    n_seeds=t.n_seeds,
-                    n_langs=len(w),
-                    method="seed pairs x parallel items, these languages",
+                groups[name][x] = self._tested(
+                    {m: signed[m] for m in w}, seeds, w, "seed pairs x items, these languages"
                 )
-            # Languages as units: each seen language's gain, averaged over its items and the seed pairs.
-            lang_gain = {lang: float(np.mean(v.mean(axis=1))) for lang, (_, v) in signed.items() if lang in seen}
+            lang_gain = _lang_gains(signed, pop)
             diff = group_difference({m: lang_gain[m] for m in low}, {m: lang_gain[m] for m in high})
             reg = class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
-            raw_units[x] = (diff, reg)
             units[x] = (
                 None
                 if diff is None
@@ -253,25 +342,45 @@ class TrendCheck(Check):
                     p_positive=bt.prob_above(0),
                     n_seeds=len(seeds),
                     n_langs=len(low) + len(high),
-                    method="hierarchical bootstrap: languages within groups, parallel items, seed pairs",
+                    method="hierarchical bootstrap: languages within groups, items, seed pairs",
                 )
+        n_seeds = len(seeds_at.get(at, []))
+        curves = self._curves(signed_at, seeds_at, seen, unseen, ref)
+        populations = {"seen": seen, "unseen": unseen, "all": langs}
+        splits = {
+            name: _units_answer(_lang_gains(signed_at[at], members), n_seeds, name)
+            for name, members in populations.items()
+            if members
+        }
+        everything = build_design(signed_at[at], seeds_at[at])
+        parallel = everything.n_items < everything.n_queries
+        items_note = (
+            f"parallel items: {everything.n_items} questions over {len(everything.langs)} languages "
+            f"({everything.n_queries} queries), a question's translations resampled together"
+            if parallel
+            else f"per-language items: {everything.n_queries} queries in {len(everything.langs)} languages, each its "
+            f"own item ({metric.task} is not parallel across languages)"
+        )
 
-        def gain(lang: str, x: float) -> float:
+        def gain(lang: str, x: float) -> float | None:
+            if x not in curve[lang] or ref not in curve[lang]:
+                return None
             return sign * (curve[lang][x] - curve[lang][ref])
 
         lang_rows = []
         for lang in sorted(langs, key=lambda g: (g not in unseen, resource_class(g), g)):
-            best = max(xs, key=lambda x: sign * curve[lang][x])
+            best = max(curve[lang], key=lambda x: sign * curve[lang][x])
             group = "unseen" if lang in unseen else resource_group(lang)
+            at_gain = gain(lang, at)
             lang_rows.append(
                 [
                     lang,
                     resource_class(lang),
                     group,
-                    *(round(curve[lang][x], 4) for x in xs),
+                    *(round(curve[lang][x], 4) if x in curve[lang] else None for x in xs),
                     round(base[lang], 4) if lang in base else None,
                     best,
-                    round(gain(lang, at), 4),
+                    None if at_gain is None else round(at_gain, 4),
                 ]
             )
         lang_table = Table(
@@ -295,8 +404,8 @@ class TrendCheck(Check):
                     [name, x, round(g.observed, 4), f"[{g.low:+.4f}, {g.high:+.4f}]", g.n_seeds, round(g.p_positive, 3)]
                 )
         group_table = Table(
-            title=f"Gain over {self.x}={ref} by language group (paired t over seed pairs with the parallel items' "
-            "variance; these languages as they are)",
+            title=f"Gain over {self.x}={ref} by language group (paired t over seed pairs with the items' "
+            f"variance; these languages as they are; {items_note})",
             columns=["group", self.x, "mean gain", "95% CI", "seed pairs", "P(gain > 0)"],
             rows=group_rows,
         )
@@ -305,18 +414,60 @@ class TrendCheck(Check):
             unit_rows.append(
                 [
                     x,
-                    seeds_at[x],
+                    len(seeds_at[x]),
                     "-" if d is None else f"{d.observed:+.4f} [{d.low:+.4f}, {d.high:+.4f}]",
                     "-" if sl is None else f"{sl.slope:+.4f} [{sl.low:+.4f}, {sl.high:+.4f}]",
                     "-" if sl is None else len(sl.gains),
                 ]
             )
+        who = "seen languages" if self.units == "seen" else "languages, unseen included"
         unit_table = Table(
-            title="Languages as units: low - high gain (Welch over the seen languages) and gain per Joshi class "
-            "(least squares over the seen languages; negative = lower classes gain more)",
+            title=f"Languages as units: low - high gain (Welch over the {who}) and gain per Joshi class "
+            f"(least squares over the {who}; negative = lower classes gain more)",
             columns=[self.x, "seed pairs", "low - high, 95% CI", "slope per class, 95% CI", "languages"],
             rows=unit_rows,
         )
+        curve_xs = [x for x in xs if x in seeds_at]
+        curve_table = Table(
+            title=f"Gain in {self.metric} over {self.x}={ref} per Joshi class and resource group, seen and unseen "
+            f"apart: mean [95% CI] over seed pairs and items of those languages ({items_note})",
+            columns=["group", "languages", *(f"{self.x}={x} ({len(seeds_at[x])} seed pairs)" for x in curve_xs)],
+            rows=[
+                [
+                    c.name,
+                    " ".join(c.langs),
+                    *(
+                        next((f"{p.observed:+.4f} [{p.low:+.4f}, {p.high:+.4f}]" for p in c.points if p.x == x), "-")
+                        for x in curve_xs
+                    ),
+                ]
+                for c in curves
+            ],
+        )
+        split_rows = [
+            [
+                name,
+                len(u.low),
+                len(u.high),
+                "-"
+                if u.difference is None
+                else f"{u.difference.observed:+.4f} [{u.difference.low:+.4f}, {u.difference.high:+.4f}]",
+                "-" if u.slope is None else f"{u.slope.slope:+.4f} [{u.slope.low:+.4f}, {u.slope.high:+.4f}]",
+                u.finding,
+            ]
+            for name, u in splits.items()
+        ]
+        split_table = Table(
+            title=f"Languages as units at {self.x}={at}, by population (the answer uses: {self.units})",
+            columns=["languages", "low", "high", "low - high, 95% CI", "slope per class, 95% CI", "low-resource gain"],
+            rows=split_rows,
+        )
+
+        def group_mean(members: list[str], x: float) -> float | None:
+            if _close(x, ref):
+                return 0.0
+            vals = [v for m in members if (v := gain(m, x)) is not None]
+            return float(np.mean(vals)) if vals else None
 
         figures = [
             Figure(
@@ -326,7 +477,7 @@ class TrendCheck(Check):
                 y_label=self.metric,
                 x=xs,
                 series={
-                    f"{lang} ({'unseen' if lang in unseen else resource_group(lang)})": [curve[lang][x] for x in xs]
+                    f"{lang} ({'unseen' if lang in unseen else resource_group(lang)})": [curve[lang].get(x) for x in xs]
                     for lang in langs
                 },
                 note="dashed lines in the legend order: unseen, low-resource, high-resource",
@@ -338,10 +489,10 @@ class TrendCheck(Check):
                 y_label=f"gain ({'lower' if sign < 0 else 'higher'} {self.metric} is better)",
                 x=xs,
                 series={
-                    name: [0.0 if _close(x, ref) else (float(np.mean([gain(m, x) for m in members]))) for x in xs]
+                    name: [group_mean(members, x) for x in xs]
                     for name, members in (
-                        ("low-resource (seen)", low),
-                        ("high-resource (seen)", high),
+                        (f"low-resource ({'seen' if self.units == 'seen' else 'all'})", low),
+                        (f"high-resource ({'seen' if self.units == 'seen' else 'all'})", high),
                         ("unseen", unseen),
                     )
                     if members
@@ -350,23 +501,17 @@ class TrendCheck(Check):
         ]
         gain_at = {name: by_x[at] for name, by_x in groups.items() if at in by_x}
         class_difference, class_slope = units.get(at, (None, None))
-        n_seeds = seeds_at.get(at, 0)
-        raw_diff, raw_reg = raw_units.get(at, (None, None))
-        if raw_diff is not None:
-            finding, why = answer(raw_diff, n_seeds)
-            why = f"low - high, languages as units: {why}"
-        elif raw_reg is not None:
-            finding, why = answer(raw_reg.slope, n_seeds, lower_means_more=True)
-            why = f"gain per Joshi class (fewer than 2 languages in a group: {len(low)} low, {len(high)} high): {why}"
-        else:
-            finding, why = "undetermined", f"too few seen languages ({len(low)} low, {len(high)} high)"
+        main = splits[self.units] if self.units in splits else _units_answer({}, n_seeds, self.units)
+        finding, why = main.finding, main.reason
         details: dict[str, Any] = {
             "groups": {"low": low, "high": high, "unseen": unseen},
-            "best_x": {lang: max(xs, key=lambda x: sign * curve[lang][x]) for lang in langs},
+            "best_x": {lang: max(curve[lang], key=lambda x: sign * curve[lang][x]) for lang in langs},
             "curve": curve,
             "x": self.x,
             "at": at,
             "reference": ref,
+            "items": items_note,
+            "missing": missing,
         }
         parts = []
         for name in ("low", "high", "unseen"):
@@ -382,13 +527,18 @@ class TrendCheck(Check):
         if class_slope is not None:
             headline += f"; per class {class_slope.slope:+.4f} [{class_slope.low:+.4f}, {class_slope.high:+.4f}]"
         headline += f"; low-resource languages gain: {finding}"
+        if not parallel:
+            headline += "; items per language"
+        if missing:
+            headline += f"; {len(missing)} planned models without results left out"
         verdict, conf = Verdict.NOT_CHECKED, None
         if self.hypothesis == "low-gains-more":
             verdict = {"more": Verdict.REPRODUCED, "less": Verdict.NOT_REPRODUCED}.get(finding, Verdict.INCONCLUSIVE)
             if class_difference is not None:
                 conf = class_difference.p_positive
-            elif raw_reg is not None:
-                conf = 1 - raw_reg.slope.p_positive
+            elif class_slope is not None and class_slope.p_positive is not None:
+                # A negative slope (lower classes gain more) supports the hypothesis.
+                conf = 1 - class_slope.p_positive
         elif self.hypothesis == "unseen-gain" and "unseen" in gain_at:
             u = gain_at["unseen"]
             outcome, _ = outcome_of(u.n_seeds, u.p_value if u.p_value is not None else 1.0, u.observed)
@@ -401,7 +551,7 @@ class TrendCheck(Check):
             confidence=None if conf is None else round(conf, 4),
             headline=headline,
             details=details,
-            tables=[lang_table, group_table, unit_table],
+            tables=[lang_table, group_table, unit_table, curve_table, split_table],
             figures=figures,
             gain_at=gain_at,
             class_difference=class_difference,
@@ -410,20 +560,109 @@ class TrendCheck(Check):
             finding=finding,
             finding_reason=why,
             n_seeds=n_seeds,
+            curves=curves,
+            splits=splits,
+            units=self.units,
+            items=items_note,
+            missing=missing,
+            **self._where(metric.lower_is_better, at, ref),
         )
-        return result.model_copy(update={"answer": self._answer(result, at, ref)})
+        return result.model_copy(update={"answer": self._answer(result, at, ref, parallel)})
 
-    def _answer(self, r: TrendResult, at: float, ref: float) -> str | None:
+    def _not_checked(self, why: str, missing: list[str]) -> TrendResult:
+        return TrendResult(
+            verdict=Verdict.NOT_CHECKED,
+            headline=f"{self.task} {self.metric}: not checked in this profile: {why}",
+            details={"missing": missing},
+            finding="undetermined",
+            finding_reason=why,
+            units=self.units,
+            missing=missing,
+            **self._where(parse_metric(self.task, self.metric).lower_is_better, self.at, self.reference),
+        )
+
+    def _where(self, lower_is_better: bool, at: float, ref: float) -> dict[str, Any]:
+        """The typed fields that say what a result is about (the report reads them)."""
+        return {
+            "task": self.task,
+            "metric": self.metric,
+            "lower_is_better": lower_is_better,
+            "x": self.x,
+            "at": at,
+            "reference": ref,
+        }
+
+    @staticmethod
+    def _tested(
+        signed: dict[str, tuple[np.ndarray, np.ndarray]],
+        seeds: list[Any],
+        weights: dict[str, float] | None,
+        method: str,
+    ) -> GroupGain:
+        """A seed x item test of the weighted gain of these languages (weights default to their mean)."""
+        t = seed_t_test(build_design(signed, seeds, weights))
+        return GroupGain(
+            observed=t.estimate,
+            low=t.low,
+            high=t.high,
+            p_positive=t.p_direction,
+            p_value=t.p_value,
+            n_seeds=t.n_seeds,
+            n_langs=len(signed),
+            method=method,
+        )
+
+    def _curves(
+        self,
+        signed_at: dict[float, dict[str, tuple[np.ndarray, np.ndarray]]],
+        seeds_at: dict[float, list[Any]],
+        seen: list[str],
+        unseen: list[str],
+        ref: float,
+    ) -> list[GainCurve]:
+        """The gain at every x of each Joshi class and each resource group, seen and unseen languages apart."""
+        from repro.data.resource_classes import resource_class, resource_group
+
+        curves = []
+        for is_seen, pool in ((True, seen), (False, unseen)):
+            tag = "seen" if is_seen else "unseen"
+            specs: list[tuple[str, Literal["class", "group"], int | None, str | None, list[str]]] = [
+                (f"class {c}, {tag}", "class", c, None, [g for g in pool if resource_class(g) == c])
+                for c in sorted({resource_class(g) for g in pool})
+            ]
+            specs += [
+                (f"{r}-resource, {tag}", "group", None, r, members)
+                for r in ("low", "high")
+                if (members := [g for g in pool if resource_group(g) == r])
+            ]
+            for name, by, cls, res, members in specs:
+                points = []
+                for x, signed in signed_at.items():
+                    have = {m: signed[m] for m in members if m in signed}
+                    if have:
+                        g = self._tested(have, seeds_at[x], None, "seed pairs x items, these languages")
+                        points.append(CurvePoint(x=x, **g.model_dump()))
+                curve = GainCurve(
+                    name=name, by=by, seen=is_seen, joshi_class=cls, resource=res, langs=members, reference=ref
+                )
+                curves.append(curve.model_copy(update={"points": points}))
+        return curves
+
+    def _answer(self, r: TrendResult, at: float, ref: float, parallel: bool = True) -> str | None:
         """The research question's answer in words: how low- and high-resource languages move from ref to at."""
         g = r.gain_at
         if "low" not in g or "high" not in g:
             return None
         lo, hi = g["low"], g["high"]
         metric = self.describe().split(" vs ")[0]
+        who = "seen languages" if self.units == "seen" else "languages, unseen included"
         s = (
             f"{metric}: moving from {self.x}={ref} to {self.x}={at}, low-resource languages change by "
             f"{lo.observed:+.4f} (95% CI {lo.low:+.4f} to {lo.high:+.4f}) and high-resource ones by "
-            f"{hi.observed:+.4f} ({hi.low:+.4f} to {hi.high:+.4f}), {r.n_seeds} seed pairs"
+            f"{hi.observed:+.4f} ({hi.low:+.4f} to {hi.high:+.4f}), {r.n_seeds} seed pairs "
+            f"({lo.n_langs} low- and {hi.n_langs} high-resource {who}"
+            + ("" if parallel else "; items per language")
+            + ")"
         )
         if r.class_difference is not None:
             d = r.class_difference
@@ -434,8 +673,45 @@ class TrendCheck(Check):
         if "unseen" in g:
             u = g["unseen"]
             s += f"; unseen languages {u.observed:+.4f} ({u.low:+.4f} to {u.high:+.4f})"
+        other = r.splits.get("unseen")
+        if self.units == "seen" and other is not None and other.difference is not None:
+            d = other.difference
+            s += f"; among unseen languages low - high {d.observed:+.4f} ({d.low:+.4f} to {d.high:+.4f}, {other.finding})"
         return s + f". Do low-resource languages gain more? {r.finding} ({r.finding_reason})."
 
     @staticmethod
     def _grid_x(xs: list[float], value: float) -> float:
         return next(x for x in xs if _close(x, value))
+
+
+def _lang_gains(signed: dict[str, tuple[np.ndarray, np.ndarray]], langs: list[str]) -> dict[str, float]:
+    """Each language's gain: the mean over its items and the seed pairs."""
+    return {lang: float(np.mean(v.mean(axis=1))) for lang, (_, v) in signed.items() if lang in langs}
+
+
+def _units_answer(lang_gain: dict[str, float], n_seeds: int, population: str) -> LanguageUnits:
+    """Low - high (Welch) and the class slope over these languages' gains, and the answer they give."""
+    from repro.data.resource_classes import resource_class, resource_group
+
+    low = [m for m in lang_gain if resource_group(m) == "low"]
+    high = [m for m in lang_gain if resource_group(m) == "high"]
+    diff = group_difference({m: lang_gain[m] for m in low}, {m: lang_gain[m] for m in high})
+    reg = class_regression(lang_gain, {m: resource_class(m) for m in lang_gain})
+    if diff is not None:
+        finding, why = answer(diff, n_seeds)
+        why = f"low - high, languages as units: {why}"
+    elif reg is not None:
+        finding, why = answer(reg.slope, n_seeds, lower_means_more=True)
+        why = f"gain per Joshi class (fewer than 2 languages in a group: {len(low)} low, {len(high)} high): {why}"
+    else:
+        finding, why = "undetermined", f"too few {population} languages ({len(low)} low, {len(high)} high)"
+    return LanguageUnits(
+        low=low,
+        high=high,
+        difference=None
+        if diff is None
+        else _gain(diff, "languages as units (Welch)").model_copy(update={"n_seeds": n_seeds}),
+        slope=None if reg is None else _slope(reg),
+        finding=finding,
+        reason=why,
+    )
