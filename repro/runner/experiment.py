@@ -111,9 +111,15 @@ def point_label(point: dict[str, Any] | None) -> str:
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with a profile's ``override`` applied: mappings merge key by key, anything else replaces.
+
+    An empty mapping replaces too, so a profile can clear a mapping of the base (``eval: {only: {}}``:
+    every task on every model); to keep the base's, leave the key out.
+    """
     out = copy.deepcopy(base)
     for k, v in override.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+        merge = isinstance(v, dict) and v and isinstance(out.get(k), dict)
+        out[k] = _merge(out[k], v) if merge else copy.deepcopy(v)
     return out
 
 
