@@ -110,6 +110,11 @@ class Paper(BaseModel):
     title: str = ""
     authors: list[str] = Field(default_factory=list)
     mirror: str | None = None
+    settings: dict[str, str] = Field(
+        default_factory=dict,
+        description="the paper's training and evaluation settings by our config key (train.batch_size, "
+        "eval.limit, grid.seed...), which the report sets beside ours",
+    )
 
 
 class Registry(BaseModel):
