@@ -27,6 +27,16 @@ LANG2TAX_PATH = Path(__file__).with_name("joshi_lang2tax.txt")
 # The cut of resource_classes.yaml: classes at or above it are "high"-resource, the others "low".
 HIGH_FROM_CLASS = 4
 
+# Where the classes come from, for readers of reports (resource_classes.yaml's header says more).
+SOURCE = (
+    "Joshi et al. (2020), The State and Fate of Linguistic Diversity and Inclusion in the NLP World, ACL 2020: "
+    "taxonomy list lang2tax.txt, published at microsoft.github.io/linguisticdiversity/assets/lang2tax.txt"
+)
+# That address cannot be reached offline; the committed copy is a public mirror of the list.
+COPY_SOURCE = "public repository hamid-amir/data_lang2vec, data/lang2tax.txt (commit 7feb3a8, 2024-05-08)"
+# Languages per class 0-5 in the paper's Table 1, which the copy's counts must equal.
+TABLE1_COUNTS = (2191, 222, 19, 28, 18, 7)
+
 
 @dataclass(frozen=True)
 class Language:

@@ -17,6 +17,7 @@ import jinja2
 
 from repro.cache import slug
 from repro.checks.base import CheckResult, Figure, Table, Verdict
+from repro.checks.trend import GainCurve, TrendResult
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, VerdictsFile
 from repro.errors import ReproError
 from repro.evaluation.declarations import parse_metric, summary_metric
@@ -92,13 +93,52 @@ def anchor(prefix: str, name: str) -> str:
 
 @dataclass
 class PaperVsOurs:
-    """One number the paper reports beside ours for the same arm, task and metric (when we have it)."""
+    """One number the paper reports beside ours for the same arm, task and metric (when we have it).
+
+    ``evaluation``: how much of the task ours was measured on (items per language kept, the pool
+    searched), since the paper's numbers are on the whole test sets.
+    """
 
     what: str
     where: str
     backbone: str
     paper: float
     ours: str
+    evaluation: str = MISSING
+
+
+@dataclass
+class CurvePanel:
+    """One trend check's gain-vs-x curves per Joshi class and resource group, seen and unseen apart."""
+
+    title: str
+    x_label: str
+    y_label: str
+    items: str
+    curves: list[GainCurve]
+
+
+@dataclass
+class QuestionView:
+    """The research question's section beyond its checks: curves per class, an overview, the class table.
+
+    ``panels`` is aligned with the question's checks (None for a check without curves).
+    ``overview_rows``: one row per check and group with its gain at the check's ``at``.
+    ``classes``: the state of the Joshi class table (source, copy, how it was checked).
+    """
+
+    panels: list[CurvePanel | None]
+    overview_columns: list[str]
+    overview_rows: list[list[str]]
+    classes: list[tuple[str, str]]
+
+
+@dataclass
+class SettingsView:
+    """Our training and evaluation settings beside the paper's, with what differs."""
+
+    experiment: str
+    rows: list[list[str]]
 
 
 @dataclass
@@ -156,6 +196,8 @@ class ReportContent:
     experiments: list[ExperimentView]
     counts: list[tuple[str, str, int]]
     findings: list[FindingView] = field(default_factory=list)
+    question: QuestionView | None = None
+    settings: list[SettingsView] = field(default_factory=list)
 
 
 def verdict_css(verdict: Verdict) -> str:
@@ -186,6 +228,8 @@ def build_content(vf: VerdictsFile) -> ReportContent:
         experiments=_experiment_provenance(vf),
         counts=[c for c in counts if c[2]],
         findings=_findings(vf),
+        question=_question(vf),
+        settings=_settings(vf),
     )
 
 
@@ -317,7 +361,7 @@ def _mean_std(cell: Any, decimals: int | None = None) -> str:
 
 
 def _paper_vs_ours(rep: Any, vf: VerdictsFile, arms: dict[str, tuple[str, dict[str, Any] | None]]) -> PaperVsOurs:
-    ours = MISSING
+    ours = evaluation = MISSING
     if rep.arm and rep.task and rep.metric:
         exp_name, point = arms.get(rep.arm, (None, None))
         for exp in vf.experiments:
@@ -332,8 +376,44 @@ def _paper_vs_ours(rep: Any, vf: VerdictsFile, arms: dict[str, tuple[str, dict[s
             cell = (exp.summary.get("rows", {}).get(group) or {}).get(metric) if group else None
             if cell is not None:
                 ours = _mean_std(cell, _decimals(metric))
+                evaluation = _evaluation_note(exp, rep.task, metric, Path(vf.registry_path).parent)
                 break
-    return PaperVsOurs(what=rep.what, where=rep.where or "", backbone=rep.backbone or "", paper=rep.value, ours=ours)
+    return PaperVsOurs(
+        what=rep.what,
+        where=rep.where or "",
+        backbone=rep.backbone or "",
+        paper=rep.value,
+        ours=ours,
+        evaluation=evaluation,
+    )
+
+
+def _evaluation_note(exp: ExperimentRecord, task: str, metric: str, base: Path) -> str:
+    """How much of ``task`` an experiment's figures were measured on: items kept per language, the draw, the pool."""
+    summary = exp.summary
+    spec = summary.get("eval") if isinstance(summary.get("eval"), dict) else {}
+    limit = spec.get("limit")
+    limit = limit.get(task) if isinstance(limit, dict) else limit
+    sample = spec.get("sample") or _experiment_sample(exp, base)
+    text = "whole task" if limit is None else f"{limit} items per language"
+    if limit is not None and sample:
+        text += f" ({'first in file order' if sample == 'first' else 'seeded random draw'})"
+    pool = (summary.get("pools") or {}).get(metric)
+    return text + (f"; pool {pool} candidates" if pool else "")
+
+
+def _experiment_sample(exp: ExperimentRecord, base: Path) -> str | None:
+    """How the experiment's profile draws limited items (older summaries do not say), if its file still loads.
+
+    ``exp.path`` is as the registry wrote it: relative paths are relative to the registry's folder.
+    """
+    from repro.runner.experiment import load_experiment
+
+    path = Path(exp.path)
+    try:
+        return load_experiment(path if path.is_absolute() else base / path, exp.profile).eval.sample
+    except (ReproError, OSError, ValueError):
+        return None
 
 
 def _summary_key(task: str, metric: str, lang: str | None) -> str:
@@ -448,4 +528,225 @@ def _experiment_provenance(vf: VerdictsFile) -> list[ExperimentView]:
                 models=[(k, fmt(v)) for k, v in sorted(models.items())],
             )
         )
+    return out
+
+
+# ---------------------------------------------------------------- the research question
+def _interval(g: Any) -> str:
+    return f"{g.observed:+.4f} [{g.low:+.4f}, {g.high:+.4f}]"
+
+
+def _panel(r: TrendResult) -> CurvePanel | None:
+    """The curves of one trend result, if it has any points."""
+    if not any(c.points for c in r.curves):
+        return None
+    better = "lower" if r.lower_is_better else "higher"
+    return CurvePanel(
+        title=f"{r.label or r.task}: gain over {r.x}={fmt_x(r.reference)} per Joshi class, with 95% intervals "
+        f"over seed pairs and items ({r.items})",
+        x_label=r.x,
+        y_label=f"gain in {r.metric} ({better} is better)",
+        items=r.items,
+        curves=list(r.curves),
+    )
+
+
+def fmt_x(value: Any) -> str:
+    """A grid value as set (0.5, not 0.5000)."""
+    return f"{value:g}" if isinstance(value, float) else fmt(value)
+
+
+def _question(vf: VerdictsFile) -> QuestionView | None:
+    """Curves per class for each trend check, one overview row per check and group, the class table's state."""
+    rq = vf.research_question
+    if rq is None:
+        return None
+    panels: list[CurvePanel | None] = []
+    rows: list[list[str]] = []
+    for r in rq.checks:
+        if not isinstance(r, TrendResult):
+            panels.append(None)
+            continue
+        panels.append(_panel(r))
+        for c in r.curves:
+            at = next((p for p in c.points if r.at is not None and math.isclose(p.x, r.at)), None)
+            if at is None:
+                continue
+            rows.append(
+                [
+                    f"{r.task} {r.metric}",
+                    c.name,
+                    " ".join(c.langs),
+                    _interval(at),
+                    str(at.n_seeds),
+                ]
+            )
+    trends = [r for r in rq.checks if isinstance(r, TrendResult) and r.at is not None]
+    at_values = sorted({fmt_x(r.at) for r in trends})
+    refs = sorted({fmt_x(r.reference) for r in trends})
+    x = trends[0].x if trends else "x"
+    gain = f"gain at {x}={'/'.join(at_values)} over {x}={'/'.join(refs)}, 95% CI" if trends else "gain"
+    return QuestionView(
+        panels=panels,
+        overview_columns=["task, metric", "group", "languages", gain, "seed pairs"],
+        overview_rows=rows,
+        classes=resource_table_state(),
+    )
+
+
+def resource_table_state() -> list[tuple[str, str]]:
+    """The Joshi class table: its source, the committed copy of the list, and the entry-by-entry check."""
+    import hashlib
+    from collections import Counter
+
+    from repro.data import resource_classes as rc
+
+    rows = [("source", rc.SOURCE), ("availability", f"not reachable offline; committed copy from {rc.COPY_SOURCE}")]
+    try:
+        listed = rc.read_lang2tax()
+        digest = hashlib.sha256(rc.LANG2TAX_PATH.read_bytes()).hexdigest()
+    except (OSError, ReproError) as exc:
+        return [*rows, ("committed copy", f"unreadable: {exc}")]
+    per_class = Counter(c for classes in listed.values() for c in classes)
+    counts = tuple(per_class.get(c, 0) for c in range(6))
+    same = "equal to" if counts == rc.TABLE1_COUNTS else f"NOT equal to {list(rc.TABLE1_COUNTS)} in"
+    rows += [
+        ("committed copy", f"repro/data/{rc.LANG2TAX_PATH.name}, {sum(counts)} entries, SHA-256 {digest}"),
+        ("copy's languages per class 0-5", f"{', '.join(map(str, counts))} ({same} the paper's Table 1)"),
+    ]
+    table = list(rc.LANGUAGES.values())
+    ours = Counter(lang.joshi_class for lang in table)
+    rows.append(
+        (
+            "our table",
+            f"{len(table)} languages ({_tatoeba_count(table)} of them Tatoeba languages); per class 0-5: "
+            + ", ".join(str(ours.get(c, 0)) for c in range(6))
+            + f"; low = classes 0-{rc.HIGH_FROM_CLASS - 1}, high = {rc.HIGH_FROM_CLASS}-5",
+        )
+    )
+    problems = rc.lang2tax_mismatches()
+    rows.append(
+        (
+            "checked entry by entry",
+            "every entry's class equals its line in the copy" if not problems else "; ".join(problems),
+        )
+    )
+    ambiguous = [f"{lang.code} ({lang.lang2tax})" for lang in table if lang.ambiguous]
+    if ambiguous:
+        rows.append(("read two ways in the list (curated line used)", ", ".join(ambiguous)))
+    return rows
+
+
+def _tatoeba_count(table: list[Any]) -> str:
+    """How many table entries have a Tatoeba test file ("?" when the data manifest cannot say)."""
+    try:
+        from repro.data.tatoeba import languages
+
+        files = set(languages())
+    except (ReproError, OSError):
+        return "?"
+    return str(sum(1 for lang in table if lang.tatoeba in files))
+
+
+# ---------------------------------------------------------------- training settings vs the paper
+_SETTING_LABELS = {
+    "train.model": "backbone",
+    "train.corpus": "training corpus",
+    "train.holdout_languages": "languages held out of training (unseen)",
+    "train.steps": "training steps",
+    "train.batch_size": "batch size",
+    "train.max_length": "max training length (tokens)",
+    "train.lr": "learning rate",
+    "train.weight_decay": "weight decay",
+    "train.warmup_ratio": "warm-up (share of steps)",
+    "train.temperature": "InfoNCE temperature",
+    "train.freeze_embeddings": "word embeddings frozen",
+    "train.early_stopping_patience": "early stopping (patience, validations)",
+    "train.val_pairs": "validation pairs",
+    "train.eval_every": "validation every (steps)",
+    "train.checkpoint_every": "checkpoint every (steps)",
+    "train.precision": "precision",
+    "grid.alpha": "alpha (share of X-X-mono batches)",
+    "grid.seed": "seeds",
+    "eval.limit": "evaluation limit (items per language)",
+    "eval.max_length": "max evaluation length (tokens)",
+    "eval.langs": "evaluation languages",
+}
+
+
+def _lookup(summary: dict[str, Any], key: str) -> Any:
+    node: Any = summary
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _setting_text(key: str, value: Any) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_setting_text(key, v)}" for k, v in value.items()) or "all"
+    if isinstance(value, list):
+        text = " ".join(fmt_x(v) for v in value) if value else "none"
+        return f"{text} ({len(value)} seeds)" if key == "grid.seed" else text
+    return fmt_x(value)
+
+
+def _first_number(text: str) -> float | None:
+    import re
+
+    m = re.search(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text.replace(",", ""))
+    return float(m.group(0)) if m else None
+
+
+def _compare(paper: str, ours: str) -> str:
+    """same / differs / the paper does not say: what a reader needs to know about one setting."""
+    if paper == MISSING:
+        return "not in the paper's settings"
+    if paper.lower().startswith("not stated"):
+        return "the paper does not say"
+    if paper.strip().lower() == ours.strip().lower():
+        return "same"
+    a = _first_number(paper)
+    try:
+        b = float(ours)
+    except ValueError:
+        return "differs"
+    return "same" if a is not None and math.isclose(a, b) else "differs"
+
+
+def _paper_settings(vf: VerdictsFile) -> dict[str, str]:
+    """The paper's settings as the verdicts file has them, else as its registry (if it still loads) has them."""
+    if vf.paper.settings:
+        return dict(vf.paper.settings)
+    from repro.claims.registry import load_registry
+
+    path = Path(vf.registry_path)
+    if not path.is_file():
+        return {}
+    try:
+        return dict(load_registry(path).paper.settings)
+    except (ReproError, OSError, ValueError, ImportError):
+        return {}
+
+
+def _settings(vf: VerdictsFile) -> list[SettingsView]:
+    """Per experiment with a training config: every setting beside the paper's and whether it differs."""
+    paper = _paper_settings(vf)
+    out = []
+    for exp in vf.experiments:
+        summary = exp.summary if isinstance(exp.summary, dict) else {}
+        if not isinstance(summary.get("train"), dict):
+            continue
+        keys = list(paper) + [f"train.{k}" for k in summary["train"] if f"train.{k}" not in paper]
+        keys += [k for k in ("grid.alpha", "grid.seed", "eval.limit", "eval.max_length") if k not in keys]
+        rows = []
+        for key in keys:
+            ours = _setting_text(key, _lookup(summary, key))
+            theirs = paper.get(key, MISSING)
+            rows.append([_SETTING_LABELS.get(key, key), theirs, ours, _compare(theirs, ours)])
+        title = f"{exp.name} ({exp.profile})" if exp.profile else exp.name
+        out.append(SettingsView(experiment=title, rows=rows))
     return out

@@ -9,14 +9,14 @@ import jinja2
 from repro import __version__
 from repro.claims.verdicts import VerdictsFile
 from repro.report import content
-from repro.report.plots import figure_data_uri
+from repro.report.plots import figure_data_uri, gain_curves_data_uri
 
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     # Autoescape everything: claim text, quotes, headlines and table cells come from PDFs and checks.
     env = content.environment()
-    env.filters.update(figure_src=figure_data_uri)
+    env.filters.update(figure_src=figure_data_uri, curves_src=_curves_src)
     env.globals.update(
         check_css=content.check_css,
         details_json=content.details_json,
@@ -24,6 +24,10 @@ def _environment() -> jinja2.Environment:
         verdict_css=content.verdict_css,
     )
     return env
+
+
+def _curves_src(panel: content.CurvePanel) -> str | None:
+    return gain_curves_data_uri(panel.curves, panel.x_label, panel.y_label)
 
 
 def render_html(vf: VerdictsFile) -> str:

@@ -67,7 +67,7 @@ def summary_rows(c: content.ReportContent) -> list[list[str]]:
 
 def paper_vs_ours_rows(cv: content.ClaimView) -> list[list[str]]:
     return [
-        [p.what, p.backbone or content.MISSING, p.where or content.MISSING, content.fmt(p.paper), p.ours]
+        [p.what, p.backbone or content.MISSING, p.where or content.MISSING, content.fmt(p.paper), p.ours, p.evaluation]
         for p in cv.paper_vs_ours
     ]
 

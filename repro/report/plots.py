@@ -1,4 +1,6 @@
-"""Draw a check's :class:`~repro.checks.base.Figure` as a PNG for embedding in the HTML report.
+"""Draw a check's :class:`~repro.checks.base.Figure` as a PNG for embedding in the HTML report, and the
+research question's gain-vs-alpha curves per resource class (:class:`~repro.checks.trend.GainCurve`) with
+their intervals.
 
 PNG rather than inline SVG: a raster image cannot carry markup, so a hostile series name or axis
 label drawn into it is inert whatever it contains. The figure's title goes in the HTML caption.
@@ -10,9 +12,11 @@ import base64
 import io
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from repro.checks.base import Figure
+from repro.checks.trend import GainCurve
 
 _LINESTYLES = ("-", "--", ":", "-.")
 
@@ -115,3 +119,59 @@ def _bars(ax: Any, fig: Figure) -> None:
         )
     ax.set_xticks(positions, [_plain(x) for x in fig.x], rotation=30 if len(fig.x) > 5 else 0)
     ax.axhline(0.0, color="black", linewidth=0.6)
+
+
+# One colour per Joshi class (0 = the Left-Behinds ... 5 = the Winners), the same in every panel.
+_CLASS_COLOURS = ("#7b3294", "#c2a5cf", "#e08214", "#5aae61", "#2166ac", "#053061")
+
+
+def curve_points(curve: GainCurve) -> list[tuple[float, float, float, float]]:
+    """``(x, gain, low, high)`` of a curve in x order, the reference's gain of 0 (no interval) included."""
+    points = [(p.x, p.observed, p.low, p.high) for p in curve.points]
+    if not any(math.isclose(x, curve.reference) for x, *_ in points):
+        points.append((curve.reference, 0.0, 0.0, 0.0))
+    return sorted(points)
+
+
+def gain_curves_png(curves: Sequence[GainCurve], x_label: str, y_label: str, dpi: int = 100) -> bytes | None:
+    """Gain vs x per Joshi class with 95% bands, seen and unseen languages in two panels; None without points.
+
+    Each class is a coloured line with its interval shaded; the low- and high-resource groups of
+    the panel are black dashed and grey dash-dotted lines (their intervals are in the table beside).
+    """
+    panels = [(seen, [c for c in curves if c.seen is seen and c.points]) for seen in (True, False)]
+    panels = [(seen, cs) for seen, cs in panels if cs]
+    if not panels:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    mfig = MplFigure(figsize=(5.2 * len(panels) + 1.6, 3.9), layout="constrained")
+    FigureCanvasAgg(mfig)
+    axes = mfig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    for ax, (seen, cs) in zip(axes, panels):
+        for c in cs:
+            xs, ys, lows, highs = zip(*curve_points(c))
+            label = f"{c.name.split(',')[0]} ({len(c.langs)} lang{'s' if len(c.langs) != 1 else ''})"
+            if c.by == "class" and c.joshi_class is not None:
+                colour = _CLASS_COLOURS[c.joshi_class % len(_CLASS_COLOURS)]
+                ax.plot(xs, ys, marker="o", markersize=3.5, linewidth=1.5, color=colour, label=_plain(label))
+                ax.fill_between(xs, lows, highs, color=colour, alpha=0.15, linewidth=0)
+            else:
+                style = ("--", "black") if c.resource == "low" else ("-.", "grey")
+                ax.plot(xs, ys, linestyle=style[0], color=style[1], linewidth=1.8, label=_plain(label))
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.set_title(_plain("languages seen in training" if seen else "languages unseen in training"), fontsize=10)
+        ax.set_xlabel(_plain(x_label))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, loc="best", frameon=False)
+    axes[0].set_ylabel(_plain(y_label))
+    buf = io.BytesIO()
+    mfig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def gain_curves_data_uri(curves: Sequence[GainCurve], x_label: str, y_label: str) -> str | None:
+    """``data:image/png;base64,...`` of :func:`gain_curves_png`, or None when there is nothing to draw."""
+    png = gain_curves_png(curves, x_label, y_label)
+    return None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
