@@ -1,7 +1,8 @@
-"""Experiment files: a YAML that names a backbone, a training config, a grid and evaluation tasks.
+"""Experiment files: a YAML that names what to train (if anything), a grid, and evaluation tasks.
 
-A profile (``quick``, ``full``, ``paper``) overrides parts of the file; it changes scale, never the
-code path. Example (experiments/hybrid-sweep.yaml)::
+A profile overrides parts of the file; it changes scale, never the code path. Profiles are whatever
+the file defines (``quick``, ``full``, ``paper`` in experiments/hybrid-sweep.yaml). A training
+experiment (experiments/hybrid-sweep.yaml)::
 
     name: hybrid-sweep
     train: {model: e5-small, corpus: xnli, steps: 300, batch_size: 32}
@@ -11,6 +12,22 @@ code path. Example (experiments/hybrid-sweep.yaml)::
       only: {tatoeba: {alpha: [0, 0.5, 1], seed: [0]}}
     profiles:
       quick: {train: {steps: 20}, grid: {seed: [0]}, eval: {limit: 100}}
+
+An evaluation-only experiment has no ``train`` section: every grid point is one evaluation of
+``eval.model`` (experiments/me5-prefixes.yaml)::
+
+    name: me5-prefixes
+    eval: {model: e5-small, tasks: [xquad-r, mlqa-r], max_length: 128}
+    grid:
+      prefixes:                       # a named axis: label -> the settings it applies
+        e5: {eval.query_prefix: "query: ", eval.passage_prefix: "passage: "}
+        none: {eval.query_prefix: "", eval.passage_prefix: ""}
+      eval.max_length: [128, 512]     # a plain axis over one key
+
+Any key of the training configuration (``train.<key>``, or a bare key such as ``alpha`` in a
+training experiment) or of the evaluation configuration (``eval.<key>``, see :data:`EVAL_AXES`)
+can be an axis. A point names each axis' value (a named axis' label); ``exclude``, ``eval.only``
+and the registry's arms select points by those values.
 """
 
 from __future__ import annotations
@@ -53,6 +70,13 @@ class EvalSpec(BaseModel):
         default_factory=dict, description="task -> grid values it runs on (others: every point)"
     )
     base_model: bool = Field(default=True, description="also evaluate the untrained backbone")
+    model: str | None = Field(default=None, description="the model an evaluation-only experiment evaluates")
+    query_prefix: str | None = Field(default=None, description="text before every query (default: the model's)")
+    passage_prefix: str | None = Field(default=None, description="text before every candidate (default: the model's)")
+
+    def dump(self) -> dict[str, Any]:
+        """The settings as a mapping; options left unset that older files never had are left out."""
+        return self.model_dump(exclude={k for k in _NEW_EVAL_FIELDS if getattr(self, k) is None})
 
     def limit_for(self, task: str) -> int | None:
         """The question limit of ``task`` (None = the whole task)."""
@@ -66,18 +90,68 @@ class EvalSpec(BaseModel):
         return task_subset(task, self.limit_for(task), self.sample, self.sample_seed, self.distractors.get(task))
 
 
+# Evaluation settings a grid axis may vary (``eval.<key>``); tasks, only and base_model shape the plan itself.
+EVAL_AXES = (
+    "model",
+    "query_prefix",
+    "passage_prefix",
+    "max_length",
+    "batch_size",
+    "precision",
+    "langs",
+    "limit",
+    "sample",
+    "sample_seed",
+    "distractors",
+)
+# Fields that older experiment files never had: left out of dumps while unset, so summaries stay as published.
+_NEW_EVAL_FIELDS = ("model", "query_prefix", "passage_prefix")
+
+
 class Experiment(BaseModel):
-    """A resolved experiment: one profile applied."""
+    """A resolved experiment: one profile applied. ``train`` is None for an evaluation-only experiment."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
     profile: str
-    train: dict[str, Any]
-    grid: dict[str, list[Any]]
+    train: dict[str, Any] | None = None
+    grid: dict[str, list[Any] | dict[str, Any]]
     exclude: list[dict[str, Any]] = Field(default_factory=list, description="grid points left out")
     eval: EvalSpec
+
+    @property
+    def trains(self) -> bool:
+        """Whether the experiment trains models (else every point is an evaluation of ``eval.model``)."""
+        return self.train is not None
+
+    def axis_values(self, axis: str) -> list[Any]:
+        """The values a point can take on ``axis``: a plain axis' list, a named axis' labels."""
+        return list(self.grid[axis])  # a list, or a mapping's keys
+
+    def settings(self, point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What ``point`` sets: (training keys, evaluation keys), each without its ``train.``/``eval.``."""
+        train: dict[str, Any] = {}
+        ev: dict[str, Any] = {}
+        for axis, value in point.items():
+            spec = self.grid[axis]
+            pairs = spec[value].items() if isinstance(spec, dict) else [(axis, value)]
+            for key, v in pairs:
+                section, name = split_axis_key(key)
+                (train if section == "train" else ev)[name] = v
+        return train, ev
+
+    def train_config(self, point: dict[str, Any]) -> dict[str, Any]:
+        """The training settings of ``point`` (the file's ``train`` with the point's keys applied)."""
+        return {**(self.train or {}), **self.settings(point)[0]}
+
+    def eval_for(self, point: dict[str, Any] | None) -> EvalSpec:
+        """The evaluation settings of ``point`` (None: the file's, as the base model gets them)."""
+        overrides = self.settings(point)[1] if point else {}
+        if not overrides:
+            return self.eval
+        return EvalSpec.model_validate({**self.eval.model_dump(), **overrides})
 
     def points(self) -> list[dict[str, Any]]:
         """The grid's points in a stable order: seed varies slowest, then the keys in file order.
@@ -87,7 +161,7 @@ class Experiment(BaseModel):
         """
         keys = list(self.grid)
         order = sorted(keys, key=lambda k: k != "seed")
-        combos = itertools.product(*(self.grid[k] for k in order))
+        combos = itertools.product(*(self.axis_values(k) for k in order))
         points = [{k: dict(zip(order, values))[k] for k in keys} for values in combos]
         return [p for p in points if not any(all(p.get(k) == v for k, v in ex.items()) for ex in self.exclude)]
 
@@ -101,6 +175,14 @@ class Experiment(BaseModel):
             if all(point.get(k) in v for k, v in rule.items()):
                 out.append(task)
         return out
+
+
+def split_axis_key(key: str) -> tuple[str, str]:
+    """``("train", "lr")`` for ``train.lr``, ``("eval", "max_length")`` for ``eval.max_length``; a bare key is training's."""
+    section, dot, name = key.partition(".")
+    if dot and section in ("train", "eval"):
+        return section, name
+    return "train", key
 
 
 def point_label(point: dict[str, Any] | None) -> str:
@@ -179,15 +261,71 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             raise ReproError(
                 f"{path}: eval.only.{task} must name a task of eval.tasks and grid keys ({', '.join(exp.grid)})"
             )
-    # Validate training settings now, not after an hour of other steps.
+    where = f"{path} (profile {profile})"
+    _check_axes(exp, where)
+    if not exp.trains:
+        # Every point is a model: there is no untrained backbone beside them.
+        if "base_model" in (resolved.get("eval") or {}) and exp.eval.base_model:
+            raise ReproError(
+                f"{where}: eval.base_model needs a train section (an evaluation-only experiment has no base model)"
+            )
+        exp.eval.base_model = False
+        exp.eval.model = exp.eval.model or "e5-small"
+    elif exp.eval.model is not None:
+        raise ReproError(
+            f"{where}: eval.model is for evaluation-only experiments; a training experiment evaluates its "
+            "trained models and train.model"
+        )
+    # Validate every point's settings now, not after an hour of other steps.
     from repro.training.trainer import TrainConfig
 
     for point in exp.points():
         try:
-            TrainConfig.model_validate({**exp.train, **point})
+            exp.eval_for(point)
         except ValidationError as exc:
             err = exc.errors()[0]
             raise ReproError(
-                f"{path} (profile {profile}): train.{'.'.join(map(str, err['loc']))}: {err['msg']}"
+                f"{where}: point {point_label(point)}: eval.{'.'.join(map(str, err['loc']))}: {err['msg']}"
             ) from None
+        if not exp.trains:
+            continue
+        try:
+            TrainConfig.model_validate(exp.train_config(point))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ReproError(f"{where}: train.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
     return exp
+
+
+def _check_axes(exp: Experiment, where: str) -> None:
+    """Every grid axis names settings that exist: ``eval.<key>`` of :data:`EVAL_AXES`, training keys with training."""
+    if not exp.grid:
+        raise ReproError(f"{where}: grid names no axis; give at least one (e.g. seed: [0], or eval.model: [e5-small])")
+    for axis, spec in exp.grid.items():
+        if isinstance(spec, dict):
+            if not spec or not all(isinstance(v, dict) and v for v in spec.values()):
+                raise ReproError(
+                    f"{where}: grid.{axis}: a named axis maps each label to the settings it applies, "
+                    'e.g. {e5: {eval.query_prefix: "query: "}}'
+                )
+            keys = [k for settings in spec.values() for k in settings]
+        else:
+            if not spec:
+                raise ReproError(f"{where}: grid.{axis} lists no values")
+            keys = [axis]
+        for key in keys:
+            section, name = split_axis_key(key)
+            if section == "eval" and name not in EVAL_AXES:
+                raise ReproError(
+                    f"{where}: grid.{axis}: eval.{name} cannot be a grid axis; evaluation axes: "
+                    + ", ".join(f"eval.{k}" for k in EVAL_AXES)
+                )
+            if section == "eval" and name == "model" and exp.trains:
+                raise ReproError(
+                    f"{where}: grid.{axis}: eval.model is for evaluation-only experiments; vary train.model"
+                )
+            if section == "train" and not exp.trains:
+                raise ReproError(
+                    f"{where}: grid.{axis}: {key} is a training setting, but the experiment has no train section "
+                    "(write eval.<key> for an evaluation setting)"
+                )

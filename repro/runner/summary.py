@@ -55,7 +55,7 @@ def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
         "profile": exp.profile,
         "grid": exp.grid,
         "train": exp.train,
-        "eval": exp.eval.model_dump(),
+        "eval": exp.eval.dump(),
         "groups": {g: group_points[g] for g in rows},
         "rows": rows,
         # Only when results record pools: a summary of older results stays as it was published.
