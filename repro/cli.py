@@ -269,14 +269,53 @@ def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
     help="List every step as published / cached / to compute, with time estimates; run nothing.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: bool, quiet: bool) -> None:
+@click.option(
+    "--executor",
+    type=click.Choice(["serial", "local", "slurm"]),
+    default="serial",
+    show_default=True,
+    help="How steps run: one after another here; in parallel local processes (--workers); as Slurm jobs.",
+)
+@click.option("--workers", type=int, default=None, help="--executor local: processes at once (default: CPU cores).")
+@click.option("--partition", default=None, help="--executor slurm: the partition (default: the cluster's).")
+@click.option("--gpus-per-job", type=int, default=None, help="--executor slurm: GPUs per job (default 0).")
+@click.option("--time-limit", type=int, default=None, help="--executor slurm: minutes per job (default 60).")
+@click.option(
+    "--max-parallel", type=int, default=None, help="--executor slurm: jobs queued or running at once (default 4)."
+)
+@click.option("--cpus-per-job", type=int, default=None, help="--executor slurm: CPUs per job (default 1).")
+@click.option(
+    "--log-folder",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="--executor local/slurm: job logs and jobs.json (default: $REPRO_HOME/jobs/<experiment>-<profile>; "
+    "for Slurm on a filesystem the nodes share, as $REPRO_HOME must be).",
+)
+def run_cmd(
+    experiment: Path,
+    profile: str,
+    results_dir: Path | None,
+    dry_run: bool,
+    quiet: bool,
+    executor: str,
+    workers: int | None,
+    partition: str | None,
+    gpus_per_job: int | None,
+    time_limit: int | None,
+    max_parallel: int | None,
+    cpus_per_job: int | None,
+    log_folder: Path | None,
+) -> None:
     """Train and evaluate every grid point of an experiment YAML (cached and resumable).
 
     Each step (training one grid point, evaluating one model on one task) is keyed by its resolved
     config, data checksums and the version of its computation; a step published in the results
     folder or cached under its key is not recomputed, and a killed run resumes from the last
-    checkpoint or finished step.
+    checkpoint or finished step. With --executor local or slurm, independent steps run in parallel
+    (an evaluation after its training); a failed job is reported with its log, and rerunning the
+    command resumes.
     """
+    from repro.runner.executors import SlurmOptions, make_executor
     from repro.runner.experiment import load_experiment
     from repro.runner.store import StepStore
     from repro.runner.summary import render_summary
@@ -293,7 +332,14 @@ def run_cmd(experiment: Path, profile: str, results_dir: Path | None, dry_run: b
 
         click.echo(render_dry_run(step_states(exp, results_dir, StepStore())))
         return
-    outcome = run_experiment(exp, results_dir, progress=not quiet)
+    given = {"partition": partition, "gpus_per_job": gpus_per_job, "time_limit": time_limit}
+    given |= {"max_parallel": max_parallel, "cpus_per_job": cpus_per_job}
+    given = {k: v for k, v in given.items() if v is not None}
+    slurm = SlurmOptions(**given) if executor == "slurm" or given else None
+    runner = make_executor(
+        executor, log_folder or repro_home() / "jobs" / f"{exp.name}-{profile}", workers=workers, slurm=slurm
+    )
+    outcome = run_experiment(exp, results_dir, progress=not quiet, executor=runner)
     click.echo(render_summary(json.loads((results_dir / "summary.json").read_text())))
     retrained = f" ({len(outcome.retrained)} published models retrained for their weights)" if outcome.retrained else ""
     click.echo(

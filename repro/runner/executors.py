@@ -166,6 +166,7 @@ class Executor:
 
     name = "executor"
     capacity = 1
+    log_folder: Path | None = None  # where job logs (and the runner's jobs.json) go, for executors that keep them
 
     def run(self, jobs: Sequence[Job], on_done: Callable[[JobOutcome], None] | None = None) -> list[JobOutcome]:
         """Run every job once its dependencies are done; outcomes in the order of ``jobs``.

@@ -30,7 +30,8 @@ from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.provenance import provenance
-from repro.runner.experiment import Experiment, point_label
+from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
+from repro.runner.experiment import EvalSpec, Experiment, point_label
 from repro.runner.published import is_published, published_record
 from repro.runner.store import StepStore, step_key, step_version
 
@@ -87,47 +88,64 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def eval_payload(task: str, model_ref: dict[str, Any], ev: EvalSpec) -> dict[str, Any]:
+    """What an evaluation step's key hashes: task, model, the settings that change its numbers, data."""
+    payload = {
+        "task": task,
+        "model": model_ref,
+        "langs": ev.langs.get(task),
+        "limit": ev.limit_for(task),
+        "max_length": ev.max_length,
+        "precision": resolved_precision(ev.precision),
+        "data": checksums(list(get_task(task).datasets)),
+    }
+    # Only a subset other than "the first N, full pool" is recorded: older steps keep their keys.
+    if (subset := payload_entry(task, ev.subset_for(task))) is not None:
+        payload["subset"] = subset
+    # Prefixes only when set: unset means the model's own, as every step before them was keyed.
+    for name in ("query_prefix", "passage_prefix"):
+        if getattr(ev, name) is not None:
+            payload[name] = getattr(ev, name)
+    return payload
+
+
 def plan(exp: Experiment) -> list[Step]:
-    """The steps of an experiment in execution order (base model first, then each grid point)."""
+    """The steps of an experiment in execution order (base model first, then each grid point).
+
+    An evaluation-only experiment evaluates ``eval.model`` once per point and task. A training
+    experiment trains each point (points that differ only in evaluation settings share one
+    training step) and evaluates the trained model with the point's evaluation settings.
+    """
     from repro.training.trainer import TrainConfig
 
     steps: list[Step] = []
-    ev = exp.eval
-    eval_precision = resolved_precision(ev.precision)
-
-    def eval_payload(task: str, model_ref: dict[str, Any]) -> dict[str, Any]:
-        payload = {
-            "task": task,
-            "model": model_ref,
-            "langs": ev.langs.get(task),
-            "limit": ev.limit_for(task),
-            "max_length": ev.max_length,
-            "precision": eval_precision,
-            "data": checksums(list(get_task(task).datasets)),
-        }
-        # Only a subset other than "the first N, full pool" is recorded: older steps keep their keys.
-        if (subset := payload_entry(task, ev.subset_for(task))) is not None:
-            payload["subset"] = subset
-        return payload
+    if not exp.trains:
+        for point in exp.points():
+            ev = exp.eval_for(point)
+            for task in exp.tasks_for(point):
+                payload = eval_payload(task, {"base": ev.model}, ev)
+                steps.append(Step("eval", step_key("eval", payload), point, payload, task=task))
+        return steps
 
     deferred: list[Step] = []
-    if ev.base_model:
+    if exp.eval.base_model:
         base = {"base": exp.train.get("model", "e5-small")}
         points = exp.points()
         for task in exp.tasks_for(None):
-            payload = eval_payload(task, base)
+            payload = eval_payload(task, base, exp.eval)
             step = Step("eval", step_key("eval", payload), None, payload, task=task)
             # A task only the base model gets is a reference number nothing else waits on: run it last.
             on_grid = any(task in exp.tasks_for(p) for p in points)
             (steps if on_grid else deferred).append(step)
     for point in exp.points():
-        config = TrainConfig.model_validate({**exp.train, **point})
+        config = TrainConfig.model_validate(exp.train_config(point))
         resolved = {**config.model_dump(mode="json"), "precision": resolved_precision(config.precision, config.device)}
         payload = {"config": resolved, "data": _corpus_checksums(config.corpus)}
         train_key = step_key("train", payload)
         steps.append(Step("train", train_key, point, payload))
+        ev = exp.eval_for(point)
         for task in exp.tasks_for(point):
-            ep = eval_payload(task, {"train_step": train_key})
+            ep = eval_payload(task, {"train_step": train_key}, ev)
             steps.append(Step("eval", step_key("eval", ep), point, ep, task=task, depends_on=train_key))
     return steps + deferred
 
@@ -154,13 +172,28 @@ class _EncoderCache:
         self.key: tuple | None = None
         self.encoder = None
 
-    def get(self, model: str, max_length: int, batch_size: int, precision: str):
+    def get(
+        self,
+        model: str,
+        max_length: int,
+        batch_size: int,
+        precision: str,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+    ):
         from repro.models.encoder import Encoder
 
-        key = (model, max_length, batch_size, precision)
+        key = (model, max_length, batch_size, precision, query_prefix, passage_prefix)
         if key != self.key:
             self.encoder = None  # free the previous model before loading the next
-            self.encoder = Encoder(model, max_length=max_length, batch_size=batch_size, precision=precision)
+            self.encoder = Encoder(
+                model,
+                max_length=max_length,
+                batch_size=batch_size,
+                precision=precision,
+                query_prefix=query_prefix,
+                passage_prefix=passage_prefix,
+            )
             self.key = key
         return self.encoder
 
@@ -168,7 +201,10 @@ class _EncoderCache:
 def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderCache, progress: bool) -> dict[str, Any]:
     p = step.payload
     model = p["model"].get("base") or str(store.path(p["model"]["train_step"]) / "model")
-    encoder = encoders.get(model, p["max_length"], exp.eval.batch_size, p["precision"])
+    batch_size = exp.eval_for(step.point).batch_size if step.point else exp.eval.batch_size
+    encoder = encoders.get(
+        model, p["max_length"], batch_size, p["precision"], p.get("query_prefix"), p.get("passage_prefix")
+    )
     t0 = time.perf_counter()
     try:
         options = run_options(step.task, p.get("subset"))
@@ -238,35 +274,6 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     atomic_write_text(dest / f"{step.task}.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
 
 
-def _ensure_weights(
-    train_step: Step, store: StepStore, results_dir: Path, outcome: SweepOutcome, progress: bool
-) -> None:
-    """Make sure the store holds the model of ``train_step``, retraining a published one if needed.
-
-    Retraining (rather than failing) lets a sweep grow on any machine: a new task or limit for a
-    published model costs one training run, and weights are too large to publish. The retrained
-    run is checked against the published one; on another CPU the losses may differ in the last bits.
-    """
-    with store.lock(train_step.key):
-        if store.record(train_step.key) is not None:
-            return
-        record = _run_train(train_step, store, progress)
-        store.finish(train_step.key, record)
-    outcome.computed.append(train_step.key)
-    outcome.retrained.append(train_step.key)
-    published = published_record(results_dir, "train", train_step.point, None) or {}
-    before = [e["val_loss"] for e in published.get("summary", {}).get("evals", [])]
-    after = [e["val_loss"] for e in record["summary"]["evals"]]
-    if before and (
-        len(before) != len(after) or any(abs(a - b) > 1e-6 * max(abs(b), 1e-12) for a, b in zip(after, before))
-    ):
-        print(
-            f"warning: retrained {point_label(train_step.point)} ({train_step.key}) for its weights, but its "
-            f"validation losses {after} differ from the published {before}; evaluations of it may not match",
-            file=sys.stderr,
-        )
-
-
 def _same_summary(summary: dict[str, Any], results_dir: Path) -> bool:
     """True if the published summary has the same content (apart from the record of the last run)."""
     path = results_dir / "summary.json"
@@ -277,45 +284,159 @@ def _same_summary(summary: dict[str, Any], results_dir: Path) -> bool:
     return {k: v for k, v in old.items() if k != "run"} == {k: v for k, v in new.items() if k != "run"}
 
 
+def execute_step(
+    exp: Experiment, step: Step, store_root: str, progress: bool = False, encoders: _EncoderCache | None = None
+) -> str:
+    """Compute ``step`` into the store at ``store_root`` unless it is there: "computed" or "cached".
+
+    The unit every executor runs (in this process, a worker process or a Slurm job): the step's
+    lock makes a second runner - another job on a shared filesystem included - wait, then find
+    the step done instead of computing it again.
+    """
+    store = StepStore(Path(store_root))
+    with store.lock(step.key):
+        if store.record(step.key) is not None:
+            return "cached"
+        if step.kind == "train":
+            record = _run_train(step, store, progress)
+        else:
+            record = _run_eval(step, exp, store, encoders if encoders is not None else _PROCESS_ENCODERS, progress)
+        store.finish(step.key, record)
+        return "computed"
+
+
+# The encoder a worker process or job keeps between the steps it runs.
+_PROCESS_ENCODERS = _EncoderCache()
+
+
+def _step_label(step: Step) -> str:
+    return f"{step.kind} {point_label(step.point)} {step.task or ''}".strip()
+
+
+def _check_retrained(train_step: Step, store: StepStore, results_dir: Path) -> None:
+    """Warn when a published model trained again for its weights did not reproduce its published losses."""
+    record = store.record(train_step.key) or {}
+    published = published_record(results_dir, "train", train_step.point, None) or {}
+    before = [e["val_loss"] for e in published.get("summary", {}).get("evals", [])]
+    after = [e["val_loss"] for e in record.get("summary", {}).get("evals", [])]
+    if before and (
+        len(before) != len(after) or any(abs(a - b) > 1e-6 * max(abs(b), 1e-12) for a, b in zip(after, before))
+    ):
+        print(
+            f"warning: retrained {point_label(train_step.point)} ({train_step.key}) for its weights, but its "
+            f"validation losses {after} differ from the published {before}; evaluations of it may not match",
+            file=sys.stderr,
+        )
+
+
+def _write_jobs(folder: Path, outcomes: list[JobOutcome]) -> None:
+    """``jobs.json`` in the executor's log folder: which job computed which step, when, where its log is."""
+    rows = [
+        {
+            "key": o.key,
+            "label": o.label,
+            "status": o.status,
+            "value": o.value,
+            "job_id": o.job_id,
+            "host": o.host,
+            "started": o.started,
+            "ended": o.ended,
+            "log": str(o.log) if o.log else None,
+            "error": o.error or None,
+        }
+        for o in outcomes
+    ]
+    atomic_write_text(Path(folder) / "jobs.json", json.dumps(rows, indent=1) + "\n")
+
+
 def run_experiment(
     exp: Experiment,
     results_dir: Path,
     store: StepStore | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> SweepOutcome:
     """Run every step that neither the results folder nor the store holds; publish; write the summary.
 
     A step published in ``results_dir`` under its key is done (nothing is recomputed or rewritten);
-    a step in the store is published from there; any other step is computed, a published model
-    whose weights an evaluation needs included (see :func:`_ensure_weights`).
+    a step in the store is published from there; any other step is computed by ``executor``
+    (default: one after another in this process), a published model whose weights an evaluation
+    needs included: it is trained again (training is deterministic) and checked against its
+    published losses. Parallel executors run an evaluation once its training has finished; their
+    jobs are listed in ``jobs.json`` in the executor's log folder. A failed job raises
+    :class:`~repro.runner.executors.ExecutionFailed` after every step that could run has run and
+    been published, so a rerun resumes.
     """
     from repro.runner.summary import summarize, write_summary
 
     store = store or StepStore()
+    executor = executor or SerialExecutor()
+    parallel = not isinstance(executor, SerialExecutor)
     steps = plan(exp)
     by_key = {s.key: s for s in steps}
     outcome = SweepOutcome(results_dir=results_dir)
     encoders = _EncoderCache()
     t0 = time.perf_counter()
-    bar = tqdm(steps, desc=f"{exp.name} [{exp.profile}]", unit="step", disable=not progress, position=0)
-    for step in bar:
-        bar.set_postfix_str(f"{step.kind} {point_label(step.point)} {step.task or ''}".strip())
+    bar = tqdm(total=len(steps), desc=f"{exp.name} [{exp.profile}]", unit="step", disable=not progress, position=0)
+
+    # What each step needs: nothing (published), publishing (in the store), or a job.
+    jobs: dict[str, Job] = {}
+    retrain: set[str] = set()
+    waiting: dict[str, list[Step]] = {}  # job key -> the planned steps it completes (one key, several points)
+
+    def add_job(step: Step) -> None:
+        if step.key in jobs:
+            waiting[step.key].append(step)
+            return
+        deps = (step.depends_on,) if step.depends_on in jobs else ()
+        args = (exp, step, str(store.root), progress and not parallel) + (() if parallel else (encoders,))
+        jobs[step.key] = Job(step.key, execute_step, args, depends_on=deps, label=_step_label(step))
+        waiting[step.key] = [step]
+
+    for step in steps:
         if is_published(step, results_dir):
             outcome.published.append(step.key)
+            bar.update(1)
             continue
-        if step.depends_on:
-            _ensure_weights(by_key[step.depends_on], store, results_dir, outcome, progress)
-        with store.lock(step.key):
-            if store.record(step.key) is not None:
-                outcome.cached.append(step.key)
-            else:
-                if step.kind == "train":
-                    record = _run_train(step, store, progress)
-                else:
-                    record = _run_eval(step, exp, store, encoders, progress)
-                store.finish(step.key, record)
-                outcome.computed.append(step.key)
-        _publish(step, store, results_dir)
+        dep = by_key.get(step.depends_on) if step.depends_on else None
+        # An evaluation still to compute needs its model: a published one missing from the store is retrained.
+        if dep is not None and dep.key not in jobs and store.record(dep.key) is None:
+            add_job(dep)
+            retrain.add(dep.key)
+        if step.key not in jobs and store.record(step.key) is not None:
+            outcome.cached.append(step.key)
+            _publish(step, store, results_dir)
+            bar.update(1)
+        else:
+            add_job(step)
+
+    def on_done(job: JobOutcome) -> None:
+        if job.status != "done":
+            bar.update(0 if job.key in retrain else len(waiting[job.key]))
+            return
+        first, *more = waiting[job.key]
+        (outcome.computed if job.value == "computed" else outcome.cached).append(job.key)
+        outcome.cached.extend(s.key for s in more)  # the same step at another point: computed once
+        if job.key in retrain and job.value == "computed":
+            outcome.retrained.append(job.key)
+            _check_retrained(first, store, results_dir)
+        for s in waiting[job.key]:
+            if job.key in retrain and is_published(s, results_dir):
+                continue  # trained again for its weights: published (and counted) already
+            _publish(s, store, results_dir)
+            bar.set_postfix_str(_step_label(s))
+            bar.update(1)
+
+    try:
+        outcomes = executor.run(list(jobs.values()), on_done=on_done)
+    except ExecutionFailed as exc:
+        if executor.log_folder is not None:
+            _write_jobs(executor.log_folder, exc.outcomes)
+        raise
+    finally:
+        bar.close()
+    if executor.log_folder is not None:
+        _write_jobs(executor.log_folder, outcomes)
     outcome.seconds = time.perf_counter() - t0
     summary = summarize(exp, results_dir)
     summary["run"] = {
