@@ -14,7 +14,9 @@ t over seed pairs whose variance includes the parallel items' (docs/statistics.m
 the 95% interval excludes the margin after Holm's adjustment over the B arms (and, in
 ``repro verify``, over all tests of the claim) and there are >= 3 seed pairs: in the claimed
 direction -> reproduced, against it -> not reproduced; otherwise inconclusive, with the number of
-seeds that would decide it. Several B arms: all reproduced -> reproduced; some -> partially
+seeds that would decide it. Fixed models on both sides (an evaluation-only experiment's points,
+base models) have no training seeds: their one "seed pair" is the whole design, a paired t over
+the items decides. Several B arms: all reproduced -> reproduced; some -> partially
 reproduced; none and at least one contradicted -> not reproduced; else inconclusive. Confidence
 is the smallest probability that the claimed direction holds.
 """
@@ -28,7 +30,8 @@ from pydantic import Field, field_validator
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
 from repro.checks.context import CheckContext
 from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, parse_metric
-from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_test, tested_key
+from repro.checks.stats.seed_test import MIN_SEEDS
+from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_test, fixed_models, tested_key
 from repro.errors import ReproError
 
 
@@ -86,7 +89,8 @@ class ComparisonCheck(Check):
             key = tested_key(self.task, self.metric, self.a, b, self.langs, self.margin)
             vb = values[b].mean()
             rel = f"{100 * test.estimate / vb:+.1f} %" if vb else ""
-            tests.append(arm_test(b, key, test, [b, round(va.mean(), 4), round(vb, 4), rel]))
+            min_seeds = 1 if fixed_models(ctx, self.a, b) else MIN_SEEDS
+            tests.append(arm_test(b, key, test, [b, round(va.mean(), 4), round(vb, 4), rel], min_seeds=min_seeds))
         tests = adjusted(tests)  # the B arms are one family
         worst = min(tests, key=lambda t: t.p_direction)
         sign = ">" if direction > 0 else "<"

@@ -21,7 +21,7 @@ from repro.checks.measurements import Metric, arm_per_query, paired_items
 from repro.checks.stats.design import build_design
 from repro.checks.stats.family import holm
 from repro.checks.stats.power import planning_note
-from repro.checks.stats.seed_test import Outcome, SeedTest, decide, outcome_of, seed_t_test
+from repro.checks.stats.seed_test import MIN_SEEDS, Outcome, SeedTest, decide, outcome_of, seed_t_test
 
 
 def arms_test(
@@ -36,6 +36,20 @@ def arms_test(
     """The seed-level test of ``a - b`` on ``metric``."""
     items, seeds = paired_items(arm_per_query(ctx, a, metric, langs), arm_per_query(ctx, b, metric, langs))
     return seed_t_test(build_design(items, seeds), direction=direction, margin=margin)
+
+
+def fixed_models(ctx: CheckContext, *arms: str) -> bool:
+    """Whether no arm's models were trained: points of an evaluation-only experiment, or a base model.
+
+    Such models are fixed weights evaluated deterministically, so their difference has no seed
+    variance: a test of them is decided over the items alone (one "seed pair" is all there is),
+    whereas one trained arm brings training seeds and the :data:`MIN_SEEDS` rule back.
+    """
+    for name in arms:
+        arm = ctx.arm(name)
+        if arm.point is not None and ctx.experiment(arm.experiment).trains:
+            return False
+    return True
 
 
 def tested_key(task: str, metric: str, a: str, b: str, langs: list[str] | None, margin: float = 0.0) -> str:
@@ -63,6 +77,7 @@ class ArmTest(BaseModel):
     direction: int
     margin: float = 0.0
     n_seeds: int
+    min_seeds: int = Field(default=MIN_SEEDS, description="seed pairs a decision needs (1: fixed models, no seeds)")
     n_items: int
     n_queries: int
     seed_var: float | None = Field(description="variance of one seed pair's statistic, items fixed")
@@ -76,7 +91,9 @@ class ArmTest(BaseModel):
 
     def decided(self, p_adjusted: float, family_size: int) -> ArmTest:
         """This test with its outcome re-decided from ``p_adjusted`` (Holm over ``family_size`` tests)."""
-        outcome, reason = outcome_of(self.n_seeds, p_adjusted, self.direction * self.estimate - self.margin)
+        outcome, reason = outcome_of(
+            self.n_seeds, p_adjusted, self.direction * self.estimate - self.margin, min_seeds=self.min_seeds
+        )
         if outcome == "undecided" and p_adjusted > 0.05 >= self.p_value and family_size > 1:
             reason = f"p = {self.p_value:.3g}, Holm-adjusted over {family_size} tests {p_adjusted:.3g}"
         return self.model_copy(
@@ -84,10 +101,21 @@ class ArmTest(BaseModel):
         )
 
 
-def arm_test(name: str, key: str, test: SeedTest, context: Sequence[Any] = ()) -> ArmTest:
-    """An :class:`ArmTest` from a seed-level test, decided on its own (a family of one)."""
-    outcome, reason = decide(test)
-    seeds, note = planning_note(test) if outcome == "undecided" else (None, "")
+def arm_test(name: str, key: str, test: SeedTest, context: Sequence[Any] = (), min_seeds: int = MIN_SEEDS) -> ArmTest:
+    """An :class:`ArmTest` from a seed-level test, decided on its own (a family of one).
+
+    ``min_seeds`` is 1 for fixed models (:func:`fixed_models`): more seeds cannot help them, more items can.
+    """
+    outcome, reason = decide(test, min_seeds=min_seeds)
+    if outcome != "undecided":
+        seeds, note = None, ""
+    elif min_seeds <= 1:
+        seeds, note = (
+            None,
+            f"fixed models (no training seeds): only more items narrow the interval (now {test.n_items})",
+        )
+    else:
+        seeds, note = planning_note(test)
     comp = test.components
     return ArmTest(
         name=name,
@@ -103,6 +131,7 @@ def arm_test(name: str, key: str, test: SeedTest, context: Sequence[Any] = ()) -
         direction=test.direction,
         margin=test.margin,
         n_seeds=test.n_seeds,
+        min_seeds=min_seeds,
         n_items=test.n_items,
         n_queries=test.n_queries,
         seed_var=None if comp.seed is None else float(comp.seed),
