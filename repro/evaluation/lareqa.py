@@ -21,7 +21,7 @@ from repro.data.lareqa import LareqaLanguage, check_languages, load_lareqa
 from repro.errors import ReproError
 from repro.evaluation.declarations import declared
 from repro.evaluation.metrics import evaluate
-from repro.evaluation.result import TaskResult
+from repro.evaluation.result import TaskResult, macro_average
 from repro.evaluation.search import exact_search
 from repro.evaluation.subset import Distractors, Sample, Subset
 from repro.models.encoder import Encoder
@@ -210,8 +210,7 @@ def score_lareqa(langs_data: list[EncodedLanguage], dataset: str, settings: Sequ
     search_s = time.perf_counter() - t0
 
     for setting, rows in tables.items():
-        names = [k for k in next(iter(rows.values())) if k != "n"]
-        summary[setting] = {name: float(np.mean([r[name] for r in rows.values()])) for name in names}
+        summary[setting] = macro_average(rows)
 
     info = {
         "dataset": dataset,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,16 @@ def _jsonable(obj: object) -> object:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def macro_average(rows: Mapping[str, Mapping[str, float]], names: Iterable[str] | None = None) -> dict[str, float]:
+    """Each metric's mean over a table's rows (languages or pairs), the setting's summary line.
+
+    ``names``: the metrics averaged (default: the first row's columns less the query count ``n``).
+    """
+    if names is None:
+        names = [k for k in next(iter(rows.values())) if k != "n"]
+    return {name: float(np.mean([r[name] for r in rows.values()])) for name in names}
 
 
 def load_per_query(path: Path) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from repro.data.tatoeba import check_languages, load_tatoeba
 from repro.errors import ReproError
-from repro.evaluation.result import TaskResult
+from repro.evaluation.result import TaskResult, macro_average
 from repro.evaluation.search import exact_search
 from repro.evaluation.subset import Distractors, Sample, Subset
 from repro.models.encoder import Encoder
@@ -77,12 +77,7 @@ def evaluate_tatoeba(
             # Tatoeba is not parallel across languages (each file has its own English lines): the
             # ids name language-specific items.
             per_query[f"bitext/{lang}/ids"] = np.asarray(ds["index"], dtype=np.int64)
-    summary = {
-        "bitext": {
-            "xx->en": float(np.mean([r["xx->en"] for r in table.values()])),
-            "en->xx": float(np.mean([r["en->xx"] for r in table.values()])),
-        }
-    }
+    summary = {"bitext": macro_average(table, ["xx->en", "en->xx"])}
     summary["bitext"]["mean"] = (summary["bitext"]["xx->en"] + summary["bitext"]["en->xx"]) / 2
     info = {
         "dataset": "tatoeba",

@@ -15,7 +15,7 @@ import numpy as np
 from repro.data.tydi import TydiLanguage, check_languages, load_tydi_goldp
 from repro.evaluation.declarations import declared
 from repro.evaluation.metrics import evaluate
-from repro.evaluation.result import TaskResult
+from repro.evaluation.result import TaskResult, macro_average
 from repro.evaluation.search import exact_search
 from repro.evaluation.subset import Distractors, Sample, Subset, sample_positions
 from repro.models.encoder import Encoder
@@ -97,8 +97,7 @@ def evaluate_tydi(
         for k, v in values.items():
             per_query[f"mono/{lang}/{k}"] = v.astype(np.float32)
     seconds["search_and_metrics"] = time.perf_counter() - t
-    names = [m.name for m in measures]
-    summary = {"mono": {n: float(np.mean([r[n] for r in table.values()])) for n in names}}
+    summary = {"mono": macro_average(table, [m.name for m in measures])}
     info = {
         "dataset": "tydi-goldp",
         "languages": languages,
