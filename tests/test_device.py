@@ -73,3 +73,22 @@ def test_training_and_encoding_choose_through_select_device(no_env: pytest.Monke
     no_env.setenv(DEVICE_ENV, "cpu")
     with pytest.raises(ReproError, match="no-such-model"):  # past the device choice: the model is next
         train(config, tmp_path / "run2", progress=False)
+
+
+def test_the_encoder_and_step_keys_follow_the_same_choice(no_env: pytest.MonkeyPatch) -> None:
+    from repro.models.encoder import Encoder
+    from repro.runner import sweep
+
+    _cuda(no_env, False)
+    assert Encoder("e5-small", precision="fp32").device == torch.device("cpu")
+    no_env.setenv(DEVICE_ENV, "cuda")
+    with pytest.raises(ReproError, match="CUDA is not available on this machine"):
+        Encoder("e5-small")
+    # A machine with CUDA that is told to compute on the CPU keys its steps with the CPU's precision.
+    _cuda(no_env, True)
+    no_env.setattr(sweep, "_cuda", lambda: True)
+    no_env.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert sweep.resolved_precision("auto") == "bf16"
+    no_env.setenv(DEVICE_ENV, "cpu")
+    assert sweep.resolved_precision("fp32") == "fp32"
+    assert sweep.resolved_precision("auto") == sweep.resolved_precision("auto", "cpu")

@@ -42,6 +42,7 @@ import torch
 from repro.cache import portable
 from repro.errors import ReproError, first_line
 from repro.hashing import sha256_file
+from repro.models.device import select_device
 from repro.models.embedding_cache import EmbeddingCache, default_cache, entry_key
 from repro.models.pooling import mean_pool
 from repro.models.precision import PRECISIONS, Precision, autocast, autocast_dtype, precision_name
@@ -89,7 +90,8 @@ class Encoder:
 
     Args:
         model: ``"e5-small"`` (default, embedded), a local model folder, or a Hugging Face id.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA if available, else CPU.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default ``$REPRO_DEVICE``, else CUDA if
+            available, else CPU (:func:`repro.models.device.select_device`).
         precision: ``"auto"`` (bf16 autocast on a CPU with native bf16, bf16/fp16 autocast on
             CUDA, fp32 otherwise), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA only).
         query_prefix / passage_prefix: text put before queries / passages; default from the
@@ -120,7 +122,7 @@ class Encoder:
             raise ReproError(f"max_length must be >= 2 and batch_size >= 1 (got {max_length}, {batch_size})")
         self.model_id = str(model)
         self.model_path = resolve_model(model)
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = select_device(device)
         # The trainer's rule too (repro.models.precision): a model is evaluated as it was trained.
         self.autocast_dtype = autocast_dtype(precision, self.device)
         self.precision = precision_name(self.autocast_dtype)

@@ -74,11 +74,16 @@ def resolved_precision(precision: str, device: str | None = None) -> str:
     fp32 step is not done for a runner whose "auto" means bf16. The device itself is not in the
     key: fp32 on another CPU or a GPU differs only in the last bits.
     """
+    import os
+
     import torch
 
+    from repro.models.device import DEVICE_ENV, select_device
     from repro.models.precision import autocast_dtype, precision_name
 
-    dev = torch.device(device or ("cuda" if _cuda() else "cpu"))
+    # The device the step will compute on (select_device's rule), so that its key names its precision.
+    choice = device or os.environ.get(DEVICE_ENV)
+    dev = select_device(choice) if choice and choice != "auto" else torch.device("cuda" if _cuda() else "cpu")
     return precision_name(autocast_dtype(precision, dev))
 
 
