@@ -127,3 +127,40 @@ def test_squeue_states_without_accounting(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert ex._squeue_states(["7", "8", "9"]) == {"7": "RUNNING", "8": "CANCELLED"}
     assert ex._squeue_states([]) == {}
+
+
+LOCAL_SWEEP = """
+name: local-sweep
+train: {model: e5-small, corpus: xnli, steps: 8, batch_size: 4, max_length: 24, eval_every: 4,
+        checkpoint_every: 4, val_pairs: 16}
+grid: {alpha: [0.0, 1.0], seed: [0]}
+eval: {tasks: [xquad-r], langs: {xquad-r: [en, de]}, limit: 8, max_length: 48}
+profiles:
+  tiny: {}
+"""
+
+
+@pytest.mark.slow
+def test_local_workers_give_the_serial_result(tmp_path: Path, fetched: None) -> None:
+    import json
+
+    from repro.runner.experiment import load_experiment
+    from repro.runner.store import StepStore
+    from repro.runner.sweep import run_experiment
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(LOCAL_SWEEP)
+    exp = load_experiment(path, "tiny")
+    serial = run_experiment(exp, tmp_path / "serial", StepStore(tmp_path / "steps-serial"), progress=False)
+    logs = tmp_path / "logs"
+    local = run_experiment(
+        exp, tmp_path / "local", StepStore(tmp_path / "steps-local"), progress=False, executor=LocalExecutor(2, logs)
+    )
+    assert len(serial.computed) == len(local.computed) == 5
+    rows = json.loads((logs / "jobs.json").read_text())
+    assert len(rows) == 5 and all(r["status"] == "done" and Path(r["log"]).is_file() for r in rows)
+
+    def numbers(root: Path) -> dict[str, object]:
+        return {p.parent.name: json.loads(p.read_text())["tables"] for p in sorted(root.glob("*/xquad-r.json"))}
+
+    assert numbers(tmp_path / "local") == numbers(tmp_path / "serial")
