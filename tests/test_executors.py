@@ -164,3 +164,27 @@ def test_local_workers_give_the_serial_result(tmp_path: Path, fetched: None) -> 
         return {p.parent.name: json.loads(p.read_text())["tables"] for p in sorted(root.glob("*/xquad-r.json"))}
 
     assert numbers(tmp_path / "local") == numbers(tmp_path / "serial")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--workers", "2"], "--workers applies to --executor local only"),
+        (["--executor", "local", "--max-parallel", "2"], "Slurm options (--partition, --gpus-per-job, ...) apply to"),
+        (["--executor", "local", "--workers", "0"], "--workers must be >= 1, got 0"),
+        (["--executor", "pbs"], "Invalid value for '--executor'"),
+    ],
+)
+def test_run_executor_options_are_checked(options: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "repro.cli", "run", str(repo / "experiments" / "me5-prefixes.yaml"), "--profile", "full"]
+        + options,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 2 and message in out.stderr, out.stderr
