@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -24,6 +26,37 @@ def _split_langs(value: str | None) -> list[str] | None:
     if not langs:
         raise ReproError("empty --langs; give languages like --langs en,de,th or omit it for all")
     return langs
+
+
+# ---------------------------------------------------------------- options shared by commands
+Fn = TypeVar("Fn", bound=Callable[..., Any])
+
+# Every path option and argument hands its command a pathlib.Path.
+PATH = click.Path(path_type=Path)
+# --quiet: no progress bars; the command also silences the libraries' own (_quiet_libraries).
+QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
+
+
+def json_option(help_text: str) -> Callable[[Fn], Fn]:
+    """``--json`` (as ``as_json``): print machine-readable output instead of tables."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+def profile_option(help_text: str) -> Callable[[Fn], Fn]:
+    """``--profile`` (default quick) of a command that runs experiments; ``help_text`` says what it scales."""
+    return click.option("--profile", default="quick", show_default=True, help=help_text)
+
+
+def results_root_option(help_text: str) -> Callable[[Fn], Fn]:
+    """``--results`` (as ``results_root``, default results/): the root experiments and verdicts are published under."""
+    return click.option(
+        "--results", "results_root", type=PATH, default=Path("results"), show_default=True, help=help_text
+    )
+
+
+def slurm_option(name: str, what: str, **attrs: Any) -> Callable[[Fn], Fn]:
+    """A ``repro run`` option for Slurm jobs (unset unless given, so SlurmOptions keeps its default)."""
+    return click.option(name, default=None, help=f"--executor slurm: {what}", **attrs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,7 +78,7 @@ def data() -> None:
 @click.option(
     "--from",
     "source",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=None,
     help="Copy from an offline mirror (e.g. ../shared/data) instead of downloading from upstream.",
 )
@@ -146,12 +179,12 @@ def _quiet_libraries() -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=None,
     help="Result JSON path (default: $REPRO_HOME/eval/<task>-<model>.json); per-query values go beside it as .perquery.npz.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result JSON instead of tables.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@json_option("Print the result JSON instead of tables.")
+@QUIET
 def eval_cmd(
     model_spec: str,
     task: str,
@@ -248,18 +281,15 @@ def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
 
 
 @cli.command("run")
-@click.argument("experiment", type=click.Path(path_type=Path))
-@click.option(
-    "--profile",
-    default="quick",
-    show_default=True,
-    help="One of the experiment file's profiles (in experiments/hybrid-sweep.yaml: quick = minutes, toy "
-    "scale; full = the CPU reproduction; paper = the paper's settings, GPU).",
+@click.argument("experiment", type=PATH)
+@profile_option(
+    "One of the experiment file's profiles (in experiments/hybrid-sweep.yaml: quick = minutes, toy "
+    "scale; full = the CPU reproduction; paper = the paper's settings, GPU)."
 )
 @click.option(
     "--results",
     "results_dir",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=None,
     help="Where result files go (default: results/<experiment>/<profile>).",
 )
@@ -268,7 +298,7 @@ def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
     is_flag=True,
     help="List every step as published / cached / to compute, with time estimates; run nothing.",
 )
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@QUIET
 @click.option(
     "--executor",
     type=click.Choice(["serial", "local", "slurm"]),
@@ -277,16 +307,14 @@ def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
     help="How steps run: one after another here; in parallel local processes (--workers); as Slurm jobs.",
 )
 @click.option("--workers", type=int, default=None, help="--executor local: processes at once (default: CPU cores).")
-@click.option("--partition", default=None, help="--executor slurm: the partition (default: the cluster's).")
-@click.option("--gpus-per-job", type=int, default=None, help="--executor slurm: GPUs per job (default 0).")
-@click.option("--time-limit", type=int, default=None, help="--executor slurm: minutes per job (default 60).")
-@click.option(
-    "--max-parallel", type=int, default=None, help="--executor slurm: jobs queued or running at once (default 4)."
-)
-@click.option("--cpus-per-job", type=int, default=None, help="--executor slurm: CPUs per job (default 1).")
+@slurm_option("--partition", "the partition (default: the cluster's).")
+@slurm_option("--gpus-per-job", "GPUs per job (default 0).", type=int)
+@slurm_option("--time-limit", "minutes per job (default 60).", type=int)
+@slurm_option("--max-parallel", "jobs queued or running at once (default 4).", type=int)
+@slurm_option("--cpus-per-job", "CPUs per job (default 1).", type=int)
 @click.option(
     "--log-folder",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=None,
     help="--executor local/slurm: job logs and jobs.json (default: $REPRO_HOME/jobs/<experiment>-<profile>; "
     "for Slurm on a filesystem the nodes share, as $REPRO_HOME must be).",
@@ -350,33 +378,23 @@ def run_cmd(
 
 # ---------------------------------------------------------------- verify
 @cli.command("verify")
-@click.argument("registry", type=click.Path(path_type=Path))
-@click.option(
-    "--profile",
-    default="quick",
-    show_default=True,
-    help="Scale of the experiments behind the checks: a profile every experiment of the registry defines.",
-)
-@click.option(
-    "--results",
-    "results_root",
-    type=click.Path(path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Results root: experiments publish to <root>/<experiment>/<profile>, verdicts to "
-    "<root>/claims/<registry>/<profile>/verdicts.json.",
+@click.argument("registry", type=PATH)
+@profile_option("Scale of the experiments behind the checks: a profile every experiment of the registry defines.")
+@results_root_option(
+    "Results root: experiments publish to <root>/<experiment>/<profile>, verdicts to "
+    "<root>/claims/<registry>/<profile>/verdicts.json."
 )
 @click.option(
     "--papers",
     "papers_dirs",
-    type=click.Path(path_type=Path),
+    type=PATH,
     multiple=True,
     help="Folders holding source papers' text (default: $REPRO_PAPERS, then ../shared/papers).",
 )
 @click.option("--claim", "claim_ids", multiple=True, help="Only these claims (repeatable; RQ = the research question).")
 @click.option("--no-run", is_flag=True, help="Use published results only; never train or evaluate.")
 @click.option("--strict", is_flag=True, help="Also fail (exit 1) when a claim with `expect:` gets another verdict.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@QUIET
 def verify_cmd(
     registry: Path,
     profile: str,
@@ -451,18 +469,18 @@ def claims_group() -> None:
 
 @claims_group.command("extract")
 @click.option("--arxiv", "arxiv_id", default=None, help="arXiv id, e.g. 2408.10536 (metadata and PDF are cached).")
-@click.option("--pdf", "pdf", type=click.Path(path_type=Path), default=None, help="A local PDF.")
+@click.option("--pdf", "pdf", type=PATH, default=None, help="A local PDF.")
 @click.option(
     "--text",
     "text_file",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=None,
     help="A Markdown or plain-text file (e.g. ../shared/papers/2408.10536-openreview.md).",
 )
 @click.option(
     "--into",
     "into",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=None,
     help="Registry YAML to merge new claims into as status: draft (created if missing).",
 )
@@ -472,7 +490,7 @@ def claims_group() -> None:
     default=None,
     help="Minimum claim-likeness confidence (default: the calibrated one, see docs/claims-extraction.md).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print candidates and table issues as JSON.")
+@json_option("Print candidates and table issues as JSON.")
 def claims_extract(
     arxiv_id: str | None,
     pdf: Path | None,
@@ -527,7 +545,7 @@ def claims_extract(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(path_type=Path),
+    type=PATH,
     default=Path("reports"),
     show_default=True,
     help="Folder for <registry>-<profile>.html / .md.",
@@ -536,14 +554,7 @@ def claims_extract(
 @click.option(
     "--registry", "registry", default=None, help="Report this registry's verdicts (default: the newest of any)."
 )
-@click.option(
-    "--results",
-    "results_root",
-    type=click.Path(path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Results root holding claims/<registry>/<profile>/verdicts.json.",
-)
+@results_root_option("Results root holding claims/<registry>/<profile>/verdicts.json.")
 def report_cmd(
     as_html: bool, as_md: bool, out_dir: Path, profile: str | None, registry: str | None, results_root: Path
 ) -> None:
