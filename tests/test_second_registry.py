@@ -41,6 +41,8 @@ def test_published_results_give_the_committed_verdicts(results_root: Path, tmp_p
     assert tests and all(t.n_seeds == 1 and t.min_seeds == 1 for t in tests)
     decisive = [t for t in tests if t.outcome == "supported"]
     assert {t.key.split("|")[0] for t in decisive} == {"xquad-r"}
+    headlines = [r.headline for c in out.claims[:2] for r in c.checks if getattr(r, "tests", None)]
+    assert headlines and all("untrained models, no seeds" in h and "seed pair" not in h for h in headlines)
 
 
 def test_a_text_claim_without_its_source_is_not_checked_never_passed(results_root: Path, tmp_path: Path) -> None:

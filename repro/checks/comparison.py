@@ -94,9 +94,14 @@ class ComparisonCheck(Check):
         tests = adjusted(tests)  # the B arms are one family
         worst = min(tests, key=lambda t: t.p_direction)
         sign = ">" if direction > 0 else "<"
+        # Untrained models have no training seeds to speak of: their one "pair" is the whole design.
+        if fixed_models(ctx, self.a, worst.name):
+            seeds = "untrained models, no seeds"
+        else:
+            seeds = f"{worst.n_seeds} seed pair{'s' if worst.n_seeds != 1 else ''}"
         statement = (
             f"{self.task} {self.metric}: {self.a} {va.mean():.4f} vs {worst.name} {values[worst.name].mean():.4f} "
-            f"(diff {worst.estimate:+.4f}, 95% CI [{worst.low:+.4f}, {worst.high:+.4f}], {worst.n_seeds} seed pairs, "
+            f"(diff {worst.estimate:+.4f}, 95% CI [{worst.low:+.4f}, {worst.high:+.4f}], {seeds}, "
             f"{worst.n_items} items); P({self.a} {sign} {worst.name}) = {worst.p_direction:.3f}"
         )
         pa = arm_per_query(ctx, self.a, metric, self.langs)
