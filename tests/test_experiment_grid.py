@@ -126,7 +126,7 @@ def test_training_points_that_differ_in_evaluation_share_their_training(tmp_path
         (PLAIN.replace("eval.max_length: [32, 48]", "seed: [0, 1]"), "seed is a training setting, but the"),
         (
             PLAIN.replace("eval.max_length: [32, 48]", "eval.max_length: [4]"),
-            "point prefixes=e5,eval.max_length=4: eval.max_length",
+            "eval.max_length (profile tiny, point prefixes=e5,eval.max_length=4): ",
         ),
         (PLAIN.replace("eval.max_length: [32, 48]", "eval.max_length: []"), "grid.eval.max_length lists no values"),
         (

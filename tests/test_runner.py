@@ -107,10 +107,20 @@ def test_experiment_errors(tiny: Path, tmp_path: Path) -> None:
         load_experiment(tiny, "full")
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ntrain: {steps: [\n")
-    with pytest.raises(ReproError, match=r"bad\.yaml line \d+: invalid YAML"):
+    with pytest.raises(ReproError, match=r"bad\.yaml:\d+: invalid YAML"):
         load_experiment(bad, "quick")
     bad.write_text(TINY.replace("tasks: [xquad-r]", "tasks: [xquad-r, squad]"))
     with pytest.raises(ReproError, match="unknown task squad"):
+        load_experiment(bad, "quick")
+    # Every input error points at path:line, the line of the offending key (a profile's own first).
+    bad.write_text(TINY.replace("tasks: [xquad-r]", "tasks: [xquad-rr]"))
+    with pytest.raises(ReproError, match=r"bad\.yaml:7: unknown task xquad-rr \(did you mean xquad-r\?\)"):
+        load_experiment(bad, "quick")
+    bad.write_text(TINY.replace("other: {train: {steps: 6}}", "other: {train: {steps: -6}}"))
+    with pytest.raises(ReproError, match=r"bad\.yaml:13: train\.steps \(profile other\): Input should be greater"):
+        load_experiment(bad, "other")
+    bad.write_text(TINY.replace("steps: 8,", "steps: 0,"))
+    with pytest.raises(ReproError, match=r"bad\.yaml:3: train\.steps \(profile quick\)"):
         load_experiment(bad, "quick")
     bad.write_text(TINY.replace("alpha: [0.0, 1.0]", "alpha: [0.0, 1.5]"))
     with pytest.raises(ReproError, match="alpha"):

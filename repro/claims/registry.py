@@ -12,7 +12,6 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from repro.checks.arms import Arm
@@ -21,6 +20,7 @@ from repro.checks.context import CheckContext
 from repro.claims.claim_types import ClaimType
 from repro.errors import ReproError
 from repro.sources.consistency import Finding
+from repro.yamlfile import line_of, read_yaml
 
 # One entry under ``checks:``: every registered kind, dispatched on its ``kind`` field.
 CheckSpec = check_spec_type()
@@ -180,23 +180,6 @@ class Registry(BaseModel):
         return ctx
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at pydantic location ``loc`` (the deepest one that exists)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-        line = node.start_mark.line + 1
-    return line
-
-
 def _field_path(loc: tuple[Any, ...]) -> str:
     """``claims[0].checks[1].metric`` for pydantic's location ``('claims', 0, 'checks', 1, 'metric')``."""
     out = ""
@@ -236,14 +219,7 @@ def load_registry(path: Path) -> Registry:
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"claims registry {path} not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ReproError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    raw, node = read_yaml(path)
     if not isinstance(raw, dict):
         raise ReproError(f"{path}:1: a registry must be a mapping with name and claims")
     try:
@@ -252,4 +228,4 @@ def load_registry(path: Path) -> Registry:
         errors = exc.errors()
         loc, msg = _message(errors[0])
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ReproError(f"{path}:{_line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}{more}") from None
+        raise ReproError(f"{path}:{line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}{more}") from None

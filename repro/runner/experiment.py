@@ -33,16 +33,17 @@ and the registry's arms select points by those values.
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from repro.errors import ReproError
 from repro.evaluation.subset import Subset, task_subset
 from repro.evaluation.tasks import TASKS
+from repro.yamlfile import line_of, read_yaml
 
 
 class EvalSpec(BaseModel):
@@ -207,18 +208,18 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _read(path: Path) -> dict[str, Any]:
     """The raw mapping of an experiment file; a missing, unreadable or non-mapping file is a ReproError."""
+    return _read_with_nodes(path)[0]
+
+
+def _read_with_nodes(path: Path) -> tuple[dict[str, Any], Any]:
+    """The raw mapping of an experiment file and its YAML node tree (for the lines of errors)."""
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"experiment file {path} not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ReproError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    raw, node = read_yaml(path)
     if not isinstance(raw, dict):
-        raise ReproError(f"{path}: an experiment must be a mapping with name, train, grid, eval")
-    return raw
+        raise ReproError(f"{path}:1: an experiment must be a mapping with name, train, grid, eval")
+    return raw, node
 
 
 def experiment_profiles(path: Path) -> list[str]:
@@ -229,7 +230,7 @@ def experiment_profiles(path: Path) -> list[str]:
 def load_experiment(path: Path, profile: str) -> Experiment:
     """Read an experiment YAML and apply ``profile``; every problem is a one-line ReproError."""
     path = Path(path)
-    raw = _read(path)
+    raw, node = _read_with_nodes(path)
     profiles = raw.pop("profiles", {}) or {}
     if profile not in profiles:
         raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
@@ -240,10 +241,14 @@ def load_experiment(path: Path, profile: str) -> Experiment:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise ReproError(f"{path} (profile {profile}): {loc}: {err['msg']}") from None
+        line = line_of(node, ("profiles", profile, *err["loc"]), tuple(err["loc"]))
+        raise ReproError(f"{path}:{line}: {loc} (profile {profile}): {err['msg']}") from None
     unknown = [t for t in exp.eval.tasks if t not in TASKS]
     if unknown:
-        raise ReproError(f"{path}: unknown task {', '.join(unknown)}; known: {', '.join(TASKS)}")
+        close = difflib.get_close_matches(unknown[0], list(TASKS), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        line = line_of(node, ("profiles", profile, "eval", "tasks"), ("eval", "tasks"))
+        raise ReproError(f"{path}:{line}: unknown task {', '.join(unknown)}{hint}; known: {', '.join(TASKS)}")
     if bad := [ex for ex in exp.exclude if not ex or any(k not in exp.grid for k in ex)]:
         raise ReproError(f"{path}: exclude entry {bad[0]} must name grid keys ({', '.join(exp.grid)})")
     if isinstance(exp.eval.limit, dict) and (bad := [t for t in exp.eval.limit if t not in exp.eval.tasks]):
@@ -284,8 +289,10 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             exp.eval_for(point)
         except ValidationError as exc:
             err = exc.errors()[0]
+            line = line_of(node, ("profiles", profile, "eval", *err["loc"]), ("eval", *err["loc"]))
             raise ReproError(
-                f"{where}: point {point_label(point)}: eval.{'.'.join(map(str, err['loc']))}: {err['msg']}"
+                f"{path}:{line}: eval.{'.'.join(map(str, err['loc']))} (profile {profile}, point "
+                f"{point_label(point)}): {err['msg']}"
             ) from None
         if not exp.trains:
             continue
@@ -293,7 +300,10 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             TrainConfig.model_validate(exp.train_config(point))
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise ReproError(f"{where}: train.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            line = line_of(node, ("profiles", profile, "train", *err["loc"]), ("train", *err["loc"]))
+            raise ReproError(
+                f"{path}:{line}: train.{'.'.join(map(str, err['loc']))} (profile {profile}): {err['msg']}"
+            ) from None
     return exp
 
 
