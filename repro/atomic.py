@@ -9,6 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+# Read once, at import: reading the umask means setting it, which would race with other threads later.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` through ``write(fh)`` into a temp file in the same folder, fsync, rename."""
@@ -19,6 +23,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
+            # mkstemp creates 0600; a result or report is as readable as any file the user writes.
+            os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
