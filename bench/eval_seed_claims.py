@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from repro.claims.extract import THRESHOLD, extract_candidates
+from repro.claims.extract import extract_candidates
 from repro.claims.extraction_eval import render_document
 from repro.sources.loader import load_document
 from repro.sources.pdf import parse_pdf
@@ -44,8 +44,8 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def drafted(threshold: float | None = None) -> tuple[dict[str, object], int]:
-    """For each seed claim the candidate that states it (or None), and the number of candidates."""
+def drafted(threshold: float | None = None) -> tuple[dict[str, object], list]:
+    """For each seed claim the candidate that states it (or None), and all candidates."""
     doc = load_document(MIRROR)
     with tempfile.TemporaryDirectory() as tmp:
         pdf = parse_pdf(render_document(doc, Path(tmp) / "paper.pdf"))
@@ -54,17 +54,20 @@ def drafted(threshold: float | None = None) -> tuple[dict[str, object], int]:
     out: dict[str, object] = {}
     for cid, anchors in ANCHORS.items():
         out[cid] = next((c for c in cands if any(_norm(a) in _norm(c.text) for a in anchors)), None)
-    return out, len(cands)
+    return out, cands
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--threshold", type=float, default=None, help=f"default: the extractor's ({THRESHOLD})")
+    ap.add_argument("--threshold", type=float, default=None, help="default: the claim model's")
     ap.add_argument("--list", action="store_true", help="print every drafted candidate")
     args = ap.parse_args()
     if not MIRROR.is_file():
         sys.exit(f"no mirrored paper at {MIRROR}")
-    found, n = drafted(args.threshold)
+    found, cands = drafted(args.threshold)
+    if args.list:
+        for c in cands:
+            print(f"  {c.confidence:.2f}  p. {c.page}  {c.type:10s} {c.text}")
     for cid, cand in found.items():
         mark = "*" if cid in FOCUS else " "
         if cand is None:
@@ -72,7 +75,7 @@ def main() -> None:
         else:
             print(f"{mark}{cid:4s} drafted  p. {cand.page}  {cand.type:10s} {cand.confidence:.2f}  {cand.text[:90]}")
     hit = sum(found[c] is not None for c in FOCUS)
-    print(f"{hit} of {len(FOCUS)} dataset/method claims ({', '.join(FOCUS)}) drafted; {n} candidates in all")
+    print(f"{hit} of {len(FOCUS)} dataset/method claims ({', '.join(FOCUS)}) drafted; {len(cands)} candidates in all")
 
 
 if __name__ == "__main__":

@@ -500,7 +500,7 @@ def claims_extract(
     as_json: bool,
 ) -> None:
     """List claim candidates of a paper (quote, page/section, confidence) and optionally merge them."""
-    from repro.claims.extract import THRESHOLD, extract_candidates
+    from repro.claims.extract import extract_candidates
     from repro.claims.merge import merge_candidates, merge_findings
     from repro.sources.loader import load_document
 
@@ -517,7 +517,9 @@ def claims_extract(
     doc = load_document(path)
     for warning in doc.warnings:
         click.echo(f"warning: {warning}", err=True)
-    extraction = extract_candidates(doc, threshold=THRESHOLD if threshold is None else threshold)
+    extraction = extract_candidates(doc, threshold=threshold)
+    for warning in extraction.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         click.echo(extraction.model_dump_json(indent=1))
     else:

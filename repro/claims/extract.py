@@ -1,27 +1,30 @@
 """Claim candidates from a structured document: sentences scored for claim-likeness.
 
-Every sentence of the prose (paragraphs, captions, footnotes; not headings or references) gets a
-logistic score from a few interpretable features (see :data:`WEIGHTS` and docs/claims-extraction.md):
-contribution cues ("we propose", "our approach"), result verbs ("outperforms", "reduces",
-"achieves"), comparatives ("better than", "compared to"), numbers next to a metric or dataset,
-linked entities; hedges, questions, citations of other work and related-work sections count
-against. Statements a reproducer needs first count for too: training set-up (named
-hyper-parameters, seeds, hardware), evaluation protocol (zero-shot, held out, what is reported),
-scope and limitations, dataset facts. Sentences scoring at least :data:`THRESHOLD` are candidates,
-each with its quote, page, section, confidence, type (:mod:`repro.claims.claim_types`), the
-values a setup or data claim states, linked entities, the table numbers it refers to and, where
-the entities resolve, a check skeleton (a comparative claim becomes ``{kind: comparison, ...}``).
-The extraction also carries the paper's findings about itself (:mod:`repro.sources.consistency`).
+Every sentence of the prose (paragraphs, captions, footnotes; not headings or references) gets
+interpretable cue features (:func:`features`, :data:`FEATURES`; see docs/claims-extraction.md):
+contribution cues ("we propose", "our approach"), result verbs, comparatives, numbers next to a
+metric or dataset, linked entities, hedges, questions, citations of other work, related-work
+sections, training set-up (named hyper-parameters, seeds, hardware), evaluation protocol, scope
+and limitations, dataset facts, and domain-free shapes ("we set X to 0.95", a numeral, a negation,
+a passive). The learned claim model (:mod:`repro.claims.claim_model`: logistic regressions over
+these cues, the rules' type and the sentence's e5 embedding, fitted on labelled sentences) gives
+each sentence a claim probability and a type; sentences reaching the model's threshold are
+candidates, each with its quote, page, section, confidence, type
+(:mod:`repro.claims.claim_types`), the values a setup or data claim states, linked entities, the
+table numbers it refers to and, where the entities resolve, a check skeleton (a comparative claim
+becomes ``{kind: comparison, ...}``). The extraction also carries the paper's findings about
+itself (:mod:`repro.sources.consistency`).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 from pydantic import BaseModel, Field
 
+from repro.claims.claim_model import ClaimModel, LinearModel, default_encoder, embed, input_rows, load_model
 from repro.claims.claim_types import (
     PROTOCOL,
     SCOPE,
@@ -31,6 +34,7 @@ from repro.claims.claim_types import (
     claim_type,
     parse_values,
 )
+from repro.errors import ReproError, first_line
 from repro.evaluation.declarations import DECLARATIONS
 from repro.sources.consistency import Finding, check_document
 from repro.sources.document import Document, TableIssue
@@ -39,33 +43,39 @@ from repro.sources.sentences import iter_sentences
 from repro.sources.tables import check_means
 from repro.sources.vocabulary import Mention, Vocabulary, load_vocabulary
 
-# A sentence is a candidate from this confidence on. On bench/eval_extraction.py 0.4 is F1-best
-# (P .79, R .96) and 0.5 gives P .81, R .89; 0.5 because every draft costs a person's review.
-THRESHOLD = 0.5
+if TYPE_CHECKING:
+    from repro.models.encoder import Encoder
 
-WEIGHTS: dict[str, float] = {
-    "bias": -2.2,
-    "contribution": 2.3,
-    "result_verb": 1.5,
-    "comparative": 1.0,
-    "number_with_entity": 1.2,
-    "number": 0.4,
-    "entities": 0.35,  # per distinct linked entity, up to 3
-    "hedge": -2.4,
-    "question": -2.5,
-    "citation": -1.1,
-    "related_work": -1.5,
-    "descriptive": -1.6,
-    "length": -1.5,
-    "setup": 2.6,  # a named hyper-parameter, seeds, an optimizer or hardware
-    "protocol": 2.4,  # zero-shot, held out, what is reported
-    "scope": 2.8,  # what the work does not do
-    "data_fact": 2.0,  # a dataset with a count, a split, its languages
-    "analysis": 2.4,  # a trend or where an effect is largest ("falls as ... grows")
-    "roadmap": -3.0,  # "Section 4 describes ...", "Table 2 lists ...": the paper about itself
-    "counted": 1.4,  # a count of things ("five random splits", "130,831 molecules", "one GPU")
-    "definition": -3.0,  # "X is defined as", "Let x denote", "A checkpoint is a copy of ..."
-}
+# The cue features (:func:`features`), in the order the claim model takes them.
+FEATURES: tuple[str, ...] = (
+    "contribution",  # "we propose/show/find", "our ...", "the proposed ..."
+    "result_verb",  # "outperforms", "reduces", "achieves", "uses", ...
+    "comparative",  # "better", "than", "compared to"
+    "number_with_entity",  # a number and a metric or dataset mention
+    "number",  # a number otherwise (references, citation years, digits of names are not numbers)
+    "entities",  # distinct linked entities, up to 3
+    "hedge",  # "may", "might", "future work" on the claim itself
+    "question",
+    "citation",  # of other work, unless the authors speak
+    "related_work",  # related-work / background section
+    "descriptive",  # "in this section", "is shown in"
+    "length",  # fewer than 6 or more than 70 words
+    "setup",  # a named hyper-parameter, seeds, an optimizer or hardware
+    "protocol",  # zero-shot, held out, what is reported
+    "scope",  # what the work does not do
+    "data_fact",  # a dataset with a count, a split, its languages
+    "analysis",  # a trend or where an effect is largest ("falls as ... grows")
+    "roadmap",  # "Section 4 describes ...", "Table 2 lists ...": the paper about itself
+    "counted",  # a count of things ("five random splits", "130,831 molecules", "one GPU")
+    "definition",  # "X is defined as", "Let x denote", "A checkpoint is a copy of ..."
+    # Domain-free shapes of statements (no subject-matter words):
+    "stated_value",  # "we set X to 0.95", "X of 256", "X is 0.1": a quantity given a value
+    "digits",  # any numeral, in digits or words
+    "first_person",  # "we", "our"
+    "negation",  # "not", "never", "no", "without"
+    "quantifier",  # "each", "every", "all", "per", "only", "single"
+    "passive",  # "is run", "were removed", "are scored": something done to the object of study
+)
 
 _CONTRIBUTION = re.compile(
     r"\b(we (propose|present|introduce|show|demonstrate|find|found|observe|achieve|obtain|outperform)|"
@@ -114,6 +124,24 @@ _ROADMAP = re.compile(
     r"|^The remainder of\b",
     re.IGNORECASE,
 )
+_STATED_VALUE = re.compile(
+    r"\b(?:set|sets|fix|fixed|fixes|chose|choose|chosen|use|used|uses|select\w*|tune\w*)\b[^.;:]{0,50}?"
+    r"\b(?:to|of|at|as|=)\s*[~≈]?[-+−]?(?:\d|one|two|three|four|five|six|seven|eight|nine|ten)\b"
+    r"|\b[a-z][\w-]*\s+(?:of|=|is|was|were|are)\s+(?:set to\s+|fixed at\s+)?[~≈]?[-+−]?\d[\d.,]*(?:e-?\d+)?\b"
+    r"|\b[a-z][\w-]*\s*=\s*[-+−]?\d",
+    re.IGNORECASE,
+)
+_NUMERAL = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred|"
+    r"thousand|million|billion|half|twice|double|single)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|never|no|none|without|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+_QUANTIFIER = re.compile(r"\b(?:each|every|all|per|only|single|solely|both)\b", re.IGNORECASE)
+_PASSIVE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?(?:\w+ed|run|done|kept|held|given|drawn|taken|seen|made|set|split|chosen|shown)\b",
+    re.IGNORECASE,
+)
 _DATA_CUE = re.compile(
     r"\b(contains?|consists? of|split|parallel|translated|absent from|held out|queries|questions|pairs|"
     r"provides?|recorded|collected|transcribed|annotated|gathered|crawled)\b",
@@ -150,6 +178,7 @@ class Extraction(BaseModel):
     candidates: list[ClaimCandidate]
     table_issues: list[TableIssue] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list, description="the paper checked against itself")
+    warnings: list[str] = Field(default_factory=list, description="e.g. scored without the sentence encoder")
 
 
 def _hedged(sentence: str) -> bool:
@@ -197,13 +226,13 @@ def features(sentence: str, section: str | None, mentions: list[Mention]) -> dic
         "roadmap": float(bool(_ROADMAP.search(sentence))),
         "counted": float(counted),
         "definition": float(bool(_DEFINITION.search(sentence))),
+        "stated_value": float(bool(_STATED_VALUE.search(sentence))),
+        "digits": float(bool(_NUMERAL.search(_REFERENCE.sub(" ", sentence)))),
+        "first_person": float(bool(_FIRST_PERSON.search(sentence))),
+        "negation": float(bool(_NEGATION.search(sentence))),
+        "quantifier": float(bool(_QUANTIFIER.search(sentence))),
+        "passive": float(bool(_PASSIVE.search(sentence))),
     }
-
-
-def score(feats: dict[str, float]) -> float:
-    """Claim-likeness as a probability: the logistic of the weighted features."""
-    z = WEIGHTS["bias"] + sum(WEIGHTS[k] * v for k, v in feats.items())
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 def suggest_check(sentence: str, mentions: list[Mention], vocab: Vocabulary) -> tuple[dict[str, Any] | None, bool]:
@@ -264,25 +293,69 @@ def _reported(sentence: str, doc: Document) -> list[dict[str, Any]]:
     return out
 
 
-def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold: float = THRESHOLD) -> Extraction:
-    """Claim candidates of ``doc`` in reading order (see module docstring), with its findings."""
+def _scorer(model: ClaimModel | None, encoder: Encoder | None, use_encoder: bool) -> tuple[LinearModel, Any, list[str]]:
+    """The linear model to score with, an encoder (or None) and warnings."""
+    model = model or load_model()
+    if not use_encoder:
+        return model.cue_only, None, []
+    if encoder is not None:
+        return model.with_encoder, encoder, []
+    try:
+        return model.with_encoder, default_encoder(), []
+    except (ReproError, ImportError, OSError) as exc:
+        msg = f"claim scoring without the sentence encoder ({first_line(exc)}): cue features only"
+        return model.cue_only, None, [msg]
+
+
+def default_threshold(use_encoder: bool = True) -> float:
+    """The committed claim model's threshold (with or without the encoder)."""
+    m = load_model()
+    return (m.with_encoder if use_encoder else m.cue_only).threshold
+
+
+def extract_candidates(
+    doc: Document,
+    vocab: Vocabulary | None = None,
+    threshold: float | None = None,
+    *,
+    model: ClaimModel | None = None,
+    encoder: Encoder | None = None,
+    use_encoder: bool = True,
+) -> Extraction:
+    """Claim candidates of ``doc`` in reading order (see module docstring), with its findings.
+
+    ``threshold`` defaults to the claim model's (fitted by cross-validation); ``model`` to the
+    committed one (:mod:`repro.claims.claim_model`); ``encoder`` to the offline e5-small. With
+    ``use_encoder=False``, or when the encoder cannot be loaded, the cue-only model scores.
+    """
     vocab = vocab or load_vocabulary()
-    candidates = []
+    linear, enc, warnings = _scorer(model, encoder, use_encoder)
+    if threshold is None:
+        threshold = linear.threshold
+    rows = []
     for block, sentence in iter_sentences(doc):
         mentions = vocab.find(sentence)
         feats = features(sentence, block.section, mentions)
-        conf = score(feats)
-        if conf < threshold:
+        rows.append((block, sentence, mentions, feats, claim_type(sentence, mentions, block.section)))
+    candidates = []
+    if rows:
+        X = input_rows(linear.inputs, [r[3] for r in rows], [r[4] for r in rows])
+        if linear.embedding:
+            X = np.hstack([X, embed([r[1] for r in rows], enc)])
+        conf = linear.claim_probability(X)
+        kinds = linear.predict_types(X)
+    for i, (block, sentence, mentions, feats, _rule) in enumerate(rows):
+        if conf[i] < threshold:
             continue
         check, complete = suggest_check(sentence, mentions, vocab)
-        kind = claim_type(sentence, mentions, block.section)
+        kind = cast(ClaimType, kinds[i])
         candidates.append(
             ClaimCandidate(
                 text=sentence,
                 page=block.page,
                 section=block.section,
                 block_kind=block.kind,
-                confidence=round(conf, 3),
+                confidence=round(float(conf[i]), 3),
                 type=kind,
                 values=parse_values(sentence, kind),
                 features=feats,
@@ -294,5 +367,9 @@ def extract_candidates(doc: Document, vocab: Vocabulary | None = None, threshold
         )
     issues = [i for t in doc.tables for i in check_means(t)]
     return Extraction(
-        source=doc.source, candidates=candidates, table_issues=issues, findings=check_document(doc, vocab)
+        source=doc.source,
+        candidates=candidates,
+        table_issues=issues,
+        findings=check_document(doc, vocab),
+        warnings=warnings,
     )

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import yaml
 
+from repro.claims.claim_model import ClaimModel
 from repro.claims.claim_types import CLAIM_TYPES
-from repro.claims.extract import THRESHOLD, extract_candidates
+from repro.claims.extract import extract_candidates
 from repro.sources.document import Document
 from repro.sources.pdf import parse_pdf
 from repro.sources.sentences import split_sentences
@@ -39,6 +40,7 @@ class Labelled:
     text: str
     type: str | None
     section: str
+    template: str = ""  # the sentence template it was filled from (a unit of labelling)
 
 
 @dataclass
@@ -97,32 +99,53 @@ def _fill(template: str, slots: dict[str, list[str]], rng: random.Random) -> str
     return re.sub(r"\{(\w+)\}", one, template)
 
 
+def _draw(spec: dict, seed: int) -> tuple[list[Labelled], list[tuple[str, list[list[str]]]]]:
+    """Paper ``seed`` of a template set: its labelled sentences and its numbered sections' paragraphs."""
+    slots = {k.lower(): [str(v) for v in vs] for k, vs in spec["slots"].items()}
+    rng = random.Random(seed)
+    labels: list[Labelled] = []
+    sections = []
+    for i, sec in enumerate(spec["sections"], start=1):
+        texts = []
+        for item in sec["sentences"]:
+            text = _fill(item["text"], slots, rng)
+            if any(lab.text == text for lab in labels):
+                continue
+            labels.append(
+                Labelled(text=text, type=item.get("type"), section=f"{i} {sec['name']}", template=item["text"])
+            )
+            texts.append(text)
+        # Paragraphs of two to four sentences, the order within a section kept.
+        paragraphs, j = [], 0
+        while j < len(texts):
+            k = rng.randint(2, 4)
+            paragraphs.append(texts[j : j + k])
+            j += k
+        sections.append((f"{i} {sec['name']}", paragraphs))
+    return labels, sections
+
+
+def labelled_sentences(template_set: Path, papers: int = 4) -> list[Labelled]:
+    """The labelled sentences of the ``papers`` papers of ``template_set`` (no PDF), each text once."""
+    spec = yaml.safe_load(Path(template_set).read_text(encoding="utf-8"))
+    out: dict[str, Labelled] = {}
+    for seed in range(papers):
+        for lab in _draw(spec, seed)[0]:
+            out.setdefault(lab.text, lab)
+    return list(out.values())
+
+
 def make_papers(template_set: Path, papers: int, out_dir: Path) -> list[tuple[Path, list[Labelled]]]:
     """``papers`` two-column PDFs from ``template_set`` (seeded by paper number) and their labels."""
     spec = yaml.safe_load(Path(template_set).read_text(encoding="utf-8"))
-    slots = {k.lower(): [str(v) for v in vs] for k, vs in spec["slots"].items()}
     out = []
     for seed in range(papers):
-        rng = random.Random(seed)
-        labels: list[Labelled] = []
-        sections = []
-        for i, sec in enumerate(spec["sections"], start=1):
-            texts = []
-            for item in sec["sentences"]:
-                text = _fill(item["text"], slots, rng)
-                if any(lab.text == text for lab in labels):
-                    continue
-                labels.append(Labelled(text=text, type=item.get("type"), section=sec["name"]))
-                texts.append(text)
-            # Paragraphs of two to four sentences, the order within a section kept.
-            paragraphs, j = [], 0
-            while j < len(texts):
-                k = rng.randint(2, 4)
-                paragraphs.append(Paragraph(texts[j : j + k]))
-                j += k
-            sections.append(Section(f"{i} {sec['name']}", paragraphs))
-        path = write_paper(Paper(f"{spec['title']} ({seed + 1})", sections), Path(out_dir) / f"paper{seed}.pdf")
-        out.append((path, labels))
+        labels, sections = _draw(spec, seed)
+        paper = Paper(
+            f"{spec['title']} ({seed + 1})",
+            [Section(name, [Paragraph(p) for p in paragraphs]) for name, paragraphs in sections],
+        )
+        out.append((write_paper(paper, Path(out_dir) / f"paper{seed}.pdf"), labels))
     return out
 
 
@@ -144,14 +167,29 @@ def _true_pages(path: Path, labels: list[Labelled]) -> dict[str, int]:
     return out
 
 
-def evaluate(template_set: Path, papers: int = 4, threshold: float = THRESHOLD) -> ExtractionScore:
-    """Generate, parse and extract ``papers`` papers of ``template_set`` and score the candidates."""
+def evaluate(
+    template_set: Path,
+    papers: int = 4,
+    threshold: float | None = None,
+    model: ClaimModel | None = None,
+    use_encoder: bool = True,
+) -> ExtractionScore:
+    """Generate, parse and extract ``papers`` papers of ``template_set`` and score the candidates.
+
+    ``threshold``, ``model`` and ``use_encoder`` go to :func:`repro.claims.extract.extract_candidates`
+    (default: the committed claim model and its threshold).
+    """
     score = ExtractionScore(papers=papers, sentences=0, by_type={t: TypeScore() for t in CLAIM_TYPES})
     with tempfile.TemporaryDirectory() as tmp:
         for path, labels in make_papers(template_set, papers, Path(tmp)):
             score.sentences += len(labels)
             pages = _true_pages(path, labels)
-            cands = {c.text: c for c in extract_candidates(parse_pdf(path), threshold=threshold).candidates}
+            cands = {
+                c.text: c
+                for c in extract_candidates(
+                    parse_pdf(path), threshold=threshold, model=model, use_encoder=use_encoder
+                ).candidates
+            }
             by_text = {lab.text: lab for lab in labels}
             for lab in labels:
                 if lab.type is None:
