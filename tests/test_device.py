@@ -95,16 +95,14 @@ def test_the_encoder_and_step_keys_follow_the_same_choice(no_env: pytest.MonkeyP
 
 
 @pytest.mark.parametrize("native_bf16", [True, False])
-def test_auto_precision_depends_on_what_the_pass_is_for(monkeypatch: pytest.MonkeyPatch, native_bf16: bool) -> None:
+def test_auto_precision_is_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch, native_bf16: bool) -> None:
     import repro.models.precision as precision_mod
 
     monkeypatch.setattr(precision_mod, "cpu_supports_fast_bf16", lambda: native_bf16)
     cpu = torch.device("cpu")
-    # Encoding takes bf16 only where the CPU has it natively; training stays fp32 on every CPU.
     assert precision_mod.autocast_dtype("auto", cpu) == (torch.bfloat16 if native_bf16 else None)
-    assert precision_mod.autocast_dtype("auto", cpu, "train") is None
-    # An explicit choice is obeyed whatever the pass.
-    assert precision_mod.autocast_dtype("bf16", cpu, "train") == torch.bfloat16
-    assert precision_mod.autocast_dtype("fp32", cpu, "encode") is None
+    # An explicit choice is obeyed whatever the CPU.
+    assert precision_mod.autocast_dtype("bf16", cpu) == torch.bfloat16
+    assert precision_mod.autocast_dtype("fp32", cpu) is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert precision_mod.autocast_dtype("auto", torch.device("cuda"), "train") == torch.bfloat16
+    assert precision_mod.autocast_dtype("auto", torch.device("cuda")) == torch.bfloat16

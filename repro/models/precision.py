@@ -2,11 +2,9 @@
 
 ``precision`` is what a user asks for ("auto", "fp32", "bf16", "fp16"); :func:`autocast_dtype`
 turns it into the dtype that ``torch.autocast`` runs matrix products in on a given device (None:
-plain fp32), and :func:`autocast` applies it. "auto" depends on what the pass is for: on a CPU
-with native bf16, encoding (forward only) runs fastest in bf16, while training (forward and
-backward) runs fastest in fp32 -- bench/bench_train.py measured bf16 training at 0.39x the speed of
-fp32 on an AVX512-BF16 EPYC (the backward of the attention and layer norms has no fast bf16 path
-there), and bench/bench_encode.py measured bf16 encoding at 1.6x.
+plain fp32), and :func:`autocast` applies it. Sharing the rule means a fine-tuned model is
+evaluated in the precision it was trained in. On an AVX512-BF16 EPYC (no AMX) bf16 measured 1.6x
+faster than fp32 for encoding (bench/bench_encode.py) and for training (bench/bench_train.py).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import torch
 from repro.errors import ReproError
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
-Purpose = Literal["encode", "train"]
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
 _NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
@@ -51,12 +48,11 @@ def cpu_supports_fast_bf16() -> bool:
         return False
 
 
-def autocast_dtype(precision: str, device: torch.device, purpose: Purpose = "encode") -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` for a pass that is for ``purpose``; None means fp32.
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device``; None means plain fp32.
 
-    "auto" is bf16 (else fp16) on CUDA. On a CPU it is bf16 for encoding where the CPU has native
-    bf16 instructions and fp32 otherwise (emulated bf16 is several times slower), and fp32 for
-    training on every CPU (bf16 training measured 2.6x slower than fp32 even with native bf16).
+    "auto" is bf16 on a CPU with native bf16 instructions, bf16 (else fp16) on CUDA, and fp32
+    otherwise: on a CPU without native bf16, bf16 is emulated and several times slower than fp32.
 
     Raises:
         ReproError: an unknown precision, or fp16 on a device other than CUDA.
@@ -74,8 +70,6 @@ def autocast_dtype(precision: str, device: torch.device, purpose: Purpose = "enc
         raise ReproError(f"unknown precision '{precision}'; use one of {', '.join(PRECISIONS)}")
     if cuda:
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if purpose == "train":
-        return None
     return torch.bfloat16 if cpu_supports_fast_bf16() else None
 
 

@@ -67,7 +67,7 @@ def _corpus_checksums(corpus: str) -> dict[str, str]:
     return checksums(["xnli"])
 
 
-def resolved_precision(precision: str, device: str | None = None, purpose: str = "encode") -> str:
+def resolved_precision(precision: str, device: str | None = None) -> str:
     """The precision a step computes in here: "auto" resolved for the device ("fp32", "bf16", "fp16").
 
     Keys hold the resolved precision, because bf16 and fp32 give different numbers: a published
@@ -84,7 +84,7 @@ def resolved_precision(precision: str, device: str | None = None, purpose: str =
     # The device the step will compute on (select_device's rule), so that its key names its precision.
     choice = device or os.environ.get(DEVICE_ENV)
     dev = select_device(choice) if choice and choice != "auto" else torch.device("cuda" if _cuda() else "cpu")
-    return precision_name(autocast_dtype(precision, dev, purpose))
+    return precision_name(autocast_dtype(precision, dev))
 
 
 def _cuda() -> bool:
@@ -146,7 +146,7 @@ def plan(exp: Experiment) -> list[Step]:
         config = TrainConfig.model_validate(exp.train_config(point))
         resolved = {
             **config.model_dump(mode="json"),
-            "precision": resolved_precision(config.precision, config.device, "train"),
+            "precision": resolved_precision(config.precision, config.device),
         }
         payload = {"config": resolved, "data": _corpus_checksums(config.corpus)}
         train_key = step_key("train", payload)

@@ -213,7 +213,7 @@ def train(
             passage_prefix=default_passage if config.passage_prefix is None else config.passage_prefix,
             max_length=config.max_length,
             device=device,
-            autocast_dtype=autocast_dtype(config.precision, device, "train"),
+            autocast_dtype=autocast_dtype(config.precision, device),
             forward_cost=forward_cost,
         )
         if config.freeze_embeddings:
