@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from pydantic import BaseModel, Field
 
+from repro.checks.text_support.words import NEGATIONS
 from repro.claims.claim_model import ClaimModel, LinearModel, default_encoder, embed, input_rows, load_model
 from repro.claims.claim_types import (
     PROTOCOL,
@@ -136,7 +137,8 @@ _NUMERAL = re.compile(
     r"thousand|million|billion|half|twice|double|single)\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|never|no|none|without|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+# The text check's negation words, so the two never disagree on what negates.
+_NEGATION = re.compile(r"\b(?:" + "|".join(sorted(NEGATIONS)) + r")\b|n't\b", re.IGNORECASE)
 _QUANTIFIER = re.compile(r"\b(?:each|every|all|per|only|single|solely|both)\b", re.IGNORECASE)
 _PASSIVE = re.compile(
     r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?(?:\w+ed|run|done|kept|held|given|drawn|taken|seen|made|set|split|chosen|shown)\b",
