@@ -336,6 +336,15 @@ def test_published_steps_are_done_new_seeds_compute_alone_missing_weights_retrai
         ("eval", "to compute"),
     ]
     assert "retrain: weights not cached" in states[1].note
+    # The machine that trained them still holds their weights: nothing is retrained there.
+    on_a = dry_run(newer, results, StepStore(tmp_path / "store-a"))
+    assert [(st.step.kind, st.state) for st in on_a] == [
+        ("eval", "to compute"),
+        ("train", "published"),
+        ("eval", "to compute"),
+        ("train", "published"),
+        ("eval", "to compute"),
+    ]
     assert [st.seconds for st in states if st.step.kind == "eval"] == [20.0 * 6 / 8] * 3  # scaled by questions
     fake_compute.clear()
     out = run_experiment(newer, results, store_c, progress=False)

@@ -171,10 +171,11 @@ def dry_run(exp: Experiment, results_dir: Path, store: StepStore | None = None) 
         else:
             seconds, how = estimate(step, bases)
             states[step.key] = StepState(step, TO_COMPUTE, seconds, how)
-    # An evaluation to compute needs its model's weights: a published model not in the store is retrained.
+    # An evaluation to compute needs its model's weights: a published model not in the store is
+    # retrained (as run_sweep does); one whose weights the store holds is not.
     for st in list(states.values()):
         dep = st.step.depends_on
-        if st.state == TO_COMPUTE and dep and states[dep].state == PUBLISHED:
+        if st.state == TO_COMPUTE and dep and states[dep].state == PUBLISHED and store.record(dep) is None:
             seconds, how = estimate(states[dep].step, bases)
             states[dep] = StepState(states[dep].step, TO_COMPUTE, seconds, f"retrain: weights not cached; {how}")
     return [states[s.key] for s in steps]
