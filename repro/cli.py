@@ -43,8 +43,12 @@ def json_option(help_text: str) -> Callable[[Fn], Fn]:
 
 
 def profile_option(help_text: str) -> Callable[[Fn], Fn]:
-    """``--profile`` (default quick) of a command that runs experiments; ``help_text`` says what it scales."""
-    return click.option("--profile", default="quick", show_default=True, help=help_text)
+    """``--profile`` of a command that runs experiments (resolved by :func:`_check_profile`)."""
+    return click.option(
+        "--profile",
+        default=None,
+        help=help_text + " Default: quick, or the only profile of files that define one (or none).",
+    )
 
 
 def results_root_option(help_text: str) -> Callable[[Fn], Fn]:
@@ -266,18 +270,25 @@ def eval_cmd(
 
 
 # ---------------------------------------------------------------- run
-def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
-    """A ReproError unless every experiment file defines ``profile`` (the choices come from the files)."""
+def _check_profile(profile: str | None, experiments: list[Path], what: str) -> str:
+    """The profile to run: ``profile`` if every experiment file defines it (a ReproError otherwise);
+    when None, quick, or else the one profile all the files share."""
     from repro.runner.experiment import experiment_profiles
 
     if not experiments:
-        return  # nothing runs: the profile only names where the verdicts go
+        return profile or "quick"  # nothing runs: the profile only names where the verdicts go
     known = experiment_profiles(experiments[0])
     for path in experiments[1:]:
         names = set(experiment_profiles(path))
         known = [p for p in known if p in names]
+    if profile is None:
+        if "quick" in known or len(known) != 1:
+            profile = "quick"
+        else:
+            profile = known[0]
     if profile not in known:
         raise ReproError(f"unknown profile '{profile}' for {what}; known: {', '.join(known) or 'none'}")
+    return profile
 
 
 @cli.command("run")
@@ -321,7 +332,7 @@ def _check_profile(profile: str, experiments: list[Path], what: str) -> None:
 )
 def run_cmd(
     experiment: Path,
-    profile: str,
+    profile: str | None,
     results_dir: Path | None,
     dry_run: bool,
     quiet: bool,
@@ -351,7 +362,7 @@ def run_cmd(
 
     if quiet:
         _quiet_libraries()
-    _check_profile(profile, [experiment], str(experiment))
+    profile = _check_profile(profile, [experiment], str(experiment))
     exp = load_experiment(experiment, profile)
     results_dir = results_dir or Path("results") / exp.name / profile
     if dry_run:
@@ -397,7 +408,7 @@ def run_cmd(
 @QUIET
 def verify_cmd(
     registry: Path,
-    profile: str,
+    profile: str | None,
     results_root: Path,
     papers_dirs: tuple[Path, ...],
     claim_ids: tuple[str, ...],
@@ -422,7 +433,7 @@ def verify_cmd(
 
     if quiet:
         _quiet_libraries()
-    _check_profile(profile, list(load_registry(registry).experiment_paths(registry).values()), str(registry))
+    profile = _check_profile(profile, list(load_registry(registry).experiment_paths(registry).values()), str(registry))
 
     def on_check(owner: str, result) -> None:
         if not quiet:

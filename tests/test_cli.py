@@ -81,3 +81,20 @@ def test_profile_choices_come_from_the_experiment_files(tmp_path: Path) -> None:
     ok = repro("verify", str(reg), "--profile", "big", "--no-run", "--quiet", "--results", str(tmp_path / "res"))
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "res" / "claims" / "r" / "big" / "verdicts.json").is_file()
+
+
+def test_default_profile_of_files_with_one_profile_or_none(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(EXPERIMENT.format(name="bare", profiles="{}").replace("profiles: {}\n", ""))
+    # A file without profiles is its own profile, "default"; --profile defaults to it.
+    r = repro("run", str(bare), "--dry-run", "--results", str(tmp_path / "res"))
+    assert r.returncode == 0, r.stderr
+    assert "3 steps: 0 published, 0 cached, 3 to compute" in r.stdout
+    r = repro("run", str(bare), "--profile", "quick", "--dry-run")
+    assert r.returncode == 2 and r.stderr.strip() == f"error: unknown profile 'quick' for {bare}; known: default"
+    # One profile: the default; several without quick: quick is still what an omitted --profile means.
+    (tmp_path / "one.yaml").write_text(EXPERIMENT.format(name="one", profiles="{small: {}}"))
+    assert repro("run", str(tmp_path / "one.yaml"), "--dry-run").returncode == 0
+    (tmp_path / "two.yaml").write_text(EXPERIMENT.format(name="two", profiles="{small: {}, big: {}}"))
+    r = repro("run", str(tmp_path / "two.yaml"), "--dry-run")
+    assert r.returncode == 2 and "unknown profile 'quick'" in r.stderr and "known: small, big" in r.stderr

@@ -222,16 +222,21 @@ def _read_with_nodes(path: Path) -> tuple[dict[str, Any], Any]:
     return raw, node
 
 
+# The one profile of a file that defines none: the file as written.
+IMPLICIT_PROFILE = "default"
+
+
 def experiment_profiles(path: Path) -> list[str]:
-    """The profile names an experiment file defines, in file order (a ReproError if it cannot be read)."""
-    return list(_read(path).get("profiles") or {})
+    """The profile names an experiment file defines, in file order (a ReproError if it cannot be read);
+    ``[IMPLICIT_PROFILE]`` for a file without ``profiles:``."""
+    return list(_read(path).get("profiles") or {}) or [IMPLICIT_PROFILE]
 
 
 def load_experiment(path: Path, profile: str) -> Experiment:
     """Read an experiment YAML and apply ``profile``; every problem is a one-line ReproError."""
     path = Path(path)
     raw, node = _read_with_nodes(path)
-    profiles = raw.pop("profiles", {}) or {}
+    profiles = raw.pop("profiles", {}) or {IMPLICIT_PROFILE: {}}
     if profile not in profiles:
         raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
     resolved = _merge(raw, profiles[profile] or {})
