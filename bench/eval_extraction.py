@@ -6,7 +6,7 @@ scope) or as no claim (background, related work, definitions, roadmap sentences,
 values, hedged future work). Each paper is written as a two-column PDF and parsed back, so the
 numbers include PDF extraction.
 
-All five sets -- ``tune`` (multilingual retrieval), ``tune_vision`` (image classification,
+All seven sets -- ``tune`` (multilingual retrieval), ``tune_vision`` (image classification,
 translation), ``tune_speech`` (speech recognition), ``tune_molecules`` (molecules, recommendation),
 ``heldout`` (offline RL for grasping, rain nowcasting) -- are the training data of the claim model
 (repro/claims/claim_model.json, bench/fit_extraction.py), so their plain scores are in-sample.
@@ -38,6 +38,12 @@ def show(name: str, s: ExtractionScore, threshold: str, errors: bool) -> None:
         print(
             f"  {kind:11s} {v.claims:6d} {v.recall:7.2f} {v.precision:9.2f} {v.page_accuracy:10.2f} {v.type_accuracy:10.2f}"
         )
+    print(f"  confidence vs claims among candidates (calibration error {s.calibration_error():.3f}):")
+    for b in s.reliability():
+        print(
+            f"    [{b['low']:.2f}, {b['high']:.2f}]  {b['n']:4d} candidates  mean confidence {b['confidence']:.2f}"
+            f"  claims {b['claims']:.2f}"
+        )
     if errors:
         for lab in s.missed:
             print(f"    missed ({lab.type}): {lab.text}")
@@ -55,6 +61,7 @@ def pooled(scores: list[ExtractionScore]) -> ExtractionScore:
                 setattr(acc, k, getattr(acc, k) + getattr(ts, k))
         out.missed += s.missed
         out.false += s.false
+        out.confidences += s.confidences
     return out
 
 
@@ -83,9 +90,13 @@ def main() -> None:
         show("leave-one-set-out, pooled", pooled(scores), "per fold", False)
         return
     targets = [(str(p), p) for p in args.files] if args.files else [(n, SETS[n]) for n in args.sets or SETS]
+    scores = []
     for name, path in targets:
         s = evaluate(path, papers=args.papers, threshold=args.threshold, use_encoder=use_encoder)
+        scores.append(s)
         show(name, s, str(args.threshold or "model's"), args.errors)
+    if len(scores) > 1:
+        show("all of them, pooled", pooled(scores), str(args.threshold or "model's"), False)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from repro.claims.claim_model import ENCODER, ClaimModel, LinearModel, default_encoder, embed, input_rows
+from repro.claims.claim_model import (
+    ENCODER,
+    ClaimModel,
+    LinearModel,
+    calibrate,
+    default_encoder,
+    embed,
+    input_rows,
+    logit,
+)
 from repro.claims.claim_types import CLAIM_TYPES, claim_type
 from repro.claims.extract import FEATURES, features
 from repro.claims.extraction_eval import labelled_sentences
@@ -41,7 +50,7 @@ if TYPE_CHECKING:
 INPUTS: tuple[str, ...] = (*FEATURES, *(f"rule_{t}" for t in CLAIM_TYPES))
 L2_GRID: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 EMB_SHRINK_GRID: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
-THRESHOLD_GRID: tuple[float, ...] = tuple(round(float(t), 2) for t in np.arange(0.2, 0.801, 0.05))
+THRESHOLD_GRID: tuple[float, ...] = tuple(round(float(t), 2) for t in np.arange(0.2, 0.951, 0.05))
 
 
 @dataclass
@@ -155,12 +164,17 @@ def fit_linear(
     ex: Examples,
     with_encoder: bool,
     l2: float,
-    type_l2: float,
+    type_l2: float | None,
     threshold: float,
     emb_shrink: float = 1.0,
     digits: int = 6,
+    calibration: tuple[float, float] = (1.0, 0.0),
 ) -> LinearModel:
-    """Both models on all of ``ex``, rounded to ``digits`` significant digits (as committed)."""
+    """Both models on all of ``ex``, rounded to ``digits`` significant digits (as committed).
+
+    ``threshold`` is on the raw probability scale; the model stores it calibrated with ``calibration``.
+    ``type_l2=None`` fits the claim model only (its type models are left empty).
+    """
 
     def r(v: np.ndarray | float) -> Any:
         a = np.asarray(v, dtype=float)
@@ -173,7 +187,7 @@ def fit_linear(
     coef, bias = logistic(Z, ex.y, ex.weights, l2)
     claims = ex.y == 1
     tcoef, tbias = [], []
-    for t in CLAIM_TYPES:
+    for t in CLAIM_TYPES if type_l2 is not None else ():
         yt = np.array([x == t for x in ex.types], dtype=float)[claims]
         c, b = logistic(Z[claims], yt, ex.weights[claims], type_l2)
         tcoef.append(r(c))
@@ -184,10 +198,11 @@ def fit_linear(
         mean=r(mean),
         scale=r(scale),
         l2=l2,
-        threshold=threshold,
+        threshold=r(float(calibrate(np.array([threshold]), calibration)[0])),
+        calibration=[r(calibration[0]), r(calibration[1])],
         coef=r(coef),
         bias=r(bias),
-        type_l2=type_l2,
+        type_l2=type_l2 if type_l2 is not None else float("nan"),
         types=list(CLAIM_TYPES),
         type_coef=tcoef,
         type_bias=tbias,
@@ -195,9 +210,9 @@ def fit_linear(
 
 
 def _oof(
-    ex: Examples, with_encoder: bool, l2: float, type_l2: float, emb_shrink: float = 1.0
+    ex: Examples, with_encoder: bool, l2: float, type_l2: float | None, emb_shrink: float = 1.0
 ) -> tuple[np.ndarray, list[str]]:
-    """Leave-one-set-out out-of-fold claim probabilities and types."""
+    """Leave-one-set-out out-of-fold claim probabilities and (unless ``type_l2`` is None) types."""
     prob = np.zeros(len(ex.texts))
     kinds = [""] * len(ex.texts)
     X = ex.X(with_encoder)
@@ -205,8 +220,9 @@ def _oof(
         train, test = ex.groups != g, ex.groups == g
         m = fit_linear(ex.subset(train), with_encoder, l2, type_l2, 0.5, emb_shrink, digits=17)
         prob[test] = m.claim_probability(X[test])
-        for i, k in zip(np.flatnonzero(test), m.predict_types(X[test])):
-            kinds[i] = k
+        if type_l2 is not None:
+            for i, k in zip(np.flatnonzero(test), m.predict_types(X[test])):
+                kinds[i] = k
     return prob, kinds
 
 
@@ -226,13 +242,11 @@ def select(ex: Examples, with_encoder: bool) -> dict[str, Any]:
     y, w = ex.y, ex.weights
     claims = y == 1
     best: tuple[float, ...] | None = None
-    types_by: dict[tuple[float, float], float] = {}
+    probs: dict[tuple[float, float], np.ndarray] = {}
     for shrink in EMB_SHRINK_GRID if with_encoder else (1.0,):
         for l2 in L2_GRID:
-            # The type models' out-of-fold predictions do not depend on the claim model: one pass gives both.
-            prob, kinds = _oof(ex, with_encoder, l2, l2, shrink)
-            right = np.array([k == t for k, t in zip(kinds, ex.types)])
-            types_by[(shrink, l2)] = round(float(np.sum(w[claims] * right[claims]) / w[claims].sum()), 6)
+            prob, _ = _oof(ex, with_encoder, l2, None, shrink)
+            probs[(shrink, l2)] = prob
             for t in THRESHOLD_GRID:
                 # Ties: the stronger penalties, then the higher threshold.
                 key = (round(_f1(prob, y, w, t), 6), shrink, l2, t)
@@ -240,8 +254,34 @@ def select(ex: Examples, with_encoder: bool) -> dict[str, Any]:
                     best = key
     assert best is not None
     f1, shrink, l2, t = best
-    type_acc, type_l2 = max((acc, l2_) for (s_, l2_), acc in types_by.items() if s_ == shrink)
-    return {"emb_shrink": shrink, "l2": l2, "threshold": t, "f1": f1, "type_l2": type_l2, "type_accuracy": type_acc}
+    # The type models (fitted on claims only) do not depend on the claim model's penalty: their own
+    # penalty is chosen at the selected embedding shrink.
+    types_by: dict[float, float] = {}
+    for type_l2_ in L2_GRID:
+        _, kinds = _oof(ex, with_encoder, l2, type_l2_, shrink)
+        right = np.array([k == t for k, t in zip(kinds, ex.types)])
+        types_by[type_l2_] = round(float(np.sum(w[claims] * right[claims]) / w[claims].sum()), 6)
+    type_acc, type_l2 = max((acc, l2_) for l2_, acc in types_by.items())
+    a, b = platt(probs[(shrink, l2)], y, w)
+    return {
+        "emb_shrink": shrink,
+        "l2": l2,
+        "threshold": t,
+        "f1": f1,
+        "type_l2": type_l2,
+        "type_accuracy": type_acc,
+        "calibration": [round(a, 6), round(b, 6)],
+    }
+
+
+def platt(prob: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Platt scaling ``(a, b)`` of out-of-fold probabilities: the weighted logistic fit of ``y`` on ``logit(prob)``.
+
+    The in-sample probabilities of a model with 400 inputs fitted on a few hundred sentences sit near
+    0 and 1; out-of-fold ones (each set scored by a model that never saw it) say how sure it should be.
+    """
+    coef, bias = logistic(logit(prob)[:, None], y, w, 1e-3)
+    return float(coef[0]), bias
 
 
 def fit_model(files: dict[str, Path], papers: int = 4, encoder: Encoder | None = None) -> ClaimModel:
@@ -258,7 +298,13 @@ def _fit_on(ex: Examples, enc: Encoder, files: dict[str, Path], papers: int) -> 
         sel = select(ex, with_encoder)
         chosen["with_encoder" if with_encoder else "cue_only"] = sel
         linear[with_encoder] = fit_linear(
-            ex, with_encoder, sel["l2"], sel["type_l2"], sel["threshold"], emb_shrink=sel["emb_shrink"]
+            ex,
+            with_encoder,
+            sel["l2"],
+            sel["type_l2"],
+            sel["threshold"],
+            emb_shrink=sel["emb_shrink"],
+            calibration=tuple(sel["calibration"]),
         )
     return ClaimModel(
         encoder={**ENCODER, "weights_sha256": enc.weights_sha256, "dim": int(enc.dim)},

@@ -44,6 +44,16 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
+def calibrate(p: np.ndarray, ab: Sequence[float]) -> np.ndarray:
+    """Platt scaling of probabilities ``p``: ``sigmoid(a * logit(p) + b)`` (monotone for a > 0)."""
+    return sigmoid(ab[0] * logit(np.asarray(p, dtype=float)) + ab[1])
+
+
 class LinearModel(BaseModel):
     """Standardisation, a claim-vs-not logistic model and one-vs-rest type models over the same inputs."""
 
@@ -52,7 +62,11 @@ class LinearModel(BaseModel):
     mean: list[float]
     scale: list[float]
     l2: float
-    threshold: float
+    threshold: float = Field(description="least confidence of a candidate (on the calibrated scale)")
+    calibration: list[float] = Field(
+        default=[1.0, 0.0],
+        description="Platt scaling (a, b): confidence = sigmoid(a * logit(p) + b), fitted on leave-one-set-out p",
+    )
     coef: list[float]
     bias: float
     type_l2: float
@@ -66,6 +80,11 @@ class LinearModel(BaseModel):
     def claim_probability(self, X: np.ndarray) -> np.ndarray:
         """P(claim) for raw input rows ``X``."""
         return sigmoid(self.standardise(X) @ np.asarray(self.coef) + self.bias)
+
+    def confidence(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated P(claim) for raw input rows ``X``: the fraction of such sentences that are claims,
+        as estimated on sets the model was not fitted on (see :mod:`repro.claims.claim_fit`)."""
+        return calibrate(self.claim_probability(X), self.calibration)
 
     def type_probabilities(self, X: np.ndarray) -> np.ndarray:
         """One-vs-rest probabilities ``[n, len(types)]`` for raw input rows ``X``."""

@@ -37,7 +37,10 @@ SCOPE = re.compile(
     r"did not (?:evaluate|test|study|consider)|focus(?:es)? only on|only focus|limited to|limitations?\b|"
     r"beyond the scope|out of scope|leave\w* (?:\w+ ){0,3}(?:to|for) future work|not (?:yet )?explored|"
     r"(?:have|has|had) not (?:yet )?(?:been )?(?:tested|evaluated|studied|considered|released|explored|examined|tried)|"
-    r"(?:is|are|was|were) not (?:publicly )?(?:released|available|public|shared)|cannot be (?:reproduced|replicated))",
+    r"(?:is|are|was|were) not (?:publicly )?(?:released|available|public|shared)|cannot be (?:reproduced|replicated)|"
+    r"(?:lie|lies|fall|falls|are|is) outside (?:the |our )?(?:present |current )?(?:study|scope|work|paper)|"
+    r"(?:confined|restricted) to|(?:remains?|is|are|was|were) (?:still )?untested|untested|not studied|"
+    r"(?:may|might) not (?:hold|transfer|generali[sz]e)|no claim is made)",
     re.IGNORECASE,
 )
 OPTIMIZERS = re.compile(r"\b(AdamW|Adam|SGD|Adafactor|LAMB|RMSprop|Adagrad)\b")
@@ -60,7 +63,8 @@ PROTOCOL = re.compile(
     r"cross-validation|evaluation (?:set|datasets?|protocol|settings?)|"
     r"(?:is|are) (?:computed|measured|calculated|scored) (?:with|on|by|using|over)|"
     r"(?:is|are|was|were) (?:not |never )?(?:seen|used|encountered) (?:during|in|for) (?:the )?(?:training|model selection)|"
-    r"tuned on the (?:development|dev|validation) sets?|"
+    r"tuned on the (?:development|dev|validation) sets?|(?:selected|chosen) (?:on|by) (?:the )?validation|"
+    r"model selection|consulted (?:only )?once|"
     r"(?:measur|evaluat|report|comput|assess|scor)\w*\b[^.;]{0,60}\b(?:test|dev|development|validation|held-out)\b|"
     r"\btest\w*\b[^.;]{0,60}\b(?:not|never|no)\b[^.;]{0,40}\btrain\w*)\b",
     re.IGNORECASE,
@@ -73,7 +77,8 @@ DATA = re.compile(
 )
 # A trend or where an effect is largest: a finding, even when it names epochs or steps.
 TREND = re.compile(
-    r"\b(?:falls?|rises?|grows?|drops?|declines?|increases?|decreases?|shrinks?|saturates?|plateaus?)\s+"
+    r"\b(?:falls?|rises?|grows?|drops?|declines?|increases?|decreases?|shrinks?|saturates?|plateaus?|flattens?|"
+    r"degrades?|levels? off|stabili[sz]es?)\s+"
     r"(?:\w+\s+){0,3}?(?:as|when|with|after|once|for|below|above)\b"
     r"|\b(?:gains?|improvements?|effects?|drops?|benefits?|differences?|bias|errors?)\s+(?:is|are|was|were)\s+"
     r"(?:\w+\s+)?(?:largest|smallest|highest|lowest|strongest|weakest|greatest|most|least)\b",

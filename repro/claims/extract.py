@@ -59,6 +59,8 @@ FEATURES: tuple[str, ...] = (
     "question",
     "citation",  # of other work, unless the authors speak
     "related_work",  # related-work / background section
+    "results_section",  # results / analysis / ablation / discussion section: where findings are stated
+    "method_section",  # method / model / approach section: where procedure is described
     "descriptive",  # "in this section", "is shown in"
     "length",  # fewer than 6 or more than 70 words
     "setup",  # a named hyper-parameter, seeds, an optimizer or hardware
@@ -87,7 +89,8 @@ _CONTRIBUTION = re.compile(
 _RESULT_VERB = re.compile(
     r"\b(outperform\w*|improv\w*|reduc\w*|achiev\w*|surpass\w*|exceed\w*|boost\w*|increas\w*|decreas\w*|"
     r"mitigat\w*|enabl\w*|yield\w*|gain\w*|beat\w*|fine-tun\w*|uses?|trained on|conducted on|match\w*|"
-    r"lowers?(?!-)|cuts?|halves|doubles|reach\w*)\b",
+    r"lowers?(?!-)|cuts?|halves|doubles|reach\w*|attain\w*|obtain\w*|deliver\w*|recover\w*|degrad\w*|"
+    r"flatten\w*|concentrat\w*|costs?|remains?|stays?|tends? to|appears? to|generali[sz]e\w*)\b",
     re.IGNORECASE,
 )
 _COMPARATIVE = re.compile(
@@ -111,6 +114,8 @@ _DEFINITION = re.compile(
     re.IGNORECASE,
 )
 _RELATED = re.compile(r"related work|background|references|bibliography|acknowledg", re.IGNORECASE)
+_RESULTS_SECTION = re.compile(r"results?|analys[ie]s|ablations?|findings|discussion|conclusions?", re.IGNORECASE)
+_METHOD_SECTION = re.compile(r"method|model\b|approach|architecture|preliminar|problem|formulation", re.IGNORECASE)
 _REFERENCE = re.compile(
     r"\b(?:Tables?|Figs?\.?|Figures?|Sections?|Sec\.|Eqs?\.|Equations?|Appendix)\s*[A-Z]?\d+(?:\.\d+)*", re.IGNORECASE
 )
@@ -218,6 +223,8 @@ def features(sentence: str, section: str | None, mentions: list[Mention]) -> dic
         # Citing others counts against a claim, unless the authors speak of their own work ("we use X (Y, 2020)").
         "citation": float(bool(_CITATION.search(sentence)) and not _FIRST_PERSON.search(sentence)),
         "related_work": float(bool(section and _RELATED.search(section))),
+        "results_section": float(bool(section and _RESULTS_SECTION.search(section))),
+        "method_section": float(bool(section and _METHOD_SECTION.search(section))),
         "descriptive": float(bool(_DESCRIPTIVE.search(sentence))),
         "length": float(words < 6 or words > 70),
         "setup": float(named),
@@ -344,7 +351,7 @@ def extract_candidates(
         X = input_rows(linear.inputs, [r[3] for r in rows], [r[4] for r in rows])
         if linear.embedding:
             X = np.hstack([X, embed([r[1] for r in rows], enc)])
-        conf = linear.claim_probability(X)
+        conf = linear.confidence(X)
         kinds = linear.predict_types(X)
     for i, (block, sentence, mentions, feats, _rule) in enumerate(rows):
         if conf[i] < threshold:

@@ -16,6 +16,7 @@ the PDFs back, extracts candidates and compares:
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import tempfile
@@ -80,6 +81,29 @@ class ExtractionScore:
     by_type: dict[str, TypeScore] = field(default_factory=dict)
     missed: list[Labelled] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
+    confidences: list[tuple[float, bool]] = field(default_factory=list)  # (candidate's confidence, is a claim)
+
+    def reliability(self, edges: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)) -> list[dict[str, float]]:
+        """Candidates binned by confidence: count, mean confidence and the fraction that are claims."""
+        out = []
+        for lo, hi in itertools.pairwise(edges):
+            inside = [(c, ok) for c, ok in self.confidences if lo <= c < hi or (hi == edges[-1] and c == hi)]
+            if inside:
+                out.append(
+                    {
+                        "low": lo,
+                        "high": hi,
+                        "n": len(inside),
+                        "confidence": sum(c for c, _ in inside) / len(inside),
+                        "claims": sum(ok for _, ok in inside) / len(inside),
+                    }
+                )
+        return out
+
+    def calibration_error(self) -> float:
+        """Expected calibration error over the :meth:`reliability` bins (weighted by candidates)."""
+        n = len(self.confidences)
+        return sum(b["n"] * abs(b["confidence"] - b["claims"]) for b in self.reliability()) / n if n else float("nan")
 
     def total(self) -> TypeScore:
         """All types together."""
@@ -207,7 +231,9 @@ def evaluate(
                 ts = score.by_type[cand.type]
                 ts.predicted += 1
                 lab = by_text.get(text)
-                if lab is not None and lab.type is not None:
+                is_claim = lab is not None and lab.type is not None
+                score.confidences.append((cand.confidence, is_claim))
+                if is_claim:
                     ts.predicted_claims += 1
                 else:
                     score.false.append(text)  # not a claim, or not a labelled sentence (a segmentation error)

@@ -67,6 +67,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "alpha": ("alpha", "α"),
     "beta": ("beta", "β"),
     "margin": ("margin",),
+    "discount_factor": ("discount factor", "discount", "gamma", "γ"),
+    "momentum": ("momentum",),
+    "label_smoothing": ("label smoothing",),
+    "gradient_clipping": ("gradient clipping", "gradient norm", "clipped to a norm of", "clip norm", "max grad norm"),
 }
 # Counted nouns (singular stems) whose numbers name a setting: "3 seeds", "20,000 steps".
 COUNT_PARAMETERS = {
