@@ -6,7 +6,7 @@ scope) or as no claim (background, related work, definitions, roadmap sentences,
 values, hedged future work). Each paper is written as a two-column PDF and parsed back, so the
 numbers include PDF extraction.
 
-All seven sets -- ``tune`` (multilingual retrieval), ``tune_vision`` (image classification,
+All nine sets -- ``tune`` (multilingual retrieval), ``tune_vision`` (image classification,
 translation), ``tune_speech`` (speech recognition), ``tune_molecules`` (molecules, recommendation),
 ``heldout`` (offline RL for grasping, rain nowcasting) -- are the training data of the claim model
 (repro/claims/claim_model.json, bench/fit_extraction.py), so their plain scores are in-sample.

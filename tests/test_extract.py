@@ -465,7 +465,7 @@ def test_extraction_on_generated_papers_per_type(claim_encoder) -> None:
         for kind, ts in score.by_type.items():
             assert ts.recall >= 0.85 and ts.precision >= 0.75 and ts.page_accuracy >= 0.95, (name, kind, ts)
     # One leave-one-set-out fold, through the PDF pipeline: the model selected and fitted without
-    # `heldout` (docs/claims-extraction.md has all seven folds, bench/eval_extraction.py --cv).
+    # `heldout` (docs/claims-extraction.md has all nine folds, bench/eval_extraction.py --cv).
     ex = load_examples(files, encoder=claim_encoder)
     others = {k: v for k, v in files.items() if k != "heldout"}
     fold = _fit_on(ex.subset(ex.groups != ex.set_names.index("heldout")), claim_encoder, others, 4)

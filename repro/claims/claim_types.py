@@ -61,7 +61,7 @@ PROTOCOL = re.compile(
     r"held[- ]out|(?:separate|distinct|disjoint) (?:\w+ ){0,3}from (?:\w+ ){0,4}(?:training|train)|(?:not|never) (?:been )?used (?:for|during|in) (?:the )?training|unseen|"
     r"test (?:set|split)|dev(?:elopment)? set|macro[- ]averag\w*|micro[- ]averag\w*|averaged over|"
     r"cross-validation|evaluation (?:set|datasets?|protocol|settings?)|"
-    r"(?:is|are) (?:computed|measured|calculated|scored) (?:with|on|by|using|over)|"
+    r"(?:is|are) (?:computed|measured|calculated|scored|judged|assessed|rated) (?:with|on|by|using|over|after|against)|"
     r"(?:is|are|was|were) (?:not |never )?(?:seen|used|encountered) (?:during|in|for) (?:the )?(?:training|model selection)|"
     r"tuned on the (?:development|dev|validation) sets?|(?:selected|chosen) (?:on|by) (?:the )?validation|"
     r"model selection|consulted (?:only )?once|"
@@ -72,7 +72,7 @@ PROTOCOL = re.compile(
 DATA = re.compile(
     r"\b(datasets?|corpus|corpora|split|languages?|queries|questions|examples|pairs|sentences|passages|"
     r"parallel|translated|translation|annotat\w+|contains?|consists? of|derived from|absent from|training data|"
-    r"provides?|recorded|collected|transcribed|gathered|crawled|sampled from)\b",
+    r"provides?|recorded|collected|transcribed|gathered|crawled|sampled from|discarded|filtered|excluded|retained)\b",
     re.IGNORECASE,
 )
 # A trend or where an effect is largest: a finding, even when it names epochs or steps.
@@ -99,7 +99,7 @@ STRONG_COMPARATIVE = re.compile(
 COMPARATIVE = re.compile(
     r"\b(outperform\w*|better than|worse than|higher than|lower than|surpass\w*|compared (?:to|with)|"
     r"relative to|than|versus|vs\.?|against|beats?|underperform\w*|(?:reduc|lower|cut|decreas)\w* the (?:\w+ ){1,3}of|"
-    r"(?:improv|gain|advantage)\w*\b(?:[^.;]|\.(?=\d)){0,60}\bover)\b",
+    r"(?:improv|gain|advantage|rais|lift|boost)\w*\b(?:[^.;]|\.(?=\d)){0,60}\bover)\b",
     re.IGNORECASE,
 )
 # Registry experiment configuration keys for the parameters a paper states.

@@ -95,7 +95,7 @@ _RESULT_VERB = re.compile(
 )
 _COMPARATIVE = re.compile(
     r"\b(better|worse|higher|lower|superior|inferior|best|state-of-the-art|than|compared (to|with)|relative to|"
-    r"comparable|competitive|consistently|substantially|significantly)\b",
+    r"comparable|competitive|consistently|substantially|significantly|against)\b",
     re.IGNORECASE,
 )
 _HEDGE = re.compile(
@@ -125,7 +125,8 @@ _HARDWARE = re.compile(r"\b(A100|V100|H100|A6000|TPU|GPUs?)\b")
 _FIRST_PERSON = re.compile(r"\b(we|our)\b", re.IGNORECASE)
 _ROADMAP = re.compile(
     r"^(?:The )?(?:Sections?|Appendix|Appendices|Tables?|Figures?|Figs?\.)\s*[A-Z]?\d*(?:\.\d+)*\s+(?:and \S+\s+)?"
-    r"(?:describes?|presents?|discuss(?:es)?|lists?|shows?|gives?|summari[sz]es?|illustrates?|reports?|details?|provides?)\b"
+    r"(?:describes?|presents?|discuss(?:es)?|lists?|shows?|gives?|summari[sz]es?|illustrates?|reports?|details?|provides?|"
+    r"reviews?|introduces?|covers?|outlines?|concludes?)\b"
     r"(?!\s+that\b)"
     r"|^The remainder of\b",
     re.IGNORECASE,
@@ -134,7 +135,8 @@ _STATED_VALUE = re.compile(
     r"\b(?:set|sets|fix|fixed|fixes|chose|choose|chosen|use|used|uses|select\w*|tune\w*)\b[^.;:]{0,50}?"
     r"\b(?:to|of|at|as|=)\s*[~≈]?[-+−]?(?:\d|one|two|three|four|five|six|seven|eight|nine|ten)\b"
     r"|\b[a-z][\w-]*\s+(?:of|=|is|was|were|are)\s+(?:set to\s+|fixed at\s+)?[~≈]?[-+−]?\d[\d.,]*(?:e-?\d+)?\b"
-    r"|\b[a-z][\w-]*\s*=\s*[-+−]?\d",
+    r"|\b[a-z][\w-]*\s*=\s*[-+−]?\d"
+    r"|\b(?:starts?|begins?|initiali[sz]ed|annealed|decayed|decays|warmed up) (?:at|to|from) [-+−]?(?:\d|zero)",
     re.IGNORECASE,
 )
 _NUMERAL = re.compile(
@@ -151,7 +153,8 @@ _PASSIVE = re.compile(
 )
 _DATA_CUE = re.compile(
     r"\b(contains?|consists? of|split|parallel|translated|absent from|held out|queries|questions|pairs|"
-    r"provides?|recorded|collected|transcribed|annotated|gathered|crawled)\b",
+    r"provides?|recorded|collected|transcribed|annotated|gathered|crawled|discarded|filtered|excluded|retained|"
+    r"kept|leaving)\b",
     re.IGNORECASE,
 )
 
