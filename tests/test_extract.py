@@ -458,6 +458,8 @@ def test_extraction_on_generated_papers_per_type(claim_encoder) -> None:
         "heldout",
         "tune_traffic",
         "tune_codegen",
+        "tune_ecg",
+        "tune_chips",
     }
     # In-sample (every set is training data of the committed model).
     for name in ("tune", "heldout"):
@@ -543,3 +545,60 @@ def test_report_shows_the_registry_findings(tmp_path: Path) -> None:
     # A registry without findings shows no such section.
     reg.write_text("name: r\nclaims:\n  - id: C1\n    text: A claim.\n")
     assert '<section id="findings">' not in render_html(vf)
+
+
+def test_a_paragraph_cut_before_a_number_is_joined() -> None:
+    from repro.sources.document import Block
+    from repro.sources.pdf import _join_continuations
+
+    def text(t: str, page: int) -> Block:
+        return Block(kind="text", text=t, page=page, section="5 Results")
+
+    joined = _join_continuations(
+        [
+            text("Per-stem scores for every test track are listed in Table", 3),
+            Block(kind="footnote", text="1 A footnote.", page=3),
+            text("3. The next sentence starts a new block.", 4),
+            text("A new paragraph after a full stop.", 4),
+            text("2024 was the year the corpus was released.", 4),
+        ]
+    )
+    assert [(b.kind, b.text, b.page) for b in joined] == [
+        (
+            "text",
+            "Per-stem scores for every test track are listed in Table 3. The next sentence starts a new block.",
+            3,
+        ),
+        ("footnote", "1 A footnote.", 3),
+        ("text", "A new paragraph after a full stop.", 4),
+        ("text", "2024 was the year the corpus was released.", 4),
+    ]
+
+
+def test_setup_values_named_in_words_and_platt_scaling() -> None:
+    import numpy as np
+
+    from repro.claims.claim_fit import platt
+    from repro.claims.claim_model import calibrate, sigmoid
+    from repro.claims.claim_types import parse_values
+
+    assert parse_values("We use a discount factor of 0.99 and momentum of 0.9 throughout.", "setup") == {
+        "discount_factor": 0.99,
+        "momentum": 0.9,
+    }
+    assert parse_values("Gradients are clipped to a norm of 1.0 with label smoothing of 0.1.", "setup") == {
+        "gradient_clipping": 1.0,
+        "label_smoothing": 0.1,
+    }
+    # Platt scaling recovers a known miscalibration: outcomes drawn with P = sigmoid(0.5 logit(p) - 0.3).
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.01, 0.99, 20000)
+    logit_p = np.log(p / (1 - p))
+    y = (rng.uniform(size=p.size) < sigmoid(0.5 * logit_p - 0.3)).astype(float)
+    a, b = platt(p, y, np.ones_like(p))
+    assert abs(a - 0.5) < 0.05 and abs(b + 0.3) < 0.05
+    calibrated = calibrate(p, (a, b))
+    assert np.all(np.diff(calibrated[np.argsort(p)]) >= 0)  # monotone: the candidates' order is kept
+    for lo in (0.1, 0.5, 0.8):  # in each confidence bin, the fraction of claims matches the confidence
+        inside = (calibrated >= lo) & (calibrated < lo + 0.1)
+        assert abs(y[inside].mean() - calibrated[inside].mean()) < 0.03

@@ -294,7 +294,8 @@ def _join_continuations(blocks: list[Block]) -> list[Block]:
     """A paragraph that runs on into the next column or page is one block (its start's page).
 
     A text block that does not end a sentence, followed (past footnotes and captions) by a text
-    block that starts in lower case, is the same paragraph cut by the layout.
+    block that starts in lower case or with a digit ("... listed in Table" | "3."), is the same
+    paragraph cut by the layout.
     """
     out: list[Block] = []
     for b in blocks:
@@ -303,7 +304,7 @@ def _join_continuations(blocks: list[Block]) -> list[Block]:
             b.kind == "text"
             and prev is not None
             and prev.kind == "text"
-            and b.text[:1].islower()
+            and (b.text[:1].islower() or b.text[:1].isdigit())
             and not prev.text.rstrip().endswith((".", "!", "?", ":", ";"))
         ):
             joined = (
