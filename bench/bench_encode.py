@@ -4,7 +4,7 @@ both against the fp32 GEMM peak measured in the same run.
 Usage::
 
     python bench/bench_encode.py [--n 512] [--batch-size 64] [--max-length 256] [--repeats 3]
-                                 [--precision auto] [--threads N] [--quick] [--json PATH]
+                                 [--precision auto] [--threads N] [--isa native|avx2] [--quick] [--json PATH]
 
 Both sides encode the same real English texts from the XQuAD-R mirror (half questions as
 queries, half sentences as passages) with the embedded multilingual-e5-small, the same prefixes,
@@ -18,6 +18,10 @@ and real tokens/s, achieved GFLOP/s (2 x non-embedding parameters x real tokens/
 peak (``torch.matmul`` of two large square matrices on the same threads, best of the measurements
 before and after), the ratio achieved/peak, the ratio to sentence-transformers, and the largest
 cosine deviation between ours and ST (~1e-6 in fp32, when both compute the same function).
+
+``--isa avx2`` caps ATen, MKL and oneDNN to AVX2 (bench/peak.py's ``ISA_CAPS``): a newer CPU
+then runs the kernels an AVX2-only CPU runs, GEMM peak included, and "auto" means fp32 as there.
+Its caches and clock stay its own, so it stands for an AVX2 machine's ratios, not its times.
 
 ``--quick`` shrinks everything (24 texts, one round, a small GEMM) to check that the script runs
 end to end; its timings mean nothing. The data mirror is ``$REPRO_SHARED_DATA`` or the
@@ -34,13 +38,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peak import cpu_flags, cpu_name, gemm_peak, gflops, non_embedding_parameters
+from peak import ISA_CAPS, apply_isa_cap, cpu_flags, cpu_name, gemm_peak, gflops, isa_line, non_embedding_parameters
+
+if __name__ == "__main__":
+    apply_isa_cap()  # before torch loads: the caps are read then
+
+import numpy as np
+import torch
 
 from repro.models.encoder import Encoder, forget_token_ids
 from repro.models.precision import cpu_supports_fast_bf16
@@ -108,6 +115,12 @@ def main() -> None:
     parser.add_argument("--gemm-n", type=int, default=2048, help="side of the square matrices of the GEMM peak")
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: check that the script runs (timings mean nothing)"
+    )
+    parser.add_argument(
+        "--isa",
+        default="native",
+        choices=list(ISA_CAPS),
+        help="cap the instruction sets torch's kernels use (avx2: run this CPU as an AVX2-only one)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -210,6 +223,8 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "cpu": cpu_name(),
         "cpu_flags": flags,
+        "isa": args.isa,
+        "isa_caps": ISA_CAPS[args.isa],
         "cpu_fast_bf16": cpu_supports_fast_bf16(),
         "non_embedding_parameters": parameters,
         "gemm_peak_gflops": peak,
@@ -222,6 +237,7 @@ def main() -> None:
     }
 
     print(f"CPU: {result['cpu']}; flags: " + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in flags.items()))
+    print(isa_line(args.isa) + f"; native bf16 for auto: {cpu_supports_fast_bf16()}")
     print(
         f"{n} texts ({real_tokens} tokens) from {source}; batch {args.batch_size}, max length {args.max_length}, "
         f"{result['threads']} threads, {args.repeats} round(s), load average {os.getloadavg()[0]:.2f}"

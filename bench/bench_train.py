@@ -4,7 +4,7 @@ Usage::
 
     python bench/bench_train.py [--batch-size 32] [--max-length 96] [--steps 10] [--warmup 2] [--repeats 2]
                                 [--sweep 16,32,64] [--sweep-steps 6] [--bf16-steps 3]
-                                [--train-embeddings] [--threads N] [--quick] [--json PATH]
+                                [--train-embeddings] [--threads N] [--isa native|avx2] [--quick] [--json PATH]
 
 Both sides train the embedded multilingual-e5-small on *the same batches*: the trainer's own
 hybrid sampler (XNLI, alpha 0.5, seed 0) is rebuilt here and its first batches are given to
@@ -38,6 +38,9 @@ Each system's achieved GFLOP/s counts 3 x 2 x non-embedding parameters x real to
 (forward plus a backward of about twice its cost), against the fp32 GEMM peak (``torch.matmul`` of
 two large square matrices) measured in a subprocess on the same threads before and after the runs
 (the best of the two); the CPU flags that decide the kernels are printed with it.
+
+``--isa avx2`` caps ATen, MKL and oneDNN to AVX2 in every subprocess (bench/peak.py): a newer CPU
+then runs what an AVX2-only CPU runs, the GEMM peak included, and "auto" trains in fp32 as there.
 
 The machine may be shared: the load average before and after is printed; compare ratios from
 one run only. ``--threads`` sets torch's intra-op threads in every subprocess. ``--quick`` runs
@@ -309,6 +312,12 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: check that the script runs (timings mean nothing)"
     )
+    parser.add_argument(
+        "--isa",
+        default="native",
+        choices=["native", "avx2"],
+        help="cap the instruction sets torch's kernels use (avx2: run this CPU as an AVX2-only one)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--quick-phase", action="store_true", help=argparse.SUPPRESS)
@@ -320,8 +329,10 @@ def main() -> None:
     if args.phase:
         run_phase(args)
         return
+    from peak import ISA_CAPS, apply_isa_cap, cpu_flags, cpu_name, gflops, isa_line
+
+    apply_isa_cap()  # before torch loads; the phases' subprocesses inherit the caps
     import torch
-    from peak import cpu_flags, cpu_name, gflops
 
     from repro.models.precision import cpu_supports_fast_bf16
     from repro.training.forward import CPU_FORWARD_COST_TOKENS
@@ -335,6 +346,7 @@ def main() -> None:
     )
     flags = cpu_flags()
     print("CPU: " + cpu_name() + "; flags: " + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in flags.items()))
+    print(isa_line(args.isa))
     bs = args.batch_size
     peaks = [spawn(args, "peak")]
     results: dict[str, Any] = {"check": spawn(args, "check")}
@@ -429,6 +441,8 @@ def main() -> None:
             "forward_cost_tokens_cpu": CPU_FORWARD_COST_TOKENS,
             "cpu": cpu_name(),
             "cpu_flags": flags,
+            "isa": args.isa,
+            "isa_caps": ISA_CAPS[args.isa],
             "cpu_fast_bf16": cpu_supports_fast_bf16(),
             "gemm_peak_gflops": peak,
             "gemm_peak_runs": peaks,

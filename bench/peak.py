@@ -8,12 +8,58 @@ load is unknown (on a shared machine, both fall together).
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 # The flags that decide which kernels run: AVX2/FMA (fp32 everywhere), AVX-512, native bf16.
 FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+# What ``--isa`` caps each library to, read when torch loads: ATen's own vector kernels, MKL (fp32
+# GEMMs) and oneDNN (bf16 GEMMs). Capped to AVX2, this CPU runs the code an AVX2-only CPU runs, on
+# its own caches and clock, so ratios to a peak measured under the same cap stand for that case.
+ISA_CAPS: dict[str, dict[str, str]] = {
+    "native": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+}
+
+
+def apply_isa_cap(argv: list[str] | None = None) -> str:
+    """Honour ``--isa NAME`` in ``argv`` (default ``sys.argv``): re-execute with its caps set.
+
+    Must run before torch is imported, because the libraries read the caps when they load.
+    Returns the cap in force ("native" without ``--isa``).
+    """
+    argv = sys.argv if argv is None else argv
+    name = "native"
+    for i, arg in enumerate(argv):
+        if arg == "--isa" and i + 1 < len(argv):
+            name = argv[i + 1]
+        elif arg.startswith("--isa="):
+            name = arg.split("=", 1)[1]
+    if name not in ISA_CAPS:
+        sys.exit(f"--isa {name}: expected one of {', '.join(ISA_CAPS)}")
+    caps = ISA_CAPS[name]
+    if any(os.environ.get(k) != v for k, v in caps.items()):
+        if "torch" in sys.modules:
+            sys.exit("--isa must be applied before torch is imported")
+        os.environ.update(caps)
+        os.execv(sys.executable, [sys.executable, *argv])
+    return name
+
+
+def isa_line(name: str) -> str:
+    """One line saying which instruction sets the kernels may use (caps, and ATen's dispatch)."""
+    import torch
+
+    aten = torch.backends.cpu.get_cpu_capability()
+    if name == "native":
+        return f"ISA: native (ATen kernels {aten})"
+    caps = ", ".join(f"{k}={v}" for k, v in ISA_CAPS[name].items())
+    return f"ISA: capped to {name} ({caps}; ATen kernels {aten}): this CPU run as an {name}-only CPU"
 
 
 def cpu_flags() -> dict[str, bool]:

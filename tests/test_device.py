@@ -106,3 +106,35 @@ def test_auto_precision_is_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.Mo
     assert precision_mod.autocast_dtype("fp32", cpu) is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert precision_mod.autocast_dtype("auto", torch.device("cuda")) == torch.bfloat16
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "capped"),
+    [
+        ("ONEDNN_MAX_CPU_ISA", "AVX2", True),
+        ("ONEDNN_MAX_CPU_ISA", "avx512_core", True),
+        ("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16", False),
+        ("ONEDNN_MAX_CPU_ISA", "ALL", False),
+        ("ATEN_CPU_CAPABILITY", "avx2", True),
+        ("ATEN_CPU_CAPABILITY", "avx512", False),
+    ],
+)
+def test_an_isa_capped_below_bf16_makes_auto_fp32(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, capped: bool
+) -> None:
+    """bench/peak.py's AVX2 emulation: a cap below native bf16 must turn "auto" into fp32, as on AVX2 CPUs."""
+    import repro.models.precision as precision_mod
+
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY"):
+        monkeypatch.delenv(name, raising=False)
+    precision_mod.cpu_supports_fast_bf16.cache_clear()
+    uncapped = precision_mod.cpu_supports_fast_bf16()
+    monkeypatch.setenv(variable, value)
+    precision_mod.cpu_supports_fast_bf16.cache_clear()
+    try:
+        assert precision_mod.isa_capped_below_bf16() is capped
+        assert precision_mod.cpu_supports_fast_bf16() is (False if capped else uncapped)
+        if capped:
+            assert precision_mod.autocast_dtype("auto", torch.device("cpu")) is None
+    finally:
+        precision_mod.cpu_supports_fast_bf16.cache_clear()

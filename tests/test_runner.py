@@ -3,6 +3,7 @@ published results are done on a fresh machine; step keys follow config, data and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -516,3 +517,58 @@ def test_cached_rerun_kill_and_resume_and_two_runners(tiny: Path, tmp_path: Path
     counts = [_counts(o[0]) for o in outs]
     assert sum(c[0] for c in counts) == 5 and all(c[0] + c[1] == 5 for c in counts)
     assert _numbers(tmp_path / "res-c0") == _numbers(tmp_path / "res-c1") == reference
+
+
+def test_a_retrain_that_gives_other_weights_is_warned_and_recorded(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    # fp32 training on another CPU model can differ in the last bits: the published training record
+    # must then say which weights the new evaluations came from, and nothing may pass silently.
+    machine = {"weights": b"weights from CPU A", "loss": 1.0}
+    calls: list = []
+
+    def train(step: Any, store: StepStore, progress: bool) -> dict[str, Any]:
+        model = store.path(step.key) / "model"
+        model.mkdir(exist_ok=True)
+        (model / "model.safetensors").write_bytes(machine["weights"])
+        summary = {"evals": [{"step": 8, "val_loss": machine["loss"]}], "steps_done": 8, "seconds": 30.0}
+        summary |= {"precision": step.payload["config"]["precision"], "resumed_at_step": None}
+        (model.parent / "train.json").write_text(json.dumps({"config": step.payload["config"], "summary": summary}))
+        weights = sweep_mod._trained_weights_sha256(store, step.key)
+        return {
+            "kind": "train",
+            "point": step.point,
+            "payload": step.payload,
+            "summary": summary,
+            "weights_sha256": weights,
+        }
+
+    monkeypatch.setattr(sweep_mod, "_run_train", train)
+    monkeypatch.setattr(sweep_mod, "_run_eval", lambda *a: _fake_eval(calls, *a))
+    results = tmp_path / "results"
+    run_experiment(load_experiment(tiny, "quick"), results, StepStore(tmp_path / "a"), progress=False)
+    record = results / "alpha=0.0,seed=0" / "train.json"
+    assert json.loads(record.read_text())["weights_sha256"] == hashlib.sha256(b"weights from CPU A").hexdigest()
+    copy = tmp_path / "copy"
+    shutil.copytree(results, copy)
+    capsys.readouterr()
+
+    # Retrained to the same weights: the record stays byte for byte, no warning.
+    before = record.read_bytes()
+    out = run_experiment(load_experiment(tiny, "new-limit"), results, StepStore(tmp_path / "b"), progress=False)
+    assert out.retrained and record.read_bytes() == before and "warning" not in capsys.readouterr().err
+
+    # Retrained elsewhere to other weights (losses 2e-6 apart): warned, and recorded beside the original.
+    machine.update(weights=b"weights from CPU B", loss=1.0 + 2e-6)
+    out = run_experiment(load_experiment(tiny, "new-limit"), copy, StepStore(tmp_path / "c"), progress=False)
+    err = capsys.readouterr().err
+    assert len(out.retrained) == 2 and err.count("warning: retrained") == 2
+    assert "largest relative difference 2.0e-06" in err
+    published = json.loads((copy / "alpha=0.0,seed=0" / "train.json").read_text())
+    assert published["weights_sha256"] == hashlib.sha256(b"weights from CPU A").hexdigest()
+    (entry,) = published["retrained"]
+    assert entry["weights_sha256"] == hashlib.sha256(b"weights from CPU B").hexdigest()
+    assert entry["val_losses"] == [1.0 + 2e-6] and entry["provenance"]["machine"]
+    # The published step is still done: a rerun on that machine computes nothing.
+    again = run_experiment(load_experiment(tiny, "new-limit"), copy, StepStore(tmp_path / "c"), progress=False)
+    assert not again.computed and not again.retrained

@@ -290,7 +290,7 @@ class Encoder:
         For a hub id the file in the local HF cache is hashed; None if it is not there (e.g.
         sharded weights). With the embedding cache, a file is hashed once per (path, size, mtime).
         """
-        weights = _weights_file(self.model_path)
+        weights = weights_file(self.model_path)
         if weights is None:
             return None
         return self.cache.file_digest(weights) if self.cache is not None else sha256_file(weights)
@@ -490,7 +490,7 @@ def load_model(spec: str, path: str) -> tuple[Any, Any]:
 
 def _shared_model(spec: str, path: str, device: torch.device) -> Any:
     """The eval-mode model of ``path`` on ``device``, loaded once per process (the last few kept)."""
-    weights = _weights_file(path)
+    weights = weights_file(path)
     stamp = (weights.stat().st_size, weights.stat().st_mtime_ns) if weights is not None else (0, 0)
     key = (path, str(device), stamp)
     if key in _models:
@@ -551,7 +551,7 @@ def _cpu_capability() -> str:
         return "unknown"
 
 
-def _weights_file(path: str) -> Path | None:
+def weights_file(path: str) -> Path | None:
     """The single weights file of a local folder, or of a hub id in the HF cache."""
     folder = Path(path)
     if folder.is_dir():

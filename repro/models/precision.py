@@ -30,8 +30,12 @@ def cpu_supports_fast_bf16() -> bool:
 
     Without them bf16 is emulated and runs several times *slower* than fp32 (measured ~9x on
     an AVX2-only EPYC), so "auto" must not pick it there. oneDNN's own check is too lenient:
-    it also accepts plain AVX512, where bf16 is emulated.
+    it also accepts plain AVX512, where bf16 is emulated. An instruction set capped below native
+    bf16 by the environment (``ONEDNN_MAX_CPU_ISA``, ``ATEN_CPU_CAPABILITY``; see
+    :func:`isa_capped_below_bf16`) counts as absent: the kernels cannot use what the CPU has.
     """
+    if isa_capped_below_bf16():
+        return False
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -46,6 +50,25 @@ def cpu_supports_fast_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+# oneDNN's ISA names (ONEDNN_MAX_CPU_ISA) below its first one with bf16 dot products.
+_ONEDNN_BELOW_BF16 = frozenset({"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"})
+
+
+def isa_capped_below_bf16() -> bool:
+    """True if the environment caps torch's kernels below native bf16 instructions.
+
+    ``ONEDNN_MAX_CPU_ISA`` caps the library torch runs CPU bf16 matrix products with, and
+    ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``) torch's own kernels; both are read when torch
+    loads. With either set so, this process behaves as an AVX2-only CPU (bench/peak.py uses it to
+    measure that case on a newer CPU), and "auto" must mean fp32 as it would there.
+    """
+    import os
+
+    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "")).strip().upper()
+    aten = os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower()
+    return onednn in _ONEDNN_BELOW_BF16 or aten in {"default", "avx2"}
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:

@@ -32,7 +32,7 @@ from repro.hashing import sha256_file
 from repro.provenance import provenance
 from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
 from repro.runner.experiment import EvalSpec, Experiment, point_label
-from repro.runner.published import is_published, published_record
+from repro.runner.published import is_published, published_path, published_record
 from repro.runner.store import StepStore, step_key, step_version
 
 
@@ -168,6 +168,8 @@ def _run_train(step: Step, store: StepStore, progress: bool) -> dict[str, Any]:
         "point": step.point,
         "payload": step.payload,
         "summary": summary,
+        # What the evaluations' records name as their model: a retrain is judged against it.
+        "weights_sha256": _trained_weights_sha256(store, step.key),
         "step_version": step_version("train"),
         "provenance": provenance(),
     }
@@ -266,6 +268,9 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     if step.kind == "train":
         record = portable(json.loads((src / "train.json").read_text()))
         record.update({"step": step.key, "step_version": step_version("train")})
+        weights = (store.record(step.key) or {}).get("weights_sha256")
+        if weights:
+            record["weights_sha256"] = weights
         atomic_write_text(dest / "train.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         return
     result = portable(json.loads((src / "result.json").read_text()))
@@ -321,20 +326,51 @@ def _step_label(step: Step) -> str:
     return f"{step.kind} {point_label(step.point)} {step.task or ''}".strip()
 
 
+def _trained_weights_sha256(store: StepStore, key: str) -> str | None:
+    from repro.models.encoder import weights_file
+
+    weights = weights_file(str(store.path(key) / "model"))
+    return sha256_file(weights) if weights is not None else None
+
+
 def _check_retrained(train_step: Step, store: StepStore, results_dir: Path) -> None:
-    """Warn when a published model trained again for its weights did not reproduce its published losses."""
+    """Judge a published model trained again for its weights against its published record.
+
+    The same weights (or, for records published before they carried a hash, the same validation
+    losses to 1e-6) leave the record as it is. Otherwise - fp32 on another CPU model can differ in
+    the last bits, and training carries that on - a warning says so and the published record gains
+    a ``retrained`` entry (weights hash, losses, machine), so that evaluations naming the new
+    weights are traceable to this run rather than to the original one.
+    """
     record = store.record(train_step.key) or {}
     published = published_record(results_dir, "train", train_step.point, None) or {}
     before = [e["val_loss"] for e in published.get("summary", {}).get("evals", [])]
     after = [e["val_loss"] for e in record.get("summary", {}).get("evals", [])]
-    if before and (
-        len(before) != len(after) or any(abs(a - b) > 1e-6 * max(abs(b), 1e-12) for a, b in zip(after, before))
-    ):
-        print(
-            f"warning: retrained {point_label(train_step.point)} ({train_step.key}) for its weights, but its "
-            f"validation losses {after} differ from the published {before}; evaluations of it may not match",
-            file=sys.stderr,
-        )
+    weights = record.get("weights_sha256") or _trained_weights_sha256(store, train_step.key)
+    if published.get("weights_sha256"):
+        same = published["weights_sha256"] == weights
+    else:
+        same = len(before) == len(after) and all(abs(a - b) <= 1e-6 * max(abs(b), 1e-12) for a, b in zip(after, before))
+    if same or not published:
+        return
+    largest = max((abs(a - b) / max(abs(b), 1e-12) for a, b in zip(after, before)), default=float("nan"))
+    print(
+        f"warning: retrained {point_label(train_step.point)} ({train_step.key}) for its weights, but they differ from "
+        f"the published model's (validation losses {after} vs {before}, largest relative difference {largest:.1e}); "
+        "its new evaluations name the new weights, and train.json records this retrain under 'retrained'",
+        file=sys.stderr,
+    )
+    entry = {
+        "weights_sha256": weights,
+        "val_losses": after,
+        "largest_relative_val_loss_difference": largest,
+        "provenance": portable(record.get("provenance") or provenance()),
+    }
+    published["retrained"] = [*published.get("retrained", []), entry]
+    atomic_write_text(
+        published_path(results_dir, "train", train_step.point, None),
+        json.dumps(published, indent=1, ensure_ascii=False) + "\n",
+    )
 
 
 def _write_jobs(folder: Path, outcomes: list[JobOutcome]) -> None:
