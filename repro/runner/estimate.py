@@ -18,7 +18,7 @@ from typing import Any
 
 from repro.evaluation.tasks import get_task
 from repro.runner.experiment import Experiment, point_label
-from repro.runner.published import is_published, published_record
+from repro.runner.published import is_published, needs_retrain, published_record
 from repro.runner.store import StepStore
 from repro.runner.sweep import Step, plan
 
@@ -175,7 +175,7 @@ def dry_run(exp: Experiment, results_dir: Path, store: StepStore | None = None) 
     # retrained (as run_sweep does); one whose weights the store holds is not.
     for st in list(states.values()):
         dep = st.step.depends_on
-        if st.state == TO_COMPUTE and dep and states[dep].state == PUBLISHED and store.record(dep) is None:
+        if st.state == TO_COMPUTE and dep and needs_retrain(states[dep].step, results_dir, store):
             seconds, how = estimate(states[dep].step, bases)
             states[dep] = StepState(states[dep].step, TO_COMPUTE, seconds, f"retrain: weights not cached; {how}")
     return [states[s.key] for s in steps]

@@ -55,3 +55,13 @@ def published_key(results_dir: Path, kind: str, point: dict[str, Any] | None, ta
 def is_published(step: PlannedStep, results_dir: Path) -> bool:
     """True if ``results_dir`` holds ``step`` under its current key."""
     return published_key(results_dir, step.kind, step.point, step.task) == step.key
+
+
+def needs_retrain(model: PlannedStep, results_dir: Path, store: Any) -> bool:
+    """True if an evaluation still to compute must train ``model`` again for its weights.
+
+    That is a published model whose weights the step store lacks (a fresh clone, another
+    machine); training is deterministic, so it is trained again rather than refused. The one rule
+    of :func:`repro.runner.sweep.run_experiment` and :func:`repro.runner.estimate.dry_run`.
+    """
+    return is_published(model, results_dir) and store.record(model.key) is None

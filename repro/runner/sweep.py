@@ -32,7 +32,7 @@ from repro.hashing import sha256_file
 from repro.provenance import provenance
 from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
 from repro.runner.experiment import EvalSpec, Experiment, point_label
-from repro.runner.published import is_published, published_path, published_record
+from repro.runner.published import is_published, needs_retrain, published_path, published_record
 from repro.runner.store import StepStore, step_key, step_version
 
 
@@ -442,17 +442,17 @@ def run_experiment(
             outcome.published.append(step.key)
             bar.update(1)
             continue
-        dep = by_key.get(step.depends_on) if step.depends_on else None
-        # An evaluation still to compute needs its model: a published one missing from the store is retrained.
-        if dep is not None and dep.key not in jobs and store.record(dep.key) is None:
-            add_job(dep)
-            retrain.add(dep.key)
         if step.key not in jobs and store.record(step.key) is not None:
             outcome.cached.append(step.key)
             _publish(step, store, results_dir)
             bar.update(1)
-        else:
-            add_job(step)
+            continue
+        dep = by_key.get(step.depends_on) if step.depends_on else None
+        # An evaluation still to compute needs its model: a published one missing from the store is retrained.
+        if dep is not None and dep.key not in jobs and needs_retrain(dep, results_dir, store):
+            add_job(dep)
+            retrain.add(dep.key)
+        add_job(step)
 
     def on_done(job: JobOutcome) -> None:
         if job.status != "done":
