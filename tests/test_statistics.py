@@ -314,3 +314,24 @@ def test_reported_result_needs_half_the_papers_size() -> None:
     assert base.model_copy(update={"sizes": [1.2, 0.8]}).with_tests(tests).verdict == Verdict.REPRODUCED
     assert base.model_copy(update={"sizes": [1.2, 0.3]}).with_tests(tests).verdict == Verdict.PARTIAL
     assert base.model_copy(update={"sizes": [0.3, 0.3]}).with_tests(tests).verdict == Verdict.PARTIAL
+
+
+def test_reliability_bins_match_numpy_binning_and_calibration_error() -> None:
+    from repro.checks.stats.reliability import calibration_error, reliability_bins
+
+    rng = np.random.default_rng(7)
+    confidence = np.concatenate([rng.uniform(0, 1, 500), [0.0, 1.0, 0.5]])  # both ends and an inner edge
+    right = rng.uniform(0, 1, confidence.size) < confidence  # calibrated by construction
+    edges = np.linspace(0, 1, 6)
+    bins = reliability_bins(zip(confidence.tolist(), right.tolist(), strict=True), edges)
+    index = np.clip(np.digitize(confidence, edges) - 1, 0, len(edges) - 2)  # [lo, hi), the last bin closed
+    assert [b.n for b in bins] == np.bincount(index, minlength=5).tolist()
+    for k, b in enumerate(bins):
+        assert b.confidence == pytest.approx(confidence[index == k].mean(), rel=1e-12)
+        assert b.right == pytest.approx(right[index == k].mean(), rel=1e-12)
+    expected = sum((index == k).sum() * abs(confidence[index == k].mean() - right[index == k].mean()) for k in range(5))
+    assert calibration_error(bins) == pytest.approx(expected / confidence.size, rel=1e-12)
+    assert calibration_error(bins) < 0.06  # calibrated data: small, up to sampling error
+    # Always right at confidence ~0.1: the error is the whole gap.
+    assert calibration_error(reliability_bins([(0.1, True)] * 10, edges)) == pytest.approx(0.9)
+    assert reliability_bins([], edges) == [] and np.isnan(calibration_error([]))

@@ -16,7 +16,6 @@ the PDFs back, extracts candidates and compares:
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from repro.checks.stats.reliability import calibration_error, reliability_bins
 from repro.claims.claim_model import ClaimModel
 from repro.claims.claim_types import CLAIM_TYPES
 from repro.claims.extract import extract_candidates
@@ -85,25 +85,14 @@ class ExtractionScore:
 
     def reliability(self, edges: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)) -> list[dict[str, float]]:
         """Candidates binned by confidence: count, mean confidence and the fraction that are claims."""
-        out = []
-        for lo, hi in itertools.pairwise(edges):
-            inside = [(c, ok) for c, ok in self.confidences if lo <= c < hi or (hi == edges[-1] and c == hi)]
-            if inside:
-                out.append(
-                    {
-                        "low": lo,
-                        "high": hi,
-                        "n": len(inside),
-                        "confidence": sum(c for c, _ in inside) / len(inside),
-                        "claims": sum(ok for _, ok in inside) / len(inside),
-                    }
-                )
-        return out
+        return [
+            {"low": b.low, "high": b.high, "n": b.n, "confidence": b.confidence, "claims": b.right}
+            for b in reliability_bins(self.confidences, edges)
+        ]
 
     def calibration_error(self) -> float:
         """Expected calibration error over the :meth:`reliability` bins (weighted by candidates)."""
-        n = len(self.confidences)
-        return sum(b["n"] * abs(b["confidence"] - b["claims"]) for b in self.reliability()) / n if n else float("nan")
+        return calibration_error(reliability_bins(self.confidences, (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)))
 
     def total(self) -> TypeScore:
         """All types together."""

@@ -15,7 +15,6 @@ a label (supported, contradicted, unstated), a phenomenon and a split (tune or h
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from repro.checks.stats.reliability import reliability_bins
 from repro.checks.text_support import support_model
 from repro.checks.text_support.support_model import FEATURES, Judgement, judge
 from repro.checks.text_support.words import tokens
@@ -198,20 +198,12 @@ def evaluate(scored: list[Scored], bins: int = 5) -> Report:
     for s in scored:
         ok, n = by_phen.get(s.pair.phenomenon, (0, 0))
         by_phen[s.pair.phenomenon] = (ok + s.correct, n + 1)
-    edges = np.linspace(0, 1, bins + 1)
-    rel = []
-    for lo, hi in itertools.pairwise(edges):
-        inside = [s for s in scored if lo <= s.judgement.support < hi or (hi == 1 and s.judgement.support == 1)]
-        if inside:
-            rel.append(
-                (
-                    float(lo),
-                    float(hi),
-                    float(np.mean([s.judgement.support for s in inside])),
-                    float(np.mean([s.pair.label == "supported" for s in inside])),
-                    len(inside),
-                )
-            )
+    rel = [
+        tuple(b)
+        for b in reliability_bins(
+            ((s.judgement.support, s.pair.label == "supported") for s in scored), np.linspace(0, 1, bins + 1)
+        )
+    ]
     return Report(
         n=len(scored),
         accuracy=accuracy,
