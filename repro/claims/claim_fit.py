@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from repro.checks.stats.logistic import logistic
 from repro.claims.claim_model import (
     ENCODER,
     ClaimModel,
@@ -130,24 +131,6 @@ def load_examples(files: dict[str, Path], papers: int = 4, encoder: Encoder | bo
         cues=input_rows(INPUTS, feats, rules),
         emb=emb,
     )
-
-
-def logistic(Z: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, iters: int = 100) -> tuple[np.ndarray, float]:
-    """Weighted L2 logistic regression by Newton's method from zero (the bias is not penalised)."""
-    n, d = Z.shape
-    A = np.hstack([Z, np.ones((n, 1))])
-    beta = np.zeros(d + 1)
-    reg = np.full(d + 1, l2)
-    reg[-1] = 0.0
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-np.clip(A @ beta, -30, 30)))
-        grad = A.T @ (w * (p - y)) + reg * beta
-        hess = (A * (w * p * (1 - p))[:, None]).T @ A + np.diag(reg + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return beta[:-1], float(beta[-1])
 
 
 def _standardisation(X: np.ndarray, emb_shrink: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from repro.checks.stats.logistic import logistic
 from repro.checks.stats.reliability import reliability_bins
 from repro.checks.text_support import support_model
 from repro.checks.text_support.support_model import FEATURES, Judgement, judge
@@ -139,22 +140,6 @@ def judge_pairs(
     return [Scored(p, judge(p.claim, p.passage, weight=weight, cosine=c)) for p, c in zip(pairs, cosines)]
 
 
-def _logistic(X: np.ndarray, y: np.ndarray, l2: float = 0.5, iters: int = 50) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method (the bias column is not penalised)."""
-    w = np.zeros(X.shape[1])
-    reg = np.full(X.shape[1], l2)
-    reg[0] = 0.0
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-np.clip(X @ w, -30, 30)))
-        grad = X.T @ (p - y) + reg * w
-        hess = (X * (p * (1 - p))[:, None]).T @ X + np.diag(reg + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    return w
-
-
 def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
     """Coefficients of the support model and the alignment a cue needs, from **tuning** pairs only.
 
@@ -166,7 +151,10 @@ def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
     names = [f for f in FEATURES if with_encoder or f != "cosine"]
     X = np.array([[s.judgement.features[f] for f in names] for s in scored])
     y = np.array([float(s.pair.label == "supported") for s in scored])
-    w = _logistic(X, y)
+    # The constant "bias" feature is the solver's own unpenalised bias.
+    assert names[0] == "bias"
+    coef_rest, bias = logistic(X[:, 1:], y, np.ones(len(y)), l2=0.5)
+    w = np.concatenate([[bias], coef_rest])
     coef = {f: 0.0 for f in FEATURES}
     coef.update({f: round(float(v), 3) for f, v in zip(names, w)})
     # The alignment from which a cue means "contradicted": the one that classifies the tuning
