@@ -36,7 +36,10 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes | None:
     from matplotlib.figure import Figure as MplFigure
 
     many = len(fig.series) > 6
-    mfig = MplFigure(figsize=(8.2 if many else 6.4, 3.8), layout="constrained")
+    # A legend beside the axes, in columns of at most 16 entries: one column of 35 languages would
+    # be taller than the figure and squeeze the axes to nothing.
+    columns = -(-len(fig.series) // 16) if many else 1
+    mfig = MplFigure(figsize=(6.4 + 1.8 * columns if many else 6.4, 3.8), layout="constrained")
     FigureCanvasAgg(mfig)
     ax = mfig.add_subplot()
     if fig.kind == "bars":
@@ -52,6 +55,7 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes | None:
             loc="upper left" if many else "best",
             bbox_to_anchor=(1.01, 1.0) if many else None,
             frameon=False,
+            ncols=columns,
         )
     buf = io.BytesIO()
     mfig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
