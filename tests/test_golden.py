@@ -31,12 +31,13 @@ import numpy as np
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 
-# Exact for everything discrete (ids, steps, counts); 1e-6 relative for floats. The fingerprints
+# Exact for everything discrete (ids, steps, counts); 1e-5 relative for floats. The fingerprints
 # are fp32 on CPU and recomputed on whatever machine runs the suite: another CPU (AVX2 vs AVX-512
-# kernels) or thread count sums in another order and moves the last bits (~1e-7 relative after a
-# few steps), while a behaviour change (another batch, loss, learning rate, pooling, candidate)
-# moves losses and metric values by 1e-4 or more. The absolute floor only matters around zero.
-REL_TOL = 1e-6
+# kernels, AMD vs Intel: 1.2e-6 relative measured on the training fingerprint) or thread count
+# sums in another order and moves the last bits, while a behaviour change (another batch, loss,
+# learning rate, pooling, candidate) moves losses and metric values by 1e-4 or more. The absolute
+# floor only matters around zero.
+REL_TOL = 1e-5
 ABS_TOL = 1e-12
 
 # Tiny but real: the hybrid sampler at alpha 0.5, InfoNCE, AdamW with warm-up, frozen word
@@ -212,8 +213,8 @@ def check(kind: str, current: dict[str, Any]) -> str | None:
 
 
 def test_differences_are_exact_for_ids_and_tight_for_floats() -> None:
-    assert differences({"a": [1, 0.5], "ids": ["x"]}, {"a": [1, 0.5 * (1 + 5e-7)], "ids": ["x"]}) == []
-    assert differences({"a": [0.5]}, {"a": [0.5 * (1 + 2e-6)]}) == ["/a[0]: 0.5 recorded, 0.500001 now"]
+    assert differences({"a": [1, 0.5], "ids": ["x"]}, {"a": [1, 0.5 * (1 + 5e-6)], "ids": ["x"]}) == []
+    assert differences({"a": [0.5]}, {"a": [0.5 * (1 + 2e-5)]}) == ["/a[0]: 0.5 recorded, 0.50001 now"]
     assert differences({"n": 3}, {"n": 4}) == ["/n: 3 recorded, 4 now"]
     assert differences({"n": 3}, {"n": 3.0}) == ["/n: 3 recorded, 3.0 now"]
     assert differences({"ids": ["a", "b"]}, {"ids": ["a", "c"]}) == ["/ids[1]: 'b' recorded, 'c' now"]

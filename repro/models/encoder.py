@@ -17,8 +17,10 @@ Doing less work is the main lever on a CPU, so an :class:`Encoder` avoids every 
 An embedding does not depend on the other texts it is batched with: a text is padded to its own
 length rounded up to :data:`PAD_MULTIPLE` tokens, batches hold texts of one padded length only,
 and a forward pass has at least :data:`MIN_FORWARD_TOKENS` token rows (BLAS picks other kernels,
-with another summation order, for thinner matrices). So a cached vector is bit-identical to what
-a fresh call computes for that text in any company, batch size or task.
+with another summation order, for thinner matrices), and MKL runs in its strict reproducible mode
+(``MKL_CBWR``, set in ``repro/__init__.py``: some CPUs otherwise change the summation order with the
+matrix height). So a cached vector is bit-identical to what a fresh call computes for that text in
+any company, batch size or task.
 """
 
 from __future__ import annotations
@@ -316,6 +318,8 @@ class Encoder:
             # Other kernels (AVX2 vs AVX-512) or another torch sum in another order: keep them apart.
             "kernels": _cpu_capability() if self.device.type == "cpu" else torch.version.cuda,
             "torch": torch.__version__,
+            # MKL's reproducibility mode (repro/__init__.py sets strict): another mode, other bits.
+            "mkl_cbwr": os.environ.get("MKL_CBWR"),
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
