@@ -32,7 +32,7 @@ demo: data model
 	$(BIN)/repro verify claims/hybrid.yaml --profile quick
 	$(BIN)/repro report --html --md
 
-# The suite a developer runs (5.5 minutes on 2 idle cores); the slow suite (real multi-process
+# The suite a developer runs (4-6 minutes on 2 idle cores); the slow suite (real multi-process
 # runs of the experiment runner: kill -9 and resume, two runners on one cache) is `make test-slow`.
 lint: $(STAMP)
 	$(BIN)/ruff check .
