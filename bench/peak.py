@@ -59,7 +59,7 @@ def isa_line(name: str) -> str:
     if name == "native":
         return f"ISA: native (ATen kernels {aten})"
     caps = ", ".join(f"{k}={v}" for k, v in ISA_CAPS[name].items())
-    return f"ISA: capped to {name} ({caps}; ATen kernels {aten}): this CPU run as an {name}-only CPU"
+    return f"ISA: capped to {name} ({caps}; ATen kernels {aten}): this CPU runs as an {name}-only one"
 
 
 def cpu_flags() -> dict[str, bool]:
