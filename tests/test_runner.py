@@ -569,6 +569,10 @@ def test_a_retrain_that_gives_other_weights_is_warned_and_recorded(
     (entry,) = published["retrained"]
     assert entry["weights_sha256"] == hashlib.sha256(b"weights from CPU B").hexdigest()
     assert entry["val_losses"] == [1.0 + 2e-6] and entry["provenance"]["machine"]
+    # The same weights again (another fresh store on that machine): on record already, not added twice.
+    (copy / "alpha=0.0,seed=0" / "xquad-r.json").unlink()
+    run_experiment(load_experiment(tiny, "new-limit"), copy, StepStore(tmp_path / "d"), progress=False)
+    assert len(json.loads((copy / "alpha=0.0,seed=0" / "train.json").read_text())["retrained"]) == 1
     # The published step is still done: a rerun on that machine computes nothing.
     again = run_experiment(load_experiment(tiny, "new-limit"), copy, StepStore(tmp_path / "c"), progress=False)
     assert not again.computed and not again.retrained
