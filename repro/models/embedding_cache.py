@@ -96,7 +96,7 @@ class EmbeddingCache:
             # so a writer holds the lock for one short transaction and never upgrades mid-way.
             db = sqlite3.connect(self.path, timeout=120, isolation_level=None)
             db.execute("PRAGMA busy_timeout = 120000")
-            db.execute("PRAGMA journal_mode = WAL")
+            _set_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             db.executescript(_SCHEMA)  # idempotent; a concurrent creator waits on busy_timeout
             self._db = db
@@ -230,3 +230,17 @@ def default_cache() -> EmbeddingCache | None:
     if _default is None or _default.path != path or _default.max_bytes != max_bytes:
         _default = EmbeddingCache(path, max_bytes)
     return _default
+
+
+def _set_wal(db: sqlite3.Connection, seconds: float = 120.0) -> None:
+    """Switch to WAL, retrying: SQLite answers a journal-mode change "database is locked" at once,
+    without its busy handler, while another process opens or converts the same new file."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
