@@ -63,6 +63,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from peak import ISA_CAPS  # torch-free: the --isa caps must be read before torch loads
+
 SEED, ALPHA, LR, WEIGHT_DECAY, TEMPERATURE = 0, 0.5, 3e-5, 0.01, 0.05
 
 
@@ -315,7 +317,7 @@ def main() -> None:
     parser.add_argument(
         "--isa",
         default="native",
-        choices=["native", "avx2"],
+        choices=list(ISA_CAPS),
         help="cap the instruction sets torch's kernels use (avx2: run this CPU as an AVX2-only one)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -329,7 +331,7 @@ def main() -> None:
     if args.phase:
         run_phase(args)
         return
-    from peak import ISA_CAPS, apply_isa_cap, cpu_flags, cpu_name, gflops, isa_line
+    from peak import apply_isa_cap, cpu_flags, cpu_name, gflops, isa_line
 
     apply_isa_cap()  # before torch loads; the phases' subprocesses inherit the caps
     import torch

@@ -72,6 +72,10 @@ class TypeScore:
         return self.typed / self.found if self.found else float("nan")
 
 
+# Confidence bins of the reliability table: fine where calibrated candidates sit (above the threshold).
+CONFIDENCE_EDGES: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
 @dataclass
 class ExtractionScore:
     """Scores per type and over all claims."""
@@ -83,7 +87,7 @@ class ExtractionScore:
     false: list[str] = field(default_factory=list)
     confidences: list[tuple[float, bool]] = field(default_factory=list)  # (candidate's confidence, is a claim)
 
-    def reliability(self, edges: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)) -> list[dict[str, float]]:
+    def reliability(self, edges: tuple[float, ...] = CONFIDENCE_EDGES) -> list[dict[str, float]]:
         """Candidates binned by confidence: count, mean confidence and the fraction that are claims."""
         return [
             {"low": b.low, "high": b.high, "n": b.n, "confidence": b.confidence, "claims": b.right}
@@ -92,7 +96,7 @@ class ExtractionScore:
 
     def calibration_error(self) -> float:
         """Expected calibration error over the :meth:`reliability` bins (weighted by candidates)."""
-        return calibration_error(reliability_bins(self.confidences, (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)))
+        return calibration_error(reliability_bins(self.confidences, CONFIDENCE_EDGES))
 
     def total(self) -> TypeScore:
         """All types together."""

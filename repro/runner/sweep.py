@@ -327,10 +327,16 @@ def _step_label(step: Step) -> str:
 
 
 def _trained_weights_sha256(store: StepStore, key: str) -> str | None:
+    from repro.models.embedding_cache import default_cache
     from repro.models.encoder import weights_file
 
     weights = weights_file(str(store.path(key) / "model"))
-    return sha256_file(weights) if weights is not None else None
+    if weights is None:
+        return None
+    # Through the embedding cache's digest memo, as Encoder.weights_sha256 does: the evaluations of
+    # this model then find the hash instead of reading the weights again.
+    cache = default_cache()
+    return cache.file_digest(weights) if cache is not None else sha256_file(weights)
 
 
 def _check_retrained(train_step: Step, store: StepStore, results_dir: Path) -> None:
