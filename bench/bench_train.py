@@ -16,13 +16,14 @@ groups, fused AdamW (the default optimizer of ST's Trainer) and frozen (or, with
 - ours: ``repro.training.train`` itself, timed between its ``on_step`` callbacks (so sampling,
   tokenisation, forward, backward and the optimizer step all count), at precision "auto" and,
   for fairness, fp32 (and bf16 when auto is not bf16: on a CPU without native bf16 it is
-  emulated, hence only ``--bf16-steps`` steps);
+  emulated, hence only ``--bf16-steps`` steps), and fp32 with ``packed: true`` (linear layers on
+  real tokens only, :mod:`repro.models.packed`), alternating with the other two;
 - ST: the step its Trainer runs (``model.preprocess`` per column as its data collator does,
   ``MultipleNegativesRankingLoss(features)``, backward, optimizer step), in fp32, its default,
   without the Trainer's bookkeeping, which would only slow it down.
 
-Each system runs in its own subprocess, so that its peak memory is its own; ours(auto) and ST
-alternate for ``--repeats`` rounds and each keeps its best round (other load on the machine then
+Each system runs in its own subprocess, so that its peak memory is its own; ours(auto), ours(packed)
+and ST alternate for ``--repeats`` rounds and each keeps its best round (other load on the machine then
 biases neither side). *Peak RSS* is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of that
 subprocess at the end of its timed steps (model, corpus, optimizer state, activations and
 Python, loading included; for ours, taken before train() writes the final model folder).
@@ -31,7 +32,7 @@ A "check" subprocess first verifies that both compute the same loss on the first
 eval mode, no dropout) and counts the tokens each pushes through the model per step (ours:
 texts sorted by length, cut into the forward passes that minimise padding plus a fixed cost per
 pass; ST: one forward per column padded to its longest text, or both merged and padded to the
-longest, as its loss decides). Then a sweep of our trainer over batch sizes
+longest, as its loss decides; packed: the real tokens). Then a sweep of our trainer over batch sizes
 picks the CPU default (highest pairs/s).
 
 Each system's achieved GFLOP/s counts 3 x 2 x non-embedding parameters x real tokens per second
@@ -84,7 +85,9 @@ def bench_batches(batch_size: int, n: int) -> list[tuple[list[str], list[str]]]:
     return [train_set.batch_texts(next(sampler)) for _ in range(n)]
 
 
-def phase_ours(args: argparse.Namespace, precision: str, batch_size: int, steps: int, warmup: int) -> dict[str, Any]:
+def phase_ours(
+    args: argparse.Namespace, precision: str, batch_size: int, steps: int, warmup: int, packed: bool = False
+) -> dict[str, Any]:
     """Run our trainer for warmup + steps (+1, whose step carries the final evaluation) and time the middle."""
     from repro.training.trainer import TrainConfig, train
 
@@ -111,6 +114,7 @@ def phase_ours(args: argparse.Namespace, precision: str, batch_size: int, steps:
         val_pairs=2,
         checkpoint_every=0,
         device="cpu",
+        packed=packed,
     )
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         summary = train(config, Path(tmp) / "run", progress=False, on_step=on_step)
@@ -257,9 +261,10 @@ def run_phase(args: argparse.Namespace) -> None:
         result = gemm_peak(args.gemm_n, 1 if args.quick else 5, 0.05 if args.quick else 0.5)
     elif kind == "st":
         result = phase_st(args, args.steps, args.warmup)
-    else:  # ours:<precision>:<batch size>:<steps>
-        precision, batch_size, steps = rest.split(":")
-        result = phase_ours(args, precision, int(batch_size), int(steps), args.warmup if int(steps) > 3 else 1)
+    else:  # ours:<precision>:<batch size>:<steps>[:packed]
+        precision, batch_size, steps, *packed = rest.split(":")
+        warmup = args.warmup if int(steps) > 3 else 1
+        result = phase_ours(args, precision, int(batch_size), int(steps), warmup, packed == ["packed"])
     result.setdefault("peak_rss_mb", peak_rss_mb())
     result["threads"] = torch.get_num_threads()
     print("RESULT " + json.dumps(result), flush=True)
@@ -354,9 +359,10 @@ def main() -> None:
     results: dict[str, Any] = {"check": spawn(args, "check")}
     # Alternate the two systems and keep each one's best round: load from other processes then
     # biases neither side (the same rule as bench_encode.py).
-    rounds: dict[str, list[dict[str, Any]]] = {"ours_auto": [], "st": []}
+    rounds: dict[str, list[dict[str, Any]]] = {"ours_auto": [], "ours_packed": [], "st": []}
     for _ in range(args.repeats):
         rounds["ours_auto"].append(spawn(args, f"ours:auto:{bs}:{args.steps}"))
+        rounds["ours_packed"].append(spawn(args, f"ours:fp32:{bs}:{args.steps}:packed"))
         rounds["st"].append(spawn(args, "st"))
     for name, runs in rounds.items():
         results[name] = {
@@ -376,7 +382,7 @@ def main() -> None:
     load_after = os.getloadavg()
     parameters = results["check"]["non_embedding_parameters"]
     real_per_step = results["check"]["tokens_per_step"]["real"]
-    for r in [results[k] for k in ("ours_auto", "ours_fp32", "ours_bf16", "st")] + list(sweep.values()):
+    for r in [results[k] for k in ("ours_auto", "ours_fp32", "ours_packed", "ours_bf16", "st")] + list(sweep.values()):
         # Real tokens per step scale with the batch size (the sweep's batches are cut from the same stream).
         per_step = real_per_step * r["pairs_per_s"] * r["seconds_per_step"] / bs
         r["gflops"] = gflops(parameters, per_step, r["seconds_per_step"], passes=3)
@@ -404,6 +410,7 @@ def main() -> None:
     rows = [
         ("repro trainer (precision auto)", results["ours_auto"]),
         ("repro trainer (fp32)", results["ours_fp32"]),
+        ("repro trainer (fp32, packed: true)", results["ours_packed"]),
         ("repro trainer (bf16 forced)", results["ours_bf16"]),
         ("sentence-transformers MNRL", results["st"]),
     ]
@@ -414,9 +421,12 @@ def main() -> None:
         )
     ratio = results["ours_auto"]["pairs_per_s"] / st_rate
     ratio_fp32 = results["ours_fp32"]["pairs_per_s"] / st_rate
+    ratio_packed = results["ours_packed"]["pairs_per_s"] / st_rate
     print(
-        f"ratio ours(auto={auto})/ST: {ratio:.2f}x; ours(fp32)/ST(fp32): {ratio_fp32:.2f}x (target >= 2x); "
-        f"ours(fp32) at {100 * results['ours_fp32']['fraction_of_fp32_peak']:.0f}% of the fp32 GEMM peak"
+        f"ratio ours(auto={auto})/ST: {ratio:.2f}x; ours(fp32)/ST(fp32): {ratio_fp32:.2f}x; "
+        f"ours(fp32, packed)/ST(fp32): {ratio_packed:.2f}x (target >= 2x); at "
+        f"{100 * results['ours_fp32']['fraction_of_fp32_peak']:.0f}% (padded) and "
+        f"{100 * results['ours_packed']['fraction_of_fp32_peak']:.0f}% (packed) of the fp32 GEMM peak"
         + ("; --quick: timings mean nothing" if args.quick else "")
     )
     best_size = None
@@ -459,6 +469,7 @@ def main() -> None:
             "best_batch_size": best_size,
             "ratio_ours_over_st": ratio,
             "ratio_ours_fp32_over_st": ratio_fp32,
+            "ratio_ours_packed_over_st": ratio_packed,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -453,6 +453,94 @@ def test_length_grouped_forward_equals_one_padded_forward(tiny_model: Path, one_
     np.testing.assert_allclose(single.numpy(), hand_embeddings(model, tokenizer, FORWARD_TEXTS, 64), atol=1e-5)
 
 
+def _loss_and_grads(model, tokenizer, texts: list[str], packed: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Embeddings of ``texts`` (eval mode: no dropout) and the gradients of a fixed loss on them."""
+    model.zero_grad(set_to_none=True)
+    vectors = embed_texts(model, tokenizer, texts, 64, torch.device("cpu"), None, 0.0, packed)
+    InfoNCELoss(0.05)(vectors[::2][:2], vectors[1::2][:2]).backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return vectors.detach(), grads
+
+
+def test_packed_forward_equals_the_padded_one_and_its_gradients(tiny_model: Path, one_thread) -> None:
+    """Without dropout, packed (linear layers on real tokens, attention per group) is the same
+    function as one padded forward: same embeddings, same gradients, up to float rounding. The
+    tiny model is an XLM-R, whose positions count from padding_idx + 1."""
+    from repro.models.encoder import load_model
+    from repro.models.packed import packed_unsupported
+
+    tokenizer, model = load_model(str(tiny_model), str(tiny_model))
+    assert packed_unsupported(model) is None
+    model.eval()
+    padded, padded_grads = _loss_and_grads(model, tokenizer, FORWARD_TEXTS, packed=False)
+    packed, packed_grads = _loss_and_grads(model, tokenizer, FORWARD_TEXTS, packed=True)
+    np.testing.assert_allclose(packed.numpy(), hand_embeddings(model, tokenizer, FORWARD_TEXTS, 64), atol=1e-5)
+    np.testing.assert_allclose(packed.numpy(), padded.numpy(), atol=1e-6)
+    assert packed_grads.keys() == padded_grads.keys() and len(packed_grads) > 10
+    for name, grad in padded_grads.items():
+        scale = grad.abs().max().item()
+        assert scale > 0, name  # every trainable tensor gets a gradient: a real comparison
+        assert (packed_grads[name] - grad).abs().max().item() <= 1e-4 * scale + 1e-9, name
+
+
+def test_packed_forward_of_e5_small_equals_its_padded_forward(fetched) -> None:
+    """The BERT layout (positions from 0, token type embeddings) on the real model, several attention groups."""
+    from repro.models.encoder import load_model
+    from repro.models.registry import resolve_model
+
+    tokenizer, model = load_model("e5-small", resolve_model("e5-small"))
+    model.eval()
+    cpu = torch.device("cpu")
+    with torch.inference_mode():
+        padded = embed_texts(model, tokenizer, FORWARD_TEXTS, 64, cpu, None, None)
+        packed = embed_texts(model, tokenizer, FORWARD_TEXTS, 64, cpu, None, 0.0, True)
+    assert packed.shape == (5, 384)
+    np.testing.assert_allclose(packed.numpy(), padded.numpy(), atol=2e-6)
+
+
+def test_packed_rejects_models_not_laid_out_as_bert(tmp_path: Path) -> None:
+    from transformers import DistilBertConfig, DistilBertModel, XLMRobertaConfig, XLMRobertaModel
+
+    from repro.models.packed import packed_unsupported
+
+    small = dict(vocab_size=50, max_position_embeddings=16)
+    distil = DistilBertModel(DistilBertConfig(dim=8, hidden_dim=16, n_layers=1, n_heads=2, **small))
+    assert "not laid out as a BERT encoder" in packed_unsupported(distil)
+    decoder = XLMRobertaModel(
+        XLMRobertaConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, **small)
+    )
+    decoder.config.is_decoder = True
+    assert "is a decoder" in packed_unsupported(decoder)
+
+
+def test_dropout16_keeps_the_stated_fraction_unbiased_and_seeded() -> None:
+    from repro.models.packed import dropout16
+
+    n, p = 400_000, 0.1
+    keep = round((1 - p) * 2**16) / 2**16
+    torch.manual_seed(3)
+    x = torch.rand(n) + 0.5
+    out = dropout16(x, p, training=True)
+    kept = out != 0
+    # The kept fraction is Binomial(n, keep) / n: within 5 standard errors (a false alarm ~1e-6).
+    assert abs(kept.float().mean().item() - keep) < 5 * math.sqrt(keep * (1 - keep) / n)
+    assert abs(keep - (1 - p)) <= 2**-17
+    torch.testing.assert_close(out[kept], x[kept] / keep, rtol=1e-6, atol=0)  # kept ones scaled by 1 / keep
+    # Unbiased: the mean of dropout16(x) estimates the mean of x (5 standard errors again).
+    assert abs(out.mean().item() - x.mean().item()) < 5 * out.std().item() / math.sqrt(n)
+    # Masks come from torch's generator: the same seed, the same mask; independent of the values.
+    torch.manual_seed(3)
+    torch.rand(n)
+    assert torch.equal(dropout16(x * 2, p, training=True) != 0, kept)
+    assert not torch.equal(dropout16(x, p, training=True) != 0, kept)
+    assert dropout16(x, p, training=False) is x and dropout16(x, 0.0, training=True) is x
+    assert not dropout16(x, 1.0, training=True).any()
+    # Masks of neighbouring elements are independent: 2x2 contingency of pairs (i, i + 1).
+    a, b = kept[:-1:2], kept[1::2]
+    both = (a & b).float().mean().item()
+    assert abs(both - keep**2) < 5 * math.sqrt(keep**2 * (1 - keep**2) / len(a))
+
+
 class Interrupt(Exception):
     pass
 
@@ -629,6 +717,42 @@ def test_interrupted_run_resumes_from_its_checkpoint(tiny_reference, tiny: dict,
     assert without_moments.losses[0] == ref.losses[2]  # step 3 starts from the restored weights...
     assert without_moments.losses[1:] != ref.losses[3:]  # ...then fresh moments take other steps
     assert not all(torch.equal(without_moments.final[name], ref.final[name]) for name in ref.final)
+
+
+def test_packed_training_is_seeded_resumable_and_keyed_apart(tiny_reference, tiny: dict, tmp_path: Path) -> None:
+    """packed: true trains other weights than the padded forward (other dropout draws), the same
+    weights for the same seed, and an interrupted packed run resumes to them (the checkpoint's RNG
+    state decides the 16-bit masks too). Its key differs; packed: false keys as before the field."""
+    config = TrainConfig(**{**tiny, "packed": True})
+    ref = run(tmp_path / "packed", config)
+    _, padded = tiny_reference
+    assert ref.losses[0] != padded.losses[0]  # dropout is on: other masks, another first loss
+    # Step 0's validation (eval mode, no dropout) scores the same model: equal up to float rounding.
+    assert ref.summary["evals"][0]["val_loss"] == pytest.approx(padded.summary["evals"][0]["val_loss"], rel=1e-6)
+    with pytest.raises(Interrupt):
+        run(tmp_path / "interrupted", config, stop_at=3)
+    resumed = run(tmp_path / "interrupted", config)
+    assert resumed.summary["resumed_at_step"] == 2 and resumed.losses == ref.losses[2:]
+    assert_same_weights(resumed.final, ref.final)
+    assert "packed" not in TrainConfig(**tiny).key_dump() and config.key_dump()["packed"] is True
+    assert TrainConfig(**tiny).key_dump() == {
+        k: v for k, v in TrainConfig(**tiny).model_dump().items() if k != "packed"
+    }
+
+
+def test_packed_training_refuses_an_unsupported_model(tmp_path: Path, tiny: dict, tiny_model: Path) -> None:
+    from transformers import DistilBertConfig, DistilBertModel, PreTrainedTokenizerFast
+
+    folder = tmp_path / "distil"
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(tiny_model)
+    DistilBertModel(
+        DistilBertConfig(vocab_size=len(tokenizer), dim=8, hidden_dim=16, n_layers=1, n_heads=2, pad_token_id=0)
+    ).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    with pytest.raises(
+        ReproError, match="packed training needs a BERT-family encoder: DistilBertModel .*packed: false"
+    ):
+        train(TrainConfig(**{**tiny, "model": str(folder), "packed": True}), tmp_path / "out", progress=False)
 
 
 def test_a_swap_killed_midway_is_recovered(tiny_reference, tiny: dict, tmp_path: Path) -> None:

@@ -144,10 +144,7 @@ def plan(exp: Experiment) -> list[Step]:
             (steps if on_grid else deferred).append(step)
     for point in exp.points():
         config = TrainConfig.model_validate(exp.train_config(point))
-        resolved = {
-            **config.model_dump(mode="json"),
-            "precision": resolved_precision(config.precision, config.device),
-        }
+        resolved = {**config.key_dump(), "precision": resolved_precision(config.precision, config.device)}
         payload = {"config": resolved, "data": _corpus_checksums(config.corpus)}
         train_key = step_key("train", payload)
         steps.append(Step("train", train_key, point, payload))

@@ -4,6 +4,8 @@ A batch's texts are sorted by token count and cut into the forward passes (:func
 that minimise padded tokens plus a fixed cost per pass: short queries are then not padded to the
 longest passage. Mean pooling ignores padding, so the result is the same function as one padded
 forward (up to float rounding); on CPU, where every padded token costs compute, it is faster.
+Packed (:mod:`repro.models.packed`, the ``packed`` training setting) goes further: the linear
+layers see only real tokens, one product per weight per batch, and the groups only cut attention.
 Precision and pooling are the Encoder's own (:mod:`repro.models.precision`, :mod:`repro.models.pooling`).
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from repro.models.packed import packed_forward, packed_mean_pool
 from repro.models.pooling import mean_pool
 from repro.models.precision import autocast
 
@@ -69,20 +72,29 @@ def embed_texts(
     device: torch.device,
     autocast_dtype: torch.dtype | None,
     forward_cost: float | None,
+    packed: bool = False,
 ) -> torch.Tensor:
-    """Unit embeddings ``[len(texts), dim]`` of (already prefixed) texts, in input order, with gradients if enabled."""
+    """Unit embeddings ``[len(texts), dim]`` of (already prefixed) texts, in input order, with gradients if enabled.
+
+    ``packed``: one packed forward (:mod:`repro.models.packed`) whose attention runs per length
+    group, instead of one padded forward per group.
+    """
     ids = tokenizer(
         texts, truncation=True, max_length=max_length, return_attention_mask=False, return_token_type_ids=False
     )["input_ids"]
     order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     pooled = []
+    groups = forward_groups([len(ids[i]) for i in order], forward_cost)
     with autocast(device, autocast_dtype):
-        for start, stop in forward_groups([len(ids[i]) for i in order], forward_cost):
-            input_ids, attention_mask = pad([ids[i] for i in order[start:stop]], pad_id)
-            input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
-            hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            pooled.append(mean_pool(hidden, attention_mask))
+        if packed:
+            pooled.append(packed_mean_pool(*packed_forward(model, [ids[i] for i in order], groups)))
+        else:
+            for start, stop in groups:
+                input_ids, attention_mask = pad([ids[i] for i in order[start:stop]], pad_id)
+                input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
+                hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                pooled.append(mean_pool(hidden, attention_mask))
     vectors = torch.cat(pooled)
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
@@ -101,11 +113,19 @@ class PairEmbedder:
     device: torch.device
     autocast_dtype: torch.dtype | None
     forward_cost: float | None
+    packed: bool = False
 
     def __call__(self, queries: list[str], passages: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Query rows and passage rows, both ``[len(queries), dim]``, unit norm."""
         texts = [self.query_prefix + q for q in queries] + [self.passage_prefix + p for p in passages]
         vectors = embed_texts(
-            self.model, self.tokenizer, texts, self.max_length, self.device, self.autocast_dtype, self.forward_cost
+            self.model,
+            self.tokenizer,
+            texts,
+            self.max_length,
+            self.device,
+            self.autocast_dtype,
+            self.forward_cost,
+            self.packed,
         )
         return vectors[: len(queries)], vectors[len(queries) :]

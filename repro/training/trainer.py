@@ -47,6 +47,7 @@ from repro.atomic import atomic_write_dir, atomic_write_text, recover_dir
 from repro.errors import ReproError
 from repro.models.device import select_device
 from repro.models.encoder import load_model
+from repro.models.packed import packed_unsupported
 from repro.models.precision import Precision, autocast_dtype, precision_name
 from repro.models.registry import default_prefixes, resolve_model
 from repro.training.checkpoint import load_checkpoint, save_checkpoint
@@ -101,7 +102,20 @@ class TrainConfig(BaseModel):
         "this cost per pass; None = one padded forward per batch; "
         f"auto = {CPU_FORWARD_COST_TOKENS} on CPU, None on CUDA (where big kernels win)",
     )
+    packed: bool = Field(
+        False,
+        description="linear layers on real tokens only, attention per length group, 16-bit dropout masks "
+        "(repro.models.packed): faster on CPU; other dropout draws, so other weights than packed: false; "
+        "BERT-family encoders only",
+    )
     device: str | None = None
+
+    def key_dump(self) -> dict[str, Any]:
+        """The settings as a step key hashes them: fields added later are left out at their defaults.
+
+        So every step keyed before such a field existed keeps its key (and its published result).
+        """
+        return self.model_dump(mode="json", exclude={k for k, v in _NEW_TRAIN_FIELDS.items() if getattr(self, k) == v})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TrainConfig:
@@ -112,6 +126,10 @@ class TrainConfig(BaseModel):
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "config"
             raise ReproError(f"invalid training config: {where}: {first['msg']}") from None
+
+
+# Settings added after steps were published, with the default that computes what those steps did.
+_NEW_TRAIN_FIELDS: dict[str, Any] = {"packed": False}
 
 
 @dataclass
@@ -201,6 +219,8 @@ def train(
         device = select_device(config.device)
         model_path = resolve_model(config.model)
         tokenizer, model = load_model(config.model, model_path)
+        if config.packed and (why := packed_unsupported(model)):
+            raise ReproError(f"packed training needs a BERT-family encoder: {why}; set packed: false")
         model.to(device)
         default_query, default_passage = default_prefixes(config.model, model_path)
         forward_cost = config.forward_cost_tokens
@@ -215,6 +235,7 @@ def train(
             device=device,
             autocast_dtype=autocast_dtype(config.precision, device),
             forward_cost=forward_cost,
+            packed=config.packed,
         )
         if config.freeze_embeddings:
             # The word embeddings are most of a multilingual model (250k x 384 of e5-small's 118M
@@ -241,7 +262,7 @@ def train(
         }
         state, best_weights, resumed_at = Progress(), {}, None
         if resuming:
-            saved, best_weights = load_checkpoint(checkpoint, config=config.model_dump(), device=device, **resumable)
+            saved, best_weights = load_checkpoint(checkpoint, config=config.key_dump(), device=device, **resumable)
             state = Progress(**saved)
             resumed_at = state.step
         else:
@@ -294,7 +315,7 @@ def train(
                 ):
                     save_checkpoint(
                         checkpoint,
-                        config=config.model_dump(),
+                        config=config.key_dump(),
                         progress=asdict(state),
                         best_weights=best_weights,
                         **resumable,
