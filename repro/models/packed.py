@@ -76,8 +76,9 @@ def dropout16(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     keep = round((1 - p) * _LEVELS)
     words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64, device=x.device).random_(-(1 << 63), None)
     bits = words.view(torch.int16)[: x.numel()].view(x.shape)  # uniform on [-2^15, 2^15)
-    # The scaled mask is built outside autograd's view of x: one multiply to differentiate, not two.
-    scaled_mask = (bits < keep - _LEVELS // 2).to(x.dtype).mul_(_LEVELS / keep)
+    # The scaled mask is built outside autograd's view of x (one multiply to differentiate, not
+    # two) and straight from the comparison (no bool-to-float copy).
+    scaled_mask = torch.where(bits < keep - _LEVELS // 2, _LEVELS / keep, 0.0).to(x.dtype)
     return x * scaled_mask
 
 
@@ -88,13 +89,6 @@ def _position_ids(embeddings: nn.Module, lengths: torch.Tensor) -> torch.Tensor:
     # RoBERTa / XLM-R count positions from padding_idx + 1; BERT from 0.
     padding_idx = getattr(embeddings, "padding_idx", None)
     return positions + padding_idx + 1 if padding_idx is not None else positions
-
-
-def _grid(packed: torch.Tensor, slots: torch.Tensor, shape: tuple[int, int, int, int]) -> torch.Tensor:
-    """A group's packed rows scattered into its zero-padded ``[texts, heads, longest, size]`` grid."""
-    texts, longest, heads, size = shape
-    padded = packed.new_zeros(texts * longest, heads * size).index_copy(0, slots, packed)
-    return padded.view(texts, longest, heads, size).transpose(1, 2)
 
 
 def packed_forward(
@@ -124,15 +118,20 @@ def packed_forward(
     hidden = dropout16(emb.LayerNorm(hidden), emb.dropout.p, training)
     width = hidden.shape[1]
 
-    # Per group: where its real tokens sit in the packed matrix and in its padded [texts x longest] grid.
-    offsets = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(lengths, 0)]).tolist()
-    plan = []
+    # Attention runs on the groups' zero-padded [texts x longest] grids, laid end to end in one
+    # buffer: `slots` is each real token's row there. One scatter and one gather per layer (their
+    # gradients are one gather and one scatter); per-group slices of the packed matrix would make
+    # autograd add a full-size zero gradient per group and tensor.
+    grids, slots, used = [], [], 0
     for start, stop in groups:
         longest = int(lengths[start])
         real = torch.arange(longest)[None, :] < lengths[start:stop, None]  # [texts, longest]
-        slots = real.reshape(-1).nonzero().squeeze(1).to(device)
+        slots.append(real.reshape(-1).nonzero().squeeze(1) + used)
         bias = torch.zeros(real.shape, dtype=hidden.dtype).masked_fill(~real, float("-inf"))
-        plan.append((stop - start, longest, offsets[start], offsets[stop], slots, bias[:, None, None, :].to(device)))
+        grids.append((stop - start, longest, bias[:, None, None, :].to(device)))
+        used += real.numel()
+    slots = torch.cat(slots).to(device)
+    sizes = [texts * longest for texts, longest, _ in grids]
 
     for layer in model.encoder.layer:
         attention = layer.attention.self
@@ -141,16 +140,19 @@ def packed_forward(
         p_attention = attention.dropout.p if hasattr(attention, "dropout") else 0.0
         # Three products, not one fused query-key-value product: measured faster on CPU (the
         # fused output's column slices make the scatters below slower than the wider GEMM gains).
-        query, key, value = attention.query(hidden), attention.key(hidden), attention.value(hidden)
+        query, key, value = (
+            hidden.new_zeros(used, width).index_copy(0, slots, projection(hidden)).split(sizes)
+            for projection in (attention.query, attention.key, attention.value)
+        )
         context = []
-        for texts, longest, begin, end, slots, bias in plan:
-            shape = (texts, longest, heads, size)
-            q, k, v = (_grid(x[begin:end], slots, shape) for x in (query, key, value))
+        for (texts, longest, bias), *qkv in zip(grids, query, key, value):
+            q, k, v = (x.view(texts, longest, heads, size).transpose(1, 2) for x in qkv)
             weights = torch.softmax(q @ k.transpose(-1, -2) * scale + bias, dim=-1)
             out = dropout16(weights, p_attention, training) @ v  # [texts, heads, longest, size]
-            context.append(out.transpose(1, 2).reshape(texts * longest, width).index_select(0, slots))
+            context.append(out.transpose(1, 2).reshape(texts * longest, width))
+        context = torch.cat(context).index_select(0, slots)
         block = layer.attention.output
-        hidden = block.LayerNorm(dropout16(block.dense(torch.cat(context)), block.dropout.p, training) + hidden)
+        hidden = block.LayerNorm(dropout16(block.dense(context), block.dropout.p, training) + hidden)
         inner = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(hidden))
         block = layer.output
         hidden = block.LayerNorm(dropout16(block.dense(inner), block.dropout.p, training) + hidden)
