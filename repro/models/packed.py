@@ -10,7 +10,7 @@ Dropout draws its masks from 16 random bits per element (:func:`dropout16`), a q
 generator's work of ``torch.bernoulli``: on CPU, masks are otherwise ~10 % of a training step.
 So a packed run draws other masks than a padded one and ends with other (equally valid)
 weights; without dropout (eval mode) the two compute the same function up to float rounding
-(``tests/test_packed.py``).
+(``tests/test_training.py``, the packed tests).
 
 Supported: encoders laid out as Hugging Face's BERT (``BertModel``, ``XLMRobertaModel``, the
 e5 family, ...): absolute position embeddings, self-attention blocks of ``query/key/value``,
