@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 _LEVELS = 1 << 16  # masks compare 16-bit draws with a threshold
@@ -157,11 +156,3 @@ def packed_forward(
         block = layer.output
         hidden = block.LayerNorm(dropout16(block.dense(inner), block.dropout.p, training) + hidden)
     return hidden, lengths
-
-
-def packed_mean_pool(states: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Unit rows ``[n, hidden]``: each text's mean token state (fp32), as :func:`repro.models.pooling.mean_pool`."""
-    segment = torch.repeat_interleave(torch.arange(len(lengths), device=states.device), lengths.to(states.device))
-    sums = torch.zeros(len(lengths), states.shape[1], dtype=torch.float32, device=states.device)
-    sums = sums.index_add(0, segment, states.float())
-    return F.normalize(sums / lengths.to(sums).clamp(min=1)[:, None], dim=-1)

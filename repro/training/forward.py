@@ -19,8 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from repro.models.packed import packed_forward, packed_mean_pool
-from repro.models.pooling import mean_pool
+from repro.models.packed import packed_forward
+from repro.models.pooling import mean_pool, packed_mean_pool
 from repro.models.precision import autocast
 
 # What one more forward pass costs on CPU, in padded tokens (Python, per-op overhead, smaller
