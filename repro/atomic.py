@@ -90,3 +90,33 @@ def recover_dir(path: Path) -> None:
         os.replace(old, path)
     for tmp in path.parent.glob(f".{path.name}.tmp-*"):
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def update_dir(path: Path, files: dict[str, bytes]) -> None:
+    """Set ``files`` (name -> content) in folder ``path``, keeping its other files, as one atomic swap.
+
+    Readers see the folder before or after, never with some of ``files`` written: what publishing
+    a step of several files into a shared result folder needs. The unchanged files are hard links
+    (copies where links fail); a swap killed midway is undone by :func:`recover_dir`, which runs first.
+    """
+    path = Path(path)
+    recover_dir(path)
+
+    def write(tmp: Path) -> None:
+        if path.is_dir():
+            for old in path.iterdir():
+                if old.name in files:
+                    continue
+                if old.is_dir():
+                    shutil.copytree(old, tmp / old.name)
+                    continue
+                try:
+                    os.link(old, tmp / old.name)
+                except OSError:
+                    shutil.copy2(old, tmp / old.name)
+        for name, data in files.items():
+            with open(tmp / name, "wb") as fh:
+                fh.write(data)
+                os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
+
+    atomic_write_dir(path, write)

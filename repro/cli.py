@@ -309,6 +309,12 @@ def _check_profile(profile: str | None, experiments: list[Path], what: str) -> s
     is_flag=True,
     help="List every step as published / cached / to compute, with time estimates; run nothing.",
 )
+@click.option(
+    "--republish",
+    is_flag=True,
+    help="Recompute (or take from a matching cached copy) every published step whose files do not match "
+    "their recorded SHA-256, and publish it again.",
+)
 @QUIET
 @click.option(
     "--executor",
@@ -335,6 +341,7 @@ def run_cmd(
     profile: str | None,
     results_dir: Path | None,
     dry_run: bool,
+    republish: bool,
     quiet: bool,
     executor: str,
     workers: int | None,
@@ -369,7 +376,7 @@ def run_cmd(
         from repro.runner.estimate import dry_run as step_states
         from repro.runner.estimate import render_dry_run
 
-        click.echo(render_dry_run(step_states(exp, results_dir, StepStore())))
+        click.echo(render_dry_run(step_states(exp, results_dir, StepStore(fallback=True))))
         return
     given = {"partition": partition, "gpus_per_job": gpus_per_job, "time_limit": time_limit}
     given |= {"max_parallel": max_parallel, "cpus_per_job": cpus_per_job}
@@ -378,7 +385,9 @@ def run_cmd(
     runner = make_executor(
         executor, log_folder or repro_home() / "jobs" / f"{exp.name}-{profile}", workers=workers, slurm=slurm
     )
-    outcome = run_experiment(exp, results_dir, progress=not quiet, executor=runner)
+    outcome = run_experiment(
+        exp, results_dir, StepStore(fallback=True), progress=not quiet, executor=runner, republish=republish
+    )
     click.echo(render_summary(json.loads((results_dir / "summary.json").read_text())))
     retrained = f" ({len(outcome.retrained)} published models retrained for their weights)" if outcome.retrained else ""
     click.echo(

@@ -7,8 +7,8 @@ registry itself, so the evidence layer does not depend on the claims layer above
 
 from __future__ import annotations
 
-import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from repro.checks.arms import Arm
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
+from repro.integrity import check_record, read_json
 
 if TYPE_CHECKING:
     from repro.models.encoder import Encoder
@@ -70,17 +71,28 @@ _NPZ: dict[tuple[str, float], dict[str, np.ndarray]] = {}
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """A published record, its hash checked before its numbers are used (a ReproError if it does not match)."""
     key = (str(path), path.stat().st_mtime)
     if key not in _JSON:
-        _JSON[key] = json.loads(path.read_text(encoding="utf-8"))
+        record = read_json(path)
+        if problems := check_record(record, path, files=()):
+            raise ReproError(problems[0])
+        _JSON[key] = record
     return _JSON[key]
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Published per-query values, checked against the hash their record (``<task>.json`` beside) holds."""
     key = (str(path), path.stat().st_mtime)
     if key not in _NPZ:
-        with np.load(path, allow_pickle=False) as z:
-            _NPZ[key] = {k: z[k] for k in z.files}
+        record_path = path.with_name(path.name.removesuffix(".perquery.npz") + ".json")
+        if record_path.is_file() and (problems := check_record(_read_json(record_path), record_path, [path.name])):
+            raise ReproError(problems[0])
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                _NPZ[key] = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ReproError(f"{path}: not a readable .npz (corrupt: {first_line(exc)})") from None
     return _NPZ[key]
 
 

@@ -6,7 +6,6 @@ needs; reports never re-run checks.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from repro.atomic import atomic_write_text
 from repro.checks.base import CheckResult, Verdict, load_check_kinds, typed_result
 from repro.claims.registry import Paper, Reported, Source, Synthesis
 from repro.errors import ReproError, first_line
+from repro.integrity import append_seal, check_record, read_json
 
 
 def _typed_results(values: list[object]) -> list[object]:
@@ -65,6 +65,9 @@ class ExperimentRecord(BaseModel):
     computed_steps: int = 0
     cached_steps: int = 0
     seconds: float = 0.0
+    key_mismatch: str | None = Field(
+        default=None, description="published steps used under other keys than the verifying machine's, and why"
+    )
 
 
 class VerdictsFile(BaseModel):
@@ -82,8 +85,8 @@ class VerdictsFile(BaseModel):
     seconds: float = 0.0
 
     def save(self, path: Path) -> Path:
-        """Write atomically as indented JSON."""
-        atomic_write_text(Path(path), self.model_dump_json(indent=1) + "\n")
+        """Write atomically as indented JSON, sealed (:mod:`repro.integrity`)."""
+        atomic_write_text(Path(path), append_seal(self.model_dump_json(indent=1) + "\n"))
         return Path(path)
 
     @classmethod
@@ -92,8 +95,14 @@ class VerdictsFile(BaseModel):
         path = Path(path)
         if not path.is_file():
             raise ReproError(f"no verdicts at {path}; run `repro verify` first")
+        raw = read_json(path)
+        if isinstance(raw, dict) and (problems := check_record(raw, path)):
+            raise ReproError(
+                f"{problems[0]}; restore the committed file (git checkout -- {path}) or write it again: "
+                f"repro verify {raw.get('registry_path', '<registry.yaml>')} --profile {raw.get('profile', '<profile>')}"
+            )
         try:
-            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            return cls.model_validate(raw)
         except (ValueError, TypeError) as exc:
             raise ReproError(f"{path}: not a verdicts file ({first_line(exc)})") from None
 

@@ -10,11 +10,11 @@ into a non-zero exit.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Verdict
 from repro.checks.context import CheckContext
@@ -23,7 +23,11 @@ from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
 from repro.errors import ReproError, first_line
+from repro.integrity import read_json
 from repro.provenance import provenance
+
+if TYPE_CHECKING:
+    from repro.runner.experiment import Experiment
 
 # How check verdicts combine into a claim's: checks that could not look (not checked) do not
 # count unless nothing else did; an error anywhere makes the claim an error.
@@ -178,6 +182,7 @@ def verify(
     for name in needed:
         exp = ctx.experiment(name)
         out_dir = ctx.results(name).root
+        foreign = None
         if run_missing:
             outcome = run_experiment(exp, out_dir, progress=progress)
             computed, cached, secs = len(outcome.computed), len(outcome.cached), outcome.seconds
@@ -188,7 +193,8 @@ def verify(
         else:
             computed = cached = 0
             secs = 0.0
-        summary = json.loads((out_dir / "summary.json").read_text()) if (out_dir / "summary.json").is_file() else {}
+            foreign = _check_published(exp, out_dir)
+        summary = read_json(out_dir / "summary.json") if (out_dir / "summary.json").is_file() else {}
         records.append(
             ExperimentRecord(
                 name=name,
@@ -199,6 +205,7 @@ def verify(
                 computed_steps=computed,
                 cached_steps=cached,
                 seconds=round(secs, 1),
+                **({"key_mismatch": foreign} if foreign else {}),
             )
         )
 
@@ -231,6 +238,30 @@ def verify(
     return out
 
 
+def _check_published(exp: Experiment, out_dir: Path) -> str | None:
+    """Before ``--no-run`` uses published results: every hash must match (a ReproError naming the file
+    otherwise); published steps under other keys than this machine's are said (a warning) and returned."""
+    from repro.runner.store import warn
+    from repro.runner.sweep import check_published, foreign_published, plan, published_mismatch, summary_problems
+
+    steps = plan(exp)
+    problems, unsealed = check_published(exp, out_dir, steps)
+    if problems := problems + summary_problems(out_dir):
+        raise published_mismatch(exp, problems)
+    if unsealed:
+        warn(f"{out_dir}: {unsealed} published records carry no hashes (python -m repro.runner.seal records them)")
+    foreign = foreign_published(steps, out_dir)
+    if not foreign:
+        return None
+    note = (
+        f"{len(foreign)} of {len(steps)} published steps were computed under other keys than this machine's "
+        f"({foreign[0][1]}); --no-run used their numbers as published, `repro run {exp.source} --profile "
+        f"{exp.profile}` would compute them here"
+    )
+    warn(f"{out_dir}: {note}")
+    return note
+
+
 def _merged(old: VerdictsFile, new: VerdictsFile, registry: Registry) -> VerdictsFile:
     """``old`` with the claims (and research question) that ``new`` verified replaced, in registry order."""
     by_id = {c.id: c for c in old.claims} | {c.id: c for c in new.claims}
@@ -249,7 +280,7 @@ def _experiment_provenance(results_dir: Path) -> dict[str, object]:
     """Seeds, data checksums, model hashes and wall times of the results a verify used."""
     seeds, data, models, train_seconds, eval_seconds = set(), {}, {}, 0.0, 0.0
     for path in sorted(results_dir.glob("*/*.json")):
-        rec = json.loads(path.read_text())
+        rec = read_json(path)
         if path.name == "train.json":
             cfg = rec.get("config", {})
             seeds.add(cfg.get("seed"))

@@ -38,7 +38,7 @@ import itertools
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from repro.errors import ReproError
 from repro.evaluation.subset import Subset, task_subset
@@ -121,6 +121,12 @@ class Experiment(BaseModel):
     grid: dict[str, list[Any] | dict[str, Any]]
     exclude: list[dict[str, Any]] = Field(default_factory=list, description="grid points left out")
     eval: EvalSpec
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file the experiment was read from (for messages that say what to run)."""
+        return self._source
 
     @property
     def trains(self) -> bool:
@@ -271,6 +277,7 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             raise ReproError(
                 f"{path}: eval.only.{task} must name a task of eval.tasks and grid keys ({', '.join(exp.grid)})"
             )
+    exp._source = _display(path)
     where = f"{path} (profile {profile})"
     _check_axes(exp, where)
     if not exp.trains:
@@ -310,6 +317,14 @@ def load_experiment(path: Path, profile: str) -> Experiment:
                 f"{path}:{line}: train.{'.'.join(map(str, err['loc']))} (profile {profile}): {err['msg']}"
             ) from None
     return exp
+
+
+def _display(path: Path) -> str:
+    """``path`` as a user would type it here: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _check_axes(exp: Experiment, where: str) -> None:

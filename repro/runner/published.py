@@ -5,6 +5,11 @@ The runner copies every finished step into ``results/<experiment>/<profile>/<poi
 of its computation (``step_version``). A step whose published key equals its planned key is done:
 a fresh clone with an empty ``$REPRO_HOME`` computes nothing that ``results/`` already holds, so
 a sweep can be finished over several days on several machines, committing after each.
+
+Every published record is sealed (:mod:`repro.integrity`): it holds the SHA-256 of its own content
+and of the per-query file beside it, and an evaluation of a trained model names the weights hash
+its training recorded. :func:`slot_problems` says what no longer matches before anything uses it;
+an edited, truncated or corrupt published file is an error, never a number used silently.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
+from repro.integrity import CorruptFile, check_record, is_sealed, read_json
 from repro.runner.experiment import point_label
 
 
@@ -36,8 +42,51 @@ def published_record(results_dir: Path, kind: str, point: dict[str, Any] | None,
     path = published_path(results_dir, kind, point, task)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
+
+
+def slot_problems(results_dir: Path, kind: str, point: dict[str, Any] | None, task: str | None) -> list[str]:
+    """What does not match in a step's published slot: an unreadable record, a changed record or
+    per-query file, an evaluation naming other weights than its published training recorded.
+
+    Empty when the slot is empty, matches, or is unsealed (see :func:`slot_sealed`).
+    """
+    path = published_path(results_dir, kind, point, task)
+    if not path.is_file():
+        return []
+    try:
+        record = read_json(path)
+    except CorruptFile as exc:
+        return [str(exc)]
+    if not isinstance(record, dict):
+        return [f"{path}: not a result record"]
+    problems = check_record(record, path)
+    if problems or kind != "eval" or not record.get("train"):
+        return problems
+    # The key chain: the model an evaluation used is the one its training step published.
+    train_path = path.parent / "train.json"
+    try:
+        train = read_json(train_path) if train_path.is_file() else None
+    except CorruptFile as exc:
+        return [str(exc)]
+    if not isinstance(train, dict):
+        return []
+    if record["train"].get("step") != train.get("step"):
+        return [
+            f"{path}: evaluates training step {record['train'].get('step')}, but {train_path} is {train.get('step')}"
+        ]
+    known = {train.get("weights_sha256")} | {e.get("weights_sha256") for e in train.get("retrained", [])}
+    weights = (record.get("model") or {}).get("weights_sha256")
+    if train.get("weights_sha256") and weights not in known:
+        return [f"{path}: evaluated weights {str(weights)[:12]}..., not the ones {train_path} recorded"]
+    return []
+
+
+def slot_sealed(results_dir: Path, kind: str, point: dict[str, Any] | None, task: str | None) -> bool:
+    """Whether a step's published record carries hashes (records published before they did do not)."""
+    record = published_record(results_dir, kind, point, task)
+    return record is None or is_sealed(record)
 
 
 def published_key(results_dir: Path, kind: str, point: dict[str, Any] | None, task: str | None) -> str | None:

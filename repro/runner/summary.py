@@ -11,6 +11,7 @@ import numpy as np
 from repro.atomic import atomic_write_text
 from repro.evaluation.declarations import DECLARATIONS, declared, summary_metric
 from repro.evaluation.result import summary_pools
+from repro.integrity import bytes_sha256, sealed_text
 from repro.runner.experiment import Experiment, point_label
 
 FOCUS_LANGUAGES = ("el", "vi", "hi", "th", "tr", "ar")
@@ -114,6 +115,8 @@ def _with_pool(label: str, pools: dict[str, str], key: str | None = None) -> str
 
 
 def write_summary(summary: dict[str, Any], results_dir: Path) -> None:
-    """``summary.json`` for programs, ``summary.md`` for people."""
-    atomic_write_text(results_dir / "summary.json", json.dumps(summary, indent=1, default=str) + "\n")
-    atomic_write_text(results_dir / "summary.md", render_summary(summary))
+    """``summary.json`` (sealed: see :mod:`repro.integrity`) for programs, ``summary.md`` for people."""
+    markdown = render_summary(summary)
+    atomic_write_text(results_dir / "summary.md", markdown)
+    files = {"summary.md": bytes_sha256(markdown.encode("utf-8"))}
+    atomic_write_text(results_dir / "summary.json", sealed_text(json.loads(json.dumps(summary, default=str)), files))

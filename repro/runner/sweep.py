@@ -7,33 +7,50 @@ a step the results folder already holds under its key is done without a cache. W
 still to compute needs the weights of such a published model and the cache lacks them, the model
 is retrained: training is deterministic (same config and seed, same weights on one machine), and
 weights (~470 MB per model) are not something to commit.
+
+Before a file is used its hashes are checked (:mod:`repro.integrity`): a cached step whose files
+do not match its record is computed again, with a warning naming the file; a published one is an
+error naming the file and how to re-publish it (``repro run ... --republish``). Publishing a step
+swaps its files into the point folder at once (:func:`repro.atomic.update_dir`), so a corrupt
+cached file or a killed run never leaves a half-published folder.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 from tqdm import tqdm
 
-from repro.atomic import atomic_write, atomic_write_text
+from repro.atomic import atomic_write_text, recover_dir, update_dir
 from repro.cache import portable
 from repro.data.manifest import checksums
-from repro.errors import ReproError
+from repro.errors import ReproError, first_line
 from repro.evaluation.result import load_per_query
 from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
+from repro.integrity import CorruptFile, bytes_sha256, read_json, sealed_text
 from repro.provenance import provenance
 from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
 from repro.runner.experiment import EvalSpec, Experiment, point_label
-from repro.runner.published import is_published, needs_retrain, published_path, published_record
-from repro.runner.store import StepStore, step_key, step_version
+from repro.runner.published import (
+    is_published,
+    needs_retrain,
+    published_path,
+    published_record,
+    slot_problems,
+    slot_sealed,
+)
+from repro.runner.store import StepStore, step_key, step_version, warn
 
 
 @dataclass
@@ -241,6 +258,12 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     )
     if step.depends_on:
         train_record = store.record(step.depends_on) or {}
+        recorded, used = train_record.get("weights_sha256"), result.info["model"].get("weights_sha256")
+        if recorded and used != recorded:
+            raise ReproError(
+                f"{model}: weights hash {str(used)[:12]}... is not the {recorded[:12]}... its training recorded "
+                f"(changed after training); rerun to train {point_label(step.point)} again"
+            )
         result.info["train"] = {
             "step": step.depends_on,
             "config": train_record.get("payload", {}).get("config"),
@@ -258,30 +281,39 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
 
 
 def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
-    """Copy a finished step's outputs into the results folder (small files with provenance)."""
-    dest = results_dir / point_label(step.point)
-    dest.mkdir(parents=True, exist_ok=True)
+    """Copy a finished step's outputs into the results folder (small files with provenance, sealed).
+
+    Raises:
+        CorruptFile: a cached file that cannot be read (nothing is published then).
+    """
     src = store.path(step.key)
+    files: dict[str, bytes] = {}
     if step.kind == "train":
-        record = portable(json.loads((src / "train.json").read_text()))
+        record = portable(read_json(src / "train.json"))
         record.update({"step": step.key, "step_version": step_version("train")})
         weights = (store.record(step.key) or {}).get("weights_sha256")
         if weights:
             record["weights_sha256"] = weights
-        atomic_write_text(dest / "train.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-        return
-    result = portable(json.loads((src / "result.json").read_text()))
-    per_query = load_per_query(src / "result.json")
-    # The task declares which settings' per-query arrays are published; the store keeps them all.
-    declaration = get_task(step.task).declaration
-    kept = {k: v for k, v in per_query.items() if declaration.publishes(k)}
-    result["per_query_file"] = f"{step.task}.perquery.npz"
-
-    def write_npz(fh) -> None:
-        np.savez_compressed(fh, **kept)
-
-    atomic_write(dest / f"{step.task}.perquery.npz", write_npz)
-    atomic_write_text(dest / f"{step.task}.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        files["train.json"] = sealed_text(record).encode("utf-8")
+    else:
+        result = portable(read_json(src / "result.json"))
+        npz = (src / "result.json").with_suffix(".perquery.npz")
+        try:
+            per_query = load_per_query(src / "result.json")
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise CorruptFile(npz, f"{npz}: not a readable .npz (corrupt: {first_line(exc)})") from None
+        # The task declares which settings' per-query arrays are published; the store keeps them all.
+        declaration = get_task(step.task).declaration
+        kept = {k: v for k, v in per_query.items() if declaration.publishes(k)}
+        name = f"{step.task}.perquery.npz"
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **kept)
+        result["per_query_file"] = name
+        files[name] = buf.getvalue()
+        files[f"{step.task}.json"] = sealed_text(result, {name: bytes_sha256(files[name])}).encode("utf-8")
+    # One publisher at a time per store: the point folder is swapped whole, other steps' files kept.
+    with FileLock(str(store.root / ".publish.lock")):
+        update_dir(results_dir / point_label(step.point), files)
 
 
 def _same_summary(summary: dict[str, Any], results_dir: Path) -> bool:
@@ -289,9 +321,13 @@ def _same_summary(summary: dict[str, Any], results_dir: Path) -> bool:
     path = results_dir / "summary.json"
     if not path.is_file():
         return False
-    old = json.loads(path.read_text())
+    try:
+        old = read_json(path)
+    except CorruptFile:
+        return False
     new = json.loads(json.dumps(summary, default=str))
-    return {k: v for k, v in old.items() if k != "run"} == {k: v for k, v in new.items() if k != "run"}
+    skip = ("run", "integrity")
+    return {k: v for k, v in old.items() if k not in skip} == {k: v for k, v in new.items() if k not in skip}
 
 
 def execute_step(
@@ -372,10 +408,7 @@ def _check_retrained(train_step: Step, store: StepStore, results_dir: Path) -> N
         "provenance": portable(record.get("provenance") or provenance()),
     }
     published["retrained"] = [*published.get("retrained", []), entry]
-    atomic_write_text(
-        published_path(results_dir, "train", train_step.point, None),
-        json.dumps(published, indent=1, ensure_ascii=False) + "\n",
-    )
+    atomic_write_text(published_path(results_dir, "train", train_step.point, None), sealed_text(published))
 
 
 def _write_jobs(folder: Path, outcomes: list[JobOutcome]) -> None:
@@ -398,12 +431,80 @@ def _write_jobs(folder: Path, outcomes: list[JobOutcome]) -> None:
     atomic_write_text(Path(folder) / "jobs.json", json.dumps(rows, indent=1) + "\n")
 
 
+def republish_hint(exp: Experiment) -> str:
+    """How to recompute and re-publish the steps of ``exp`` whose published files do not match."""
+    return f"repro run {exp.source or '<experiment.yaml>'} --profile {exp.profile} --republish"
+
+
+def published_mismatch(exp: Experiment, problems: list[str]) -> ReproError:
+    """The one-line error for published files that do not match their records."""
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    first = problems[0].split(":", 1)[0]
+    return ReproError(
+        f"{problems[0]}{more}; restore the committed file (git checkout -- {first}) or recompute and "
+        f"re-publish it: {republish_hint(exp)}"
+    )
+
+
+def check_published(exp: Experiment, results_dir: Path, steps: list[Step] | None = None) -> tuple[list[str], int]:
+    """Every problem of the published steps of ``exp`` in ``results_dir`` (see :func:`slot_problems`),
+    and how many published records carry no hashes yet."""
+    problems, unsealed = [], 0
+    for step in steps if steps is not None else plan(exp):
+        problems += slot_problems(results_dir, step.kind, step.point, step.task)
+        unsealed += not slot_sealed(results_dir, step.kind, step.point, step.task)
+    return list(dict.fromkeys(problems)), unsealed
+
+
+def foreign_published(steps: list[Step], results_dir: Path) -> list[tuple[Step, str]]:
+    """Published steps whose slot holds a result under another key than this machine plans, each with
+    why (the first config entry that differs, e.g. the precision "auto" resolved to)."""
+    out = []
+    for step in steps:
+        record = published_record(results_dir, step.kind, step.point, step.task)
+        if record is None or record.get("step") == step.key:
+            continue
+        planned = (
+            step.payload["config"] if step.kind == "train" else {k: v for k, v in step.payload.items() if k != "data"}
+        )
+        recorded = record.get("config") or {}
+        if step.kind == "eval" and recorded.get("precision") == "auto":
+            recorded = {**recorded, "precision": (record.get("model") or {}).get("precision")}
+        diff = [k for k in planned if k != "model" and recorded.get(k) != planned[k]]
+        why = (
+            f"{diff[0]}: {recorded.get(diff[0])} recorded, {planned[diff[0]]} here"
+            if diff
+            else "data checksums or versions differ"
+        )
+        out.append((step, why))
+    return out
+
+
+def _cached_problems(step: Step, store: StepStore) -> list[str]:
+    """What does not match in a cached step: its files, and for an evaluation of a trained model
+    whether it evaluated the weights its training recorded."""
+    problems = store.problems(step.key)
+    if problems or step.kind != "eval" or not step.depends_on:
+        return problems
+    recorded = (store.record(step.depends_on) or {}).get("weights_sha256")
+    if not recorded:
+        return []
+    try:
+        used = ((read_json(store.path(step.key) / "result.json").get("model")) or {}).get("weights_sha256")
+    except CorruptFile as exc:
+        return [str(exc)]
+    if used and used != recorded:
+        return [f"{store.path(step.key) / 'result.json'}: evaluated other weights than its training step recorded"]
+    return []
+
+
 def run_experiment(
     exp: Experiment,
     results_dir: Path,
     store: StepStore | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    republish: bool = False,
 ) -> SweepOutcome:
     """Run every step that neither the results folder nor the store holds; publish; write the summary.
 
@@ -415,10 +516,14 @@ def run_experiment(
     jobs are listed in ``jobs.json`` in the executor's log folder. A failed job raises
     :class:`~repro.runner.executors.ExecutionFailed` after every step that could run has run and
     been published, so a rerun resumes.
+
+    Hashes are checked first: a cached step whose files do not match is computed again (with a
+    warning); a published one raises a ReproError naming the file, unless ``republish``: then it is
+    recomputed (or taken from a matching cached copy) and published again.
     """
     from repro.runner.summary import summarize, write_summary
 
-    store = store or StepStore()
+    store = store or StepStore(fallback=True)
     executor = executor or SerialExecutor()
     parallel = not isinstance(executor, SerialExecutor)
     steps = plan(exp)
@@ -426,12 +531,47 @@ def run_experiment(
     outcome = SweepOutcome(results_dir=results_dir)
     encoders = _EncoderCache()
     t0 = time.perf_counter()
+    # A publish killed between its two renames left the old point folder aside: put it back.
+    for label in {point_label(s.point) for s in steps}:
+        recover_dir(Path(results_dir) / label)
+    mismatched: set[str] = set()
+    problems: list[str] = []
+    for step in steps:
+        if found := slot_problems(results_dir, step.kind, step.point, step.task):
+            problems += found
+            mismatched.add(step.key)
+    if problems and not republish:
+        raise published_mismatch(exp, list(dict.fromkeys(problems)))
+    for problem in dict.fromkeys(problems):
+        warn(f"{problem}: recomputed and published again (--republish)")
     bar = tqdm(total=len(steps), desc=f"{exp.name} [{exp.profile}]", unit="step", disable=not progress, position=0)
 
     # What each step needs: nothing (published), publishing (in the store), or a job.
     jobs: dict[str, Job] = {}
     retrain: set[str] = set()
     waiting: dict[str, list[Step]] = {}  # job key -> the planned steps it completes (one key, several points)
+    checked: set[str] = set()
+
+    def cached(step: Step) -> bool:
+        """Whether the store holds ``step`` with every file matching; a mismatch is warned and dropped."""
+        if store.record(step.key) is None:
+            if (store.root / step.key / "done.json").is_file():
+                warn(
+                    f"{store.root / step.key / 'done.json'}: unreadable (corrupt); computing {_step_label(step)} again"
+                )
+                store.discard(step.key)
+            return False
+        if step.key in checked:
+            return True
+        if found := _cached_problems(step, store):
+            warn(f"{found[0]}; computing {_step_label(step)} again")
+            store.discard(step.key)
+            return False
+        checked.add(step.key)
+        return True
+
+    def published(step: Step) -> bool:
+        return step.key not in mismatched and is_published(step, results_dir)
 
     def add_job(step: Step) -> None:
         if step.key in jobs:
@@ -443,20 +583,28 @@ def run_experiment(
         waiting[step.key] = [step]
 
     for step in steps:
-        if is_published(step, results_dir):
+        if published(step):
             outcome.published.append(step.key)
             bar.update(1)
             continue
-        if step.key not in jobs and store.record(step.key) is not None:
+        if step.key not in jobs and cached(step):
+            try:
+                _publish(step, store, results_dir)
+            except CorruptFile as exc:
+                warn(f"{exc}; computing {_step_label(step)} again")
+                store.discard(step.key)
+                add_job(step)
+                continue
             outcome.cached.append(step.key)
-            _publish(step, store, results_dir)
             bar.update(1)
             continue
         dep = by_key.get(step.depends_on) if step.depends_on else None
-        # An evaluation still to compute needs its model: a published one missing from the store is retrained.
-        if dep is not None and dep.key not in jobs and needs_retrain(dep, results_dir, store):
+        # An evaluation still to compute needs its model: a published one missing from the store (or
+        # whose cached weights do not match) is retrained.
+        if dep is not None and dep.key not in jobs and (needs_retrain(dep, results_dir, store) or not cached(dep)):
             add_job(dep)
-            retrain.add(dep.key)
+            if published(dep):
+                retrain.add(dep.key)
         add_job(step)
 
     def on_done(job: JobOutcome) -> None:
@@ -470,7 +618,7 @@ def run_experiment(
             outcome.retrained.append(job.key)
             _check_retrained(first, store, results_dir)
         for s in waiting[job.key]:
-            if job.key in retrain and is_published(s, results_dir):
+            if job.key in retrain and published(s):
                 continue  # trained again for its weights: published (and counted) already
             _publish(s, store, results_dir)
             bar.set_postfix_str(_step_label(s))
@@ -496,5 +644,23 @@ def run_experiment(
         "provenance": provenance(),
     }
     if outcome.computed or outcome.cached or not _same_summary(summary, results_dir):
+        if summary_problems(results_dir):
+            warn(
+                f"{results_dir / 'summary.json'} did not match its record or its results: written again from the results"
+            )
         write_summary(summary, results_dir)
     return outcome
+
+
+def summary_problems(results_dir: Path) -> list[str]:
+    """What does not match in a published ``summary.json`` (empty if it matches, is unsealed or absent)."""
+    from repro.integrity import check_record
+
+    path = Path(results_dir) / "summary.json"
+    if not path.is_file():
+        return []
+    try:
+        record = read_json(path)
+    except CorruptFile as exc:
+        return [str(exc)]
+    return check_record(record, path) if isinstance(record, dict) else [f"{path}: not a summary"]
