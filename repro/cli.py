@@ -5,6 +5,7 @@ Every user-facing failure is a ReproError, printed as one line with exit code 2.
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 import time
@@ -256,17 +257,25 @@ def eval_cmd(
     result.info["data_checksums"] = checksums(list(t.datasets))
     result.info["provenance"] = provenance()
     result.info["wall_seconds"] = round(time.perf_counter() - t0, 2)
+    default_out = out is None
     if out is None:
         suffix = f"-limit{limit}" if limit else ""
         if limit and (sample != "random" or sample_seed or distractors is not None):
             suffix += f"-{sample}{sample_seed}" + (f"-d{distractors}" if distractors is not None else "")
         out = repro_home() / "eval" / f"{task}-{slug(model_spec)}{suffix}.json"
-    result.save(out)
+    try:
+        result.save(out)
+    except OSError as exc:
+        if not default_out:
+            raise
+        # A read-only or full $REPRO_HOME: the tables still print; the file is what is lost.
+        click.echo(f"warning: result not saved to {out} ({exc.strerror or exc}); pass --out PATH to keep it", err=True)
+        out = None
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False, default=str))
     else:
         click.echo(render(result))
-        click.echo(f"\nwall time {result.info['wall_seconds']:.1f} s; result: {out}")
+        click.echo(f"\nwall time {result.info['wall_seconds']:.1f} s; result: {out or 'not saved'}")
 
 
 # ---------------------------------------------------------------- run
@@ -593,6 +602,10 @@ def report_cmd(
         click.echo(str(path))
 
 
+# Write failures that the environment causes (read-only, full, no permission), not a bug.
+_ENVIRONMENT_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EACCES, errno.EDQUOT, errno.EPERM}
+
+
 def main() -> None:
     """Console entry point: ReproError becomes one line on stderr and exit code 2."""
     try:
@@ -603,9 +616,23 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        # One line, the problem first (click's usage block would push it to line 4).
+        command = exc.ctx.command_path if exc.ctx else "repro"
+        click.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(
+            f"error: cannot write{where}: {exc.strerror}; free space, make it writable, or set REPRO_HOME elsewhere",
+            err=True,
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

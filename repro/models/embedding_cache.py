@@ -15,6 +15,9 @@ recently used entries are evicted down to 90 % of the bound.
 
 The same database remembers the SHA-256 of large files (model weights) by path, size, mtime and
 inode (:func:`file_digest`), so a 0.5 GB weights file is hashed once, not in every process.
+
+A cache that cannot be opened or written (a read-only or full ``$REPRO_HOME``) turns itself off
+with one warning: lookups miss, stores are dropped, digests are computed; nothing fails because of it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -86,6 +90,17 @@ class EmbeddingCache:
         self.max_bytes = default_max_bytes() if max_bytes is None else int(max_bytes)
         self._db: sqlite3.Connection | None = None
         self._last_used = 0
+        self.off: str | None = None  # why the cache turned itself off (None: it works)
+
+    def _turn_off(self, exc: BaseException) -> None:
+        """Stop using the cache for this process, with one warning (a read-only or full $REPRO_HOME)."""
+        if self.off is None:
+            self.off = str(getattr(exc, "strerror", None) or exc)
+            print(f"warning: embedding cache off: cannot use {self.path} ({self.off})", file=sys.stderr)
+        try:
+            self.close()
+        except sqlite3.Error:
+            self._db = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -110,6 +125,15 @@ class EmbeddingCache:
 
     def get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         """The cached vectors among ``keys`` (float32, read-only arrays); hits become most recent."""
+        if self.off is not None:
+            return {}
+        try:
+            return self._get(keys)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(exc)
+            return {}
+
+    def _get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), _CHUNK):
@@ -125,6 +149,14 @@ class EmbeddingCache:
 
     def put(self, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
         """Store vectors (as float32 bytes) and evict the least recently used past the bound."""
+        if self.off is not None:
+            return
+        try:
+            self._put(items)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(exc)
+
+    def _put(self, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
         rows = [(key, np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for key, vec in items]
         if not rows:
             return
@@ -183,6 +215,17 @@ class EmbeddingCache:
 
     def file_digest(self, path: Path) -> str:
         """SHA-256 of ``path``, remembered by (path, size, mtime, inode) so large files hash once."""
+        if self.off is not None:
+            return sha256_file(path)
+        try:
+            return self._file_digest(path)
+        except (sqlite3.Error, OSError) as exc:
+            if not Path(path).is_file():
+                raise
+            self._turn_off(exc)
+            return sha256_file(path)
+
+    def _file_digest(self, path: Path) -> str:
         path = Path(path).resolve()
         st = path.stat()
         row = self.db.execute(

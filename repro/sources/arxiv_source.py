@@ -10,6 +10,7 @@ local fake server: the API is then ``<base>/api/query`` and PDFs ``<base>/pdf/<i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -51,6 +52,19 @@ def papers_dir() -> Path:
     return repro_home() / "papers" / "arxiv"
 
 
+def _reason(exc: BaseException) -> str:
+    """A short cause: a connection failure in words, not urllib3's pool and retry dump."""
+    import requests
+
+    text = first_line(exc)
+    if isinstance(exc, requests.ConnectionError) or "ConnectionPool" in text or "Max retries" in text:
+        host = re.search(r"host='([^']+)'", text)
+        return f"no connection to {host.group(1) if host else 'arxiv.org'}"
+    if isinstance(exc, requests.Timeout):
+        return "the request timed out"
+    return text[:120]
+
+
 class ArxivSource:
     """Fetch arXiv metadata and PDFs, with a cache and retries.
 
@@ -89,7 +103,7 @@ class ArxivSource:
                 if attempt < self.retries:
                     time.sleep(delay)
                     delay *= 2
-        reason = first_line(last)[:160]
+        reason = _reason(last)
         raise ReproError(
             f"cannot get the {what} of arXiv {arxiv_id} ({reason}); offline? "
             f"download the PDF yourself and pass it with --pdf FILE"
@@ -118,7 +132,8 @@ class ArxivSource:
             )
 
         meta = self._retrying("metadata", arxiv_id, call)
-        atomic_write_text(cached, meta.model_dump_json(indent=1))
+        with contextlib.suppress(OSError):  # a read-only or full $REPRO_HOME: fetched again next time
+            atomic_write_text(cached, meta.model_dump_json(indent=1))
         return meta
 
     def pdf(self, arxiv_id: str) -> Path:
@@ -143,5 +158,13 @@ class ArxivSource:
             return resp.content
 
         content = self._retrying("PDF", meta.arxiv_id, call)
-        atomic_write(target, lambda fh: fh.write(content))
+        try:
+            atomic_write(target, lambda fh: fh.write(content))
+        except OSError:
+            # A read-only or full $REPRO_HOME: the PDF lives in a temporary file for this run.
+            import tempfile
+
+            with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as fh:
+                fh.write(content)
+            return Path(fh.name)
         return target

@@ -13,6 +13,8 @@ from repro.sources.pdf import load_pdf
 def load_document(path: Path, use_cache: bool = True) -> Document:
     """A PDF, Markdown or plain-text file as a :class:`Document` (by file extension, else by content)."""
     path = Path(path)
+    if path.is_dir():
+        raise ReproError(f"{path} is a folder; give a PDF, Markdown or text file inside it")
     if not path.is_file():
         raise ReproError(f"source file {path} not found")
     with path.open("rb") as fh:

@@ -22,6 +22,7 @@ The result is cached as JSON under ``$REPRO_HOME/papers/documents/<sha256>.json`
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ def load_pdf(path: Path, use_cache: bool = True) -> Document:
             pass  # a stale or damaged cache entry is rebuilt below
     doc = parse_pdf(path, digest)
     if use_cache:
-        doc.save(cached)
+        with contextlib.suppress(OSError):  # a read-only or full $REPRO_HOME: the parse is not kept
+            doc.save(cached)
     return doc
 
 

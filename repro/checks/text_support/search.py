@@ -23,6 +23,7 @@ itself), both are kept in :attr:`TextSupport.passages`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import TYPE_CHECKING, Literal
 
@@ -112,13 +113,16 @@ class _Index:
         key = f"{encoder.model_id}-{encoder.precision}"
         if key not in self._emb:
             cache = repro_home() / "papers" / "embeddings" / f"{self.doc.sha256}-{slug(key)}-{len(self.items)}.npy"
-            if cache.is_file():
-                self._emb[key] = np.load(cache)
-            else:
+            try:
+                self._emb[key] = np.load(cache) if cache.is_file() else None
+            except (OSError, ValueError, EOFError):
+                self._emb[key] = None  # a damaged cache file: computed again below
+            if self._emb[key] is None or len(self._emb[key]) != len(self.items):
                 emb = encoder.encode([s for _, s in self.items], "passage", progress=False)
                 from repro.atomic import atomic_write
 
-                atomic_write(cache, lambda fh: np.save(fh, emb))
+                with contextlib.suppress(OSError):  # a read-only or full $REPRO_HOME: not kept
+                    atomic_write(cache, lambda fh: np.save(fh, emb))
                 self._emb[key] = emb
         return self._emb[key]
 
