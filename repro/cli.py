@@ -282,8 +282,11 @@ def eval_cmd(
 def _check_profile(profile: str | None, experiments: list[Path], what: str) -> str:
     """The profile to run: ``profile`` if every experiment file defines it (a ReproError otherwise);
     when None, quick, or else the one profile all the files share."""
+    from repro.names import check_slug
     from repro.runner.experiment import experiment_profiles
 
+    if profile is not None:
+        check_slug(profile, "--profile")
     if not experiments:
         return profile or "quick"  # nothing runs: the profile only names where the verdicts go
     known = experiment_profiles(experiments[0])
@@ -423,6 +426,11 @@ def run_cmd(
 @click.option("--claim", "claim_ids", multiple=True, help="Only these claims (repeatable; RQ = the research question).")
 @click.option("--no-run", is_flag=True, help="Use published results only; never train or evaluate.")
 @click.option("--strict", is_flag=True, help="Also fail (exit 1) when a claim with `expect:` gets another verdict.")
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let the registry name experiment files outside its repository (refused by default).",
+)
 @QUIET
 def verify_cmd(
     registry: Path,
@@ -432,6 +440,7 @@ def verify_cmd(
     claim_ids: tuple[str, ...],
     no_run: bool,
     strict: bool,
+    allow_outside: bool,
     quiet: bool,
 ) -> None:
     """Run the evidence behind every claim of a registry and give each claim a verdict.
@@ -451,7 +460,8 @@ def verify_cmd(
 
     if quiet:
         _quiet_libraries()
-    profile = _check_profile(profile, list(load_registry(registry).experiment_paths(registry).values()), str(registry))
+    experiments = load_registry(registry).experiment_paths(registry, allow_outside)
+    profile = _check_profile(profile, list(experiments.values()), str(registry))
 
     def on_check(owner: str, result) -> None:
         if not quiet:
@@ -467,6 +477,7 @@ def verify_cmd(
         run_missing=not no_run,
         on_check=on_check,
         claim_ids=list(claim_ids) or None,
+        allow_outside=allow_outside,
     )
     width = max((len(c.id) for c in out.claims), default=2)
     click.echo(f"{'claim':<{width}}  {'verdict':<21} {'conf':>5}  {'synth.':>6}  decided by")

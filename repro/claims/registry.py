@@ -19,8 +19,15 @@ from repro.checks.base import ClaimRef, Verdict, check_spec_type, load_check_kin
 from repro.checks.context import CheckContext
 from repro.claims.claim_types import ClaimType
 from repro.errors import ReproError
+from repro.names import inside, repository_root, slug_problem
 from repro.sources.consistency import Finding
-from repro.yamlfile import line_of, read_yaml
+from repro.yamlfile import line_of, read_yaml, size_limit
+
+# Limits that keep a registry something a person wrote: a larger file or a longer claim text is
+# refused with an error naming the limit (an environment variable raises the first).
+MAX_REGISTRY_MB = 8
+REGISTRY_MB_ENV = "REPRO_MAX_REGISTRY_MB"
+MAX_CLAIM_TEXT = 2000
 
 # One entry under ``checks:``: every registered kind, dispatched on its ``kind`` field.
 CheckSpec = check_spec_type()
@@ -79,6 +86,16 @@ class Claim(BaseModel):
     note: str = ""
     checks: list[CheckSpec] = Field(default_factory=list)
 
+    @field_validator("text")
+    @classmethod
+    def _text_size(cls, text: str) -> str:
+        if len(text) > MAX_CLAIM_TEXT:
+            raise ValueError(
+                f"claim text of {len(text):,} characters, over the limit of {MAX_CLAIM_TEXT:,} (MAX_CLAIM_TEXT): "
+                "a claim is a sentence or two; put longer material in `note` or `source.quote`"
+            )
+        return text
+
     def ref(self) -> ClaimRef:
         """What a check is told about the claim it runs for."""
         return ClaimRef(
@@ -131,6 +148,13 @@ class Registry(BaseModel):
     findings: list[Finding] = Field(default_factory=list, description="what drafting found inconsistent in the paper")
     claims: list[Claim] = Field(default_factory=list)
 
+    @field_validator("name")
+    @classmethod
+    def _slug_name(cls, name: str) -> str:
+        if problem := slug_problem(name, "registry name"):
+            raise ValueError(problem)
+        return name
+
     @field_validator("claims")
     @classmethod
     def _unique_ids(cls, claims: list[Claim]) -> list[Claim]:
@@ -148,13 +172,26 @@ class Registry(BaseModel):
                 return c
         raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
 
-    def experiment_paths(self, path: Path) -> dict[str, Path]:
-        """Experiment name -> its YAML file; ``path`` is this registry's file, relative entries start at its folder."""
+    def experiment_paths(self, path: Path, allow_outside: bool = False) -> dict[str, Path]:
+        """Experiment name -> its YAML file; ``path`` is this registry's file, relative entries start at its folder.
+
+        Every file must lie inside the registry's repository (:func:`repro.names.repository_root`)
+        unless ``allow_outside``: a ReproError names the entry otherwise.
+        """
         base = Path(path).parent
-        return {
+        out = {
             name: rel if (rel := Path(p)).is_absolute() else (base / rel).resolve()
             for name, p in self.experiments.items()
         }
+        if not allow_outside:
+            root = repository_root(path)
+            for name, target in out.items():
+                if not inside(target, root):
+                    raise ReproError(
+                        f"{path}: experiments.{name}: {self.experiments[name]} is outside the registry's repository "
+                        f"({root}); move it inside, or pass --allow-outside to use it"
+                    )
+        return out
 
     def check_context(
         self,
@@ -163,11 +200,12 @@ class Registry(BaseModel):
         results_root: Path = Path("results"),
         papers_dirs: list[Path] | None = None,
         progress: bool = True,
+        allow_outside: bool = False,
     ) -> CheckContext:
         """The context its checks run in (``path`` is this registry's file: relative paths start at its folder)."""
         ctx = CheckContext(
             profile=profile,
-            experiments=self.experiment_paths(path),
+            experiments=self.experiment_paths(path, allow_outside),
             arms=dict(self.arms),
             base_dir=Path(path).parent,
             paper_mirror=self.paper.mirror,
@@ -219,7 +257,7 @@ def load_registry(path: Path) -> Registry:
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"claims registry {path} not found")
-    raw, node = read_yaml(path)
+    raw, node = read_yaml(path, size_limit(REGISTRY_MB_ENV, MAX_REGISTRY_MB), REGISTRY_MB_ENV)
     if not isinstance(raw, dict):
         raise ReproError(f"{path}:1: a registry must be a mapping with name and claims")
     try:

@@ -10,6 +10,7 @@ into a non-zero exit.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -161,13 +162,18 @@ def verify(
     run_missing: bool = True,
     on_check: Callable[[str, CheckResult], None] | None = None,
     claim_ids: list[str] | None = None,
+    allow_outside: bool = False,
 ) -> VerdictsFile:
-    """Verify every claim of ``registry_path`` at ``profile``; write and return the verdicts file."""
+    """Verify every claim of ``registry_path`` at ``profile``; write and return the verdicts file.
+
+    ``allow_outside`` lets the registry name experiment files outside its repository.
+    """
     from repro.runner.sweep import run_experiment
 
     t0 = time.perf_counter()
     registry = load_registry(registry_path)
-    ctx = registry.check_context(registry_path, profile, results_root, papers_dirs, progress)
+    ctx = registry.check_context(registry_path, profile, results_root, papers_dirs, progress, allow_outside)
+    _check_own_name(registry, registry_path, verdicts_path(results_root, registry.name, profile))
     if claim_ids:
         unknown = [c for c in claim_ids if c not in {x.id for x in registry.claims} | {"RQ"}]
         if unknown:
@@ -236,6 +242,37 @@ def verify(
     saved = _merged(VerdictsFile.load(path), out, registry) if claim_ids and path.is_file() else out
     saved.save(path)
     return out
+
+
+def _check_own_name(registry: Registry, path: Path, verdicts: Path) -> None:
+    """A ReproError if another registry file has this registry's name: the two would overwrite each
+    other's verdicts. Looks at the registries beside this one and at whose verdicts are stored."""
+    here = Path(path).resolve()
+    others = []
+    for sibling in sorted(here.parent.glob("*.y*ml")):
+        if sibling.resolve() == here or sibling.suffix not in (".yaml", ".yml"):
+            continue
+        try:
+            head = sibling.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        # A registry (it has claims), not an experiment file: their names are of other folders.
+        if re.search(r"^claims:", head, re.M) and re.search(
+            rf"^name:\s*['\"]?{re.escape(registry.name)}['\"]?\s*(#.*)?$", head, re.M
+        ):
+            others.append(sibling)
+    if verdicts.is_file() and not others:
+        try:
+            stored = Path(str(read_json(verdicts).get("registry_path", "")))
+        except (ReproError, AttributeError):
+            stored = None
+        if stored and stored.is_file() and stored.resolve() != here and load_registry(stored).name == registry.name:
+            others.append(stored)
+    if others:
+        raise ReproError(
+            f"{path}: registry name '{registry.name}' is also the name of {others[0]}; each registry needs its own "
+            f"name (its verdicts go to {verdicts}): rename one of them"
+        )
 
 
 def _check_published(exp: Experiment, out_dir: Path) -> str | None:

@@ -43,7 +43,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from repro.errors import ReproError
 from repro.evaluation.subset import Subset, task_subset
 from repro.evaluation.tasks import TASKS
+from repro.names import slug_problem
 from repro.yamlfile import line_of, read_yaml
+
+# An experiment file is a page of settings; a larger one is refused before it is parsed.
+MAX_EXPERIMENT_BYTES = 1 << 20
 
 
 class EvalSpec(BaseModel):
@@ -222,7 +226,7 @@ def _read_with_nodes(path: Path) -> tuple[dict[str, Any], Any]:
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"experiment file {path} not found")
-    raw, node = read_yaml(path)
+    raw, node = read_yaml(path, MAX_EXPERIMENT_BYTES)
     if not isinstance(raw, dict):
         raise ReproError(f"{path}:1: an experiment must be a mapping with name, train, grid, eval")
     return raw, node
@@ -243,6 +247,13 @@ def load_experiment(path: Path, profile: str) -> Experiment:
     path = Path(path)
     raw, node = _read_with_nodes(path)
     profiles = raw.pop("profiles", {}) or {IMPLICIT_PROFILE: {}}
+    if not isinstance(profiles, dict):
+        raise ReproError(f"{path}:{line_of(node, ('profiles',))}: profiles must map each profile name to its settings")
+    for name in profiles:
+        if problem := slug_problem(str(name), "profile name"):
+            raise ReproError(f"{path}:{line_of(node, ('profiles', name))}: {problem}")
+    if problem := slug_problem(raw.get("name"), "experiment name") if isinstance(raw.get("name"), str) else None:
+        raise ReproError(f"{path}:{line_of(node, ('name',))}: name: {problem}")
     if profile not in profiles:
         raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
     resolved = _merge(raw, profiles[profile] or {})
@@ -343,6 +354,12 @@ def _check_axes(exp: Experiment, where: str) -> None:
             if not spec:
                 raise ReproError(f"{where}: grid.{axis} lists no values")
             keys = [axis]
+        labels = list(spec) if isinstance(spec, dict) else spec
+        for value in labels:
+            if any(ch in f"{axis}={value}" for ch in "/\\\0"):
+                raise ReproError(
+                    f"{where}: grid.{axis}: '{axis}={value}' names a results folder and cannot hold '/', '\\' or NUL"
+                )
         for key in keys:
             section, name = split_axis_key(key)
             if section == "eval" and name not in EVAL_AXES:
