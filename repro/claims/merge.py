@@ -7,7 +7,8 @@ scope) and, for setup and data claims, the values they state; where the registry
 experiments, a setup claim's note sets each value beside the experiment's configuration
 ("batch size: paper 100; ours 32"). When ``claims:`` is the file's last top-level key and a
 block list, the new entries are appended to the file text so a person's comments and layout
-survive; otherwise the file is rewritten with PyYAML.
+survive; otherwise the file goes through a ruamel.yaml round trip, which keeps comments and key
+order too. A file that is not a registry (an experiment file, say) is refused, never rewritten.
 
 :func:`merge_findings` adds the paper's findings about itself (table means that disagree with
 their cells, values given twice, wrong references...) under ``findings:``, each once, placed
@@ -28,6 +29,9 @@ from repro.claims.claim_types import against_config
 from repro.claims.extract import ClaimCandidate
 from repro.errors import ReproError
 from repro.sources.consistency import Finding
+
+# The top-level keys a registry may have (repro.claims.registry.Registry): a file with others is not one.
+REGISTRY_KEYS = ("name", "description", "paper", "experiments", "arms", "research_question", "findings", "claims")
 
 # Normalised-text similarity from which two claims are the same claim (difflib ratio).
 DUPLICATE_RATIO = 0.85
@@ -126,8 +130,6 @@ def merge_candidates(
     text, raw = _read(path)
     if raw is None:
         raw = {"name": path.stem, "claims": []}
-    if not isinstance(raw, dict) or not isinstance(raw.get("claims", []), list):
-        raise ReproError(f"{path}: a registry must be a mapping whose `claims` is a list")
     existing = raw.get("claims") or []
     configs = experiment_configs(path, raw, profile)
     texts = [str(c.get("text", "")) for c in existing if isinstance(c, dict)]
@@ -144,6 +146,8 @@ def merge_candidates(
         texts.append(cand.text)
     if new_entries:
         appended = _append_text(text, new_entries)
+        if appended is None and text.strip():
+            appended = _roundtrip(text, lambda data: _extend(data, "claims", new_entries))
         if appended is None:
             raw["claims"] = existing + new_entries
             appended = _dump(raw)
@@ -153,11 +157,59 @@ def merge_candidates(
 
 def _read(path: Path) -> tuple[str, Any]:
     """The registry file's text ("" when missing) and its YAML (None when empty); a one-line error if not YAML."""
+    if path.is_dir():
+        raise ReproError(f"--into {path} is a folder; give a registry file such as claims/<name>.yaml")
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     try:
-        return text, (yaml.safe_load(text) if text.strip() else None)
+        raw = yaml.safe_load(text) if text.strip() else None
     except yaml.YAMLError as exc:
         raise ReproError(f"{path} is not valid YAML ({getattr(exc, 'problem', exc)}); fix it before merging") from None
+    if raw is None:
+        return text, raw
+    other = sorted(k for k in raw if k not in REGISTRY_KEYS) if isinstance(raw, dict) else []
+    if not isinstance(raw, dict) or other or not isinstance(raw.get("claims", []), list):
+        what = f"it has {', '.join(map(str, other))}" if other else "a registry is a mapping whose `claims` is a list"
+        hint = "; an experiment file?" if {"grid", "eval", "train", "profiles"} & set(other) else ""
+        raise ReproError(
+            f"--into {path} is not a claims registry ({what}{hint}); nothing was written: give a registry "
+            "file such as claims/<name>.yaml (created if missing)"
+        )
+    return text, raw
+
+
+def _extend(data: Any, key: str, entries: list[dict[str, Any]], before: str | None = None) -> None:
+    """Add ``entries`` to the list ``data[key]`` of a round-trip mapping (created, before ``before`` if given)."""
+    if data.get(key) is None:
+        if before is not None and before in data:
+            data.insert(list(data).index(before), key, [])
+        else:
+            data[key] = []
+    data[key].extend(entries)
+
+
+def _roundtrip(text: str, update: Any) -> str | None:
+    """``text`` after ``update(mapping)`` through a ruamel.yaml round trip (comments and key order kept);
+    None if the result would not read back as the same registry with more entries."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.indent(mapping=2, sequence=4, offset=2)  # the registries' layout: "claims:\n  - id: ..."
+    rt.width = 100
+    rt.preserve_quotes = True
+    data = rt.load(text)
+    update(data)
+    out = io.StringIO()
+    rt.dump(data, out)
+    merged = out.getvalue()
+    check = yaml.safe_load(merged)
+    before = yaml.safe_load(text)
+    if not isinstance(check, dict) or {k: v for k, v in check.items() if k not in ("claims", "findings")} != {
+        k: v for k, v in before.items() if k not in ("claims", "findings")
+    }:
+        return None
+    return merged
 
 
 def _dump(data: Any) -> str:
@@ -198,7 +250,7 @@ def merge_findings(path: Path, findings: list[Finding]) -> int:
     """
     path = Path(path)
     text, raw = _read(path)
-    raw = raw if isinstance(raw, dict) else {"name": path.stem, "claims": []}
+    raw = raw if raw is not None else {"name": path.stem, "claims": []}
     have = raw.get("findings") or []
     seen = {(f.get("kind"), f.get("message")) for f in have if isinstance(f, dict)}
     new = [f.entry() for f in findings if (f.kind, f.message) not in seen]
@@ -206,6 +258,8 @@ def merge_findings(path: Path, findings: list[Finding]) -> int:
     if not new:
         return 0
     merged = _insert_findings(text, new) if text.strip() else None
+    if merged is None and text.strip():
+        merged = _roundtrip(text, lambda data: _extend(data, "findings", new, before="claims"))
     if merged is None:
         raw["findings"] = have + new
         claims = raw.pop("claims", [])

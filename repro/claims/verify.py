@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tqdm import tqdm
+
 from repro.checks.base import Check, CheckResult, ClaimRef, Verdict
 from repro.checks.context import CheckContext
 from repro.checks.tested import adjust_family
@@ -168,8 +170,6 @@ def verify(
 
     ``allow_outside`` lets the registry name experiment files outside its repository.
     """
-    from repro.runner.sweep import run_experiment
-
     t0 = time.perf_counter()
     registry = load_registry(registry_path)
     ctx = registry.check_context(registry_path, profile, results_root, papers_dirs, progress, allow_outside)
@@ -190,6 +190,8 @@ def verify(
         out_dir = ctx.results(name).root
         foreign = None
         if run_missing:
+            from repro.runner.sweep import run_experiment
+
             outcome = run_experiment(exp, out_dir, progress=progress)
             computed, cached, secs = len(outcome.computed), len(outcome.cached), outcome.seconds
         elif not (out_dir / "summary.json").is_file():
@@ -216,7 +218,8 @@ def verify(
         )
 
     claims = [c for c in registry.claims if not claim_ids or c.id in claim_ids]
-    verdicts = [_judge(c, ctx, on_check) for c in claims]
+    many = progress and len(claims) >= 200
+    verdicts = [_judge(c, ctx, on_check) for c in tqdm(claims, desc="claims", unit="claim", disable=not many)]
     answer = None
     rq = registry.research_question
     if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
