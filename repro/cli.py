@@ -620,7 +620,7 @@ _ENVIRONMENT_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EACCES, errno.EDQUOT, er
 def main() -> None:
     """Console entry point: ReproError becomes one line on stderr and exit code 2."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="repro", standalone_mode=False)
     except ReproError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -4,8 +4,9 @@ A registry's or experiment's ``name:`` and a profile name become folders under t
 (``results/<experiment>/<profile>``, ``results/claims/<registry>/<profile>``), so they must be
 slugs: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit - never ``/`` or
 ``..``, which would put results outside the root. Experiment files a registry names must lie
-inside the registry's repository (the nearest folder above it holding ``.git``, else its own
-folder) unless the user allows otherwise.
+inside the registry's repository (the nearest folder above it holding ``.git``; without one, the
+folder above the registry's own, as ``claims/`` and ``experiments/`` sit side by side) unless the
+user allows otherwise.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ def check_slug(value: str, what: str) -> str:
 
 
 def repository_root(path: Path) -> Path:
-    """The repository a file belongs to: the nearest folder above it holding ``.git``, else its folder."""
+    """The repository a file belongs to: the nearest folder above it holding ``.git``; without one,
+    the folder above the file's own (never the filesystem root)."""
     folder = Path(path).resolve().parent
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
             return candidate
-    return folder
+    return folder.parent if folder.parent != folder.parent.parent else folder
 
 
 def inside(path: Path, root: Path) -> bool:

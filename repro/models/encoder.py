@@ -457,9 +457,12 @@ def encoding_tokenizer(spec: str, path: str) -> EncodingTokenizer:
             text = hf.backend_tokenizer.to_str()
             made = EncodingTokenizer(tokenizers.Tokenizer.from_str(text), pad_id)
             if not key.startswith("hub:"):
-                folder.mkdir(parents=True, exist_ok=True)
-                atomic_write_text(pipeline, text)
-                atomic_write_text(meta, json.dumps({"pad_id": pad_id, "tokenizer": key}))
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    atomic_write_text(pipeline, text)
+                    atomic_write_text(meta, json.dumps({"pad_id": pad_id, "tokenizer": key}))
+                except OSError:
+                    pass  # a read-only or full $REPRO_HOME: built again next time
     _encoding_tokenizers[key] = made
     return made
 
