@@ -619,7 +619,9 @@ def test_size_limits_name_the_limit(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("REPRO_MAX_REGISTRY_MB", "0.00390625")  # 4096 bytes
     with pytest.raises(ReproError) as err:
         load_registry(path)
-    assert str(err.value) == f"{path}: 0.0 MB, over the limit of 0.00390625 MB; set REPRO_MAX_REGISTRY_MB (MB) to raise it"
+    assert (
+        str(err.value) == f"{path}: 0.0 MB, over the limit of 0.00390625 MB; set REPRO_MAX_REGISTRY_MB (MB) to raise it"
+    )
 
 
 def test_a_registry_of_10000_claims_validates_in_seconds(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from repro.evaluation.tasks import get_task
 from repro.runner.experiment import Experiment, point_label
-from repro.runner.published import is_published, needs_retrain, published_record
+from repro.runner.published import is_published, needs_retrain, published_record, slot_problems
 from repro.runner.store import StepStore
 from repro.runner.sweep import Step, plan
 
@@ -163,10 +163,17 @@ def dry_run(exp: Experiment, results_dir: Path, store: StepStore | None = None) 
     bases = _bases(results_dir.parent, store)
     states: dict[str, StepState] = {}
     for step in steps:
-        if is_published(step, results_dir):
+        if is_published(step, results_dir) and not (
+            bad := slot_problems(results_dir, step.kind, step.point, step.task)
+        ):
             record = published_record(results_dir, step.kind, step.point, step.task)
             states[step.key] = StepState(step, PUBLISHED, _recorded_seconds(record))
-        elif (record := store.record(step.key)) is not None:
+        elif is_published(step, results_dir):
+            seconds, how = estimate(step, bases)
+            states[step.key] = StepState(
+                step, TO_COMPUTE, seconds, f"published files do not match (--republish): {how}"
+            )
+        elif (record := store.record(step.key)) is not None and not store.problems(step.key):
             states[step.key] = StepState(step, CACHED, _recorded_seconds(record))
         else:
             seconds, how = estimate(step, bases)

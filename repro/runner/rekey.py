@@ -17,13 +17,13 @@ that changed other configs' numbers but provably not these (recompute one of the
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from repro.atomic import atomic_write_text
 from repro.errors import ReproError
+from repro.integrity import file_sha256, sealed_text
 from repro.runner.experiment import Experiment, load_experiment, point_label
 from repro.runner.published import published_path, published_record
 from repro.runner.store import step_version
@@ -101,7 +101,10 @@ def rekey(exp: Experiment, results_dir: Path, write: bool = True, allow_older_ve
         lines.append(f"re-keyed       {where}  {old} -> {step.key}")
     if write:
         for path, record in updates:
-            atomic_write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+            # Sealed again: the key fields changed, so the record's own hash does too.
+            per_query = record.get("per_query_file")
+            files = {per_query: file_sha256(path.parent / per_query)} if isinstance(per_query, str) else {}
+            atomic_write_text(path, sealed_text(record, files))
     return lines
 
 
