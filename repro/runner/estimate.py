@@ -163,9 +163,7 @@ def dry_run(exp: Experiment, results_dir: Path, store: StepStore | None = None) 
     bases = _bases(results_dir.parent, store)
     states: dict[str, StepState] = {}
     for step in steps:
-        if is_published(step, results_dir) and not (
-            bad := slot_problems(results_dir, step.kind, step.point, step.task)
-        ):
+        if is_published(step, results_dir) and not slot_problems(results_dir, step.kind, step.point, step.task):
             record = published_record(results_dir, step.kind, step.point, step.task)
             states[step.key] = StepState(step, PUBLISHED, _recorded_seconds(record))
         elif is_published(step, results_dir):
