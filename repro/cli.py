@@ -547,6 +547,10 @@ def claims_extract(
     given = [o for o, v in (("--arxiv", arxiv_id), ("--pdf", pdf), ("--text", text_file)) if v is not None]
     if len(given) != 1:
         raise ReproError("give exactly one of --arxiv ID, --pdf FILE or --text FILE")
+    if into is not None:
+        from repro.claims.merge import check_target
+
+        check_target(into)
     if arxiv_id is not None:
         from repro.sources.arxiv_source import ArxivSource, normalise_id
 

@@ -666,6 +666,12 @@ def test_extract_into_refuses_a_file_that_is_not_a_registry(tmp_path: Path, monk
         f"--into {target} is not a claims registry (it has eval, grid, profiles; an experiment file?); nothing was written"
     )
     assert target.read_bytes() == before
+    # The command line refuses it first, before any extraction runs.
+    paper = tmp_path / "paper.md"
+    paper.write_text("# A paper\n\nHybrid batches improve retrieval by 5 points.\n")
+    code, out, msg = repro(["claims", "extract", "--text", str(paper), "--into", str(target)], monkeypatch, capsys)
+    assert code == 2 and out == "" and _first_line(msg).startswith(f"error: --into {target} is not a claims registry")
+    assert target.read_bytes() == before
     code, _, msg = repro(["claims", "extract", "--pdf", str(tmp_path)], monkeypatch, capsys)
     assert (
         code == 2 and _first_line(msg) == f"error: {tmp_path} is a folder; give a PDF, Markdown or text file inside it"

@@ -177,6 +177,12 @@ def _read(path: Path) -> tuple[str, Any]:
     return text, raw
 
 
+def check_target(path: Path) -> None:
+    """A ReproError now if ``path`` cannot take drafted claims (a folder, invalid YAML, not a registry),
+    before minutes of extraction are spent; a missing file is fine (it is created)."""
+    _read(Path(path))
+
+
 def _extend(data: Any, key: str, entries: list[dict[str, Any]], before: str | None = None) -> None:
     """Add ``entries`` to the list ``data[key]`` of a round-trip mapping (created, before ``before`` if given)."""
     if data.get(key) is None:
