@@ -103,7 +103,10 @@ class VerdictsFile(BaseModel):
         path = Path(path)
         if not path.is_file():
             raise ReproError(f"no verdicts at {path}; run `repro verify` first")
-        raw = read_json(path)
+        try:
+            raw = read_json(path)
+        except ReproError as exc:
+            raise ReproError(f"{path}: not a verdicts file ({str(exc).removeprefix(f'{path}: ')})") from None
         if isinstance(raw, dict) and (problems := check_record(raw, path)):
             raise ReproError(
                 f"{problems[0]}; restore the committed file (git checkout -- {path}) or write it again: "
