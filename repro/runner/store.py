@@ -22,11 +22,14 @@ from filelock import FileLock
 from repro.atomic import atomic_write_text
 from repro.cache import repro_home
 from repro.evaluation.version import EVAL_VERSION
+from repro.runner.command import COMMAND_VERSION
 from repro.training.version import TRAIN_VERSION
 
 # The version of each step kind's computation (training covers the corpus, sampler, loss, optimizer
 # and model code it runs; evaluation the task loaders, encoder, search and metrics).
-VERSIONS: dict[str, int] = {"train": TRAIN_VERSION, "eval": EVAL_VERSION}
+# A command step's version covers how its output is read (repro/runner/command.py); the program's
+# own changes reach its key through the hashes of its declared inputs.
+VERSIONS: dict[str, int] = {"train": TRAIN_VERSION, "eval": EVAL_VERSION, "command": COMMAND_VERSION}
 
 
 def step_version(kind: str) -> int:

@@ -25,11 +25,13 @@ from repro.atomic import atomic_write, atomic_write_text
 from repro.cache import portable
 from repro.data.manifest import checksums
 from repro.errors import ReproError
+from repro.evaluation.declarations import declared
 from repro.evaluation.result import load_per_query
 from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.provenance import provenance
+from repro.runner.command import RESULT_FORMAT, RESULT_VERSION, command_payload, publish_outputs, read_result, run_command
 from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
 from repro.runner.experiment import EvalSpec, Experiment, point_label
 from repro.runner.published import is_published, needs_retrain, published_path, published_record
@@ -40,7 +42,7 @@ from repro.runner.store import StepStore, step_key, step_version
 class Step:
     """One unit of cached work."""
 
-    kind: str  # "train" or "eval"
+    kind: str  # "train", "eval" or "command" (a grid point of the user's program)
     key: str
     point: dict[str, Any] | None
     payload: dict[str, Any]
@@ -124,6 +126,12 @@ def plan(exp: Experiment) -> list[Step]:
     from repro.training.trainer import TrainConfig
 
     steps: list[Step] = []
+    if exp.command is not None:
+        # Every point runs the user's program once; its output is the point's result of the command's task.
+        for point in exp.points():
+            payload = command_payload(exp.command, exp.grid, point)
+            steps.append(Step("command", step_key("command", payload), point, payload, task=exp.command.task))
+        return steps
     if not exp.trains:
         for point in exp.points():
             ev = exp.eval_for(point)
@@ -257,11 +265,57 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     }
 
 
+def _run_command(step: Step, exp: Experiment, store: StepStore) -> dict[str, Any]:
+    """Run the user's program for ``step`` and turn its result file into a task result in the store."""
+    from repro.evaluation.result import TaskResult
+
+    assert exp.command is not None and step.task is not None
+    spec = exp.command
+    step_dir = store.path(step.key)
+    label = f"{exp.name} ({exp.profile}) {point_label(step.point)}"
+    ran = run_command(spec, step.payload, step_dir, label)
+    parsed = read_result(step_dir / "out" / spec.result, spec.metrics)
+    result = TaskResult(step.task, parsed["summary"], parsed["tables"], parsed["per_query"])
+    result.info.update(
+        {
+            "point": step.point,
+            "experiment": exp.name,
+            "profile": exp.profile,
+            "config": {k: v for k, v in step.payload.items() if k != "inputs"},
+            "data_checksums": step.payload["inputs"],
+            "command": {k: v for k, v in ran.items() if k not in ("wall_seconds", "log")},
+            "program_info": parsed["info"],
+            "result_format": {"format": RESULT_FORMAT, "version": RESULT_VERSION},
+            "step_version": step_version("command"),
+            "provenance": provenance(),
+            "wall_seconds": ran["wall_seconds"],
+            "step": step.key,
+        }
+    )
+    result.save(step_dir / "result.json")
+    return {
+        "kind": "command",
+        "task": step.task,
+        "point": step.point,
+        "payload": step.payload,
+        "seconds": ran["wall_seconds"],
+        "exit_code": ran["exit_code"],
+        "host": ran["host"],
+        "log": ran["log"],
+        "step_version": step_version("command"),
+    }
+
+
 def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     """Copy a finished step's outputs into the results folder (small files with provenance)."""
     dest = results_dir / point_label(step.point)
     dest.mkdir(parents=True, exist_ok=True)
     src = store.path(step.key)
+    if step.kind == "command":
+        # The program's declared outputs and log beside the result (``<task>.out/``), then the result itself.
+        outputs = list(dict.fromkeys([*step.payload["outputs"], step.payload["result"]]))
+        publish_outputs(src, dest, step.task or "command", outputs)
+        atomic_write_text(dest / f"{step.task}.out" / "command.log", (src / "command.log").read_text(errors="replace"))
     if step.kind == "train":
         record = portable(json.loads((src / "train.json").read_text()))
         record.update({"step": step.key, "step_version": step_version("train")})
@@ -273,7 +327,7 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     result = portable(json.loads((src / "result.json").read_text()))
     per_query = load_per_query(src / "result.json")
     # The task declares which settings' per-query arrays are published; the store keeps them all.
-    declaration = get_task(step.task).declaration
+    declaration = declared(step.task) if step.kind == "command" else get_task(step.task).declaration
     kept = {k: v for k, v in per_query.items() if declaration.publishes(k)}
     result["per_query_file"] = f"{step.task}.perquery.npz"
 
@@ -309,6 +363,8 @@ def execute_step(
             return "cached"
         if step.kind == "train":
             record = _run_train(step, store, progress)
+        elif step.kind == "command":
+            record = _run_command(step, exp, store)
         else:
             record = _run_eval(step, exp, store, encoders if encoders is not None else _PROCESS_ENCODERS, progress)
         store.finish(step.key, record)
