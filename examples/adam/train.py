@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Tuned by tuned.py on seeds 100 and 101 (final training cost, mean of both): see docs/claims.md.
+# Tuned by tune.py on seeds 100, 101 and 102 (final training cost, mean of both): see docs/claims.md.
 LEARNING_RATES = {
     ("logreg", "adam"): 1.0,
     ("logreg", "sgd-nesterov"): 10.0,

@@ -42,6 +42,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import socket
 import string
 import subprocess
@@ -219,9 +220,14 @@ def command_payload(spec: CommandSpec, grid: dict[str, Any], point: dict[str, An
 
 
 def filled_argv(spec: CommandSpec, values: dict[str, Any], out: Path) -> list[str]:
-    """The command line of one step."""
+    """The command line of one step; an argument that fills to nothing (an empty param) is left out."""
     fill = {**values, "out": str(out), "python": sys.executable}
-    return [arg.format_map(fill) for arg in spec.argv]
+    return [filled for arg in spec.argv if (filled := arg.format_map(fill)) or not spec_fields(arg)]
+
+
+def spec_fields(arg: str) -> list[str]:
+    """The placeholders of one argument."""
+    return [name for _, name, _, _ in string.Formatter().parse(arg) if name is not None]
 
 
 def _log_tail(log: Path) -> str:
@@ -270,7 +276,10 @@ def run_command(spec: CommandSpec, payload: dict[str, Any], step_dir: Path, labe
     seconds = time.perf_counter() - t0
     if code != 0:
         tail = _log_tail(log)
-        raise ReproError(f"command {label} exited with code {code}" + (f" ({tail})" if tail else "") + f"; log: {log}")
+        how = f"exited with code {code}"
+        if code < 0:  # killed: scancel, a time limit, the OOM killer
+            how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+        raise ReproError(f"command {label} {how}" + (f" ({tail})" if tail else "") + f"; log: {log}")
     missing = [name for name in dict.fromkeys([*spec.outputs, spec.result]) if not (out / name).is_file()]
     if missing:
         raise ReproError(

@@ -1,0 +1,196 @@
+"""Command steps: the user's own program as a grid point's evidence (repro/runner/command.py).
+
+The program is tests/commands/counter.py, whose values are known in closed form (``value``), so
+the published summaries, tables and the comparison's statistic are checked against an
+independent computation.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from repro.errors import ReproError
+from tests.commands.counter import value
+
+REPO = Path(__file__).resolve().parents[1]
+
+EXPERIMENT = """
+name: toy-command
+command:
+  task: counter
+  argv: "{python} counter.py --seed {seed} --arm {arm} --steps 2 {extra} --out {out}"
+  cwd: commands
+  env: {COUNTER_ENV: "1"}
+  inputs: [commands/counter.py]
+  outputs: [result.jsonl]
+  metrics: {train: {loss: lower}, test: {loss: lower, accuracy: higher}}
+  params: {extra: ""}
+grid: {arm: [a, b], seed: [0, 1, 2]}
+profiles:
+  tiny: {}
+  broken: {command: {params: {extra: "--fail=3"}}, grid: {seed: [0]}}
+"""
+
+REGISTRY = """
+name: toy
+experiments: {toy: toy.yaml}
+arms:
+  a: {experiment: toy, point: {arm: a}}
+  b: {experiment: toy, point: {arm: b}}
+claims:
+  - id: T1
+    text: "arm a has a lower training loss than arm b"
+    checks:
+      - {kind: comparison, task: counter, metric: train loss, a: a, b: b, claim: better}
+"""
+
+
+def _setup(tmp_path: Path, text: str = EXPERIMENT) -> Path:
+    (tmp_path / "commands").mkdir(exist_ok=True)
+    shutil.copy(REPO / "tests" / "commands" / "counter.py", tmp_path / "commands" / "counter.py")
+    path = tmp_path / "toy.yaml"
+    path.write_text(text)
+    return path
+
+
+def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "REPRO_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "repro.cli", *args], env=env, cwd=REPO, capture_output=True, text=True, check=False
+    )
+
+
+def test_command_steps_publish_the_programs_items_and_resume_from_the_results(tmp_path: Path) -> None:
+    from repro.runner.estimate import dry_run
+    from repro.runner.experiment import load_experiment
+    from repro.runner.store import StepStore
+    from repro.runner.sweep import plan, run_experiment
+
+    path = _setup(tmp_path)
+    exp = load_experiment(path, "tiny")
+    store, results = StepStore(tmp_path / "steps"), tmp_path / "results"
+    out = run_experiment(exp, results, store=store, progress=False)
+    assert len(out.computed) == 6 and not out.cached
+    res = json.loads((results / "arm=b,seed=2" / "counter.json").read_text())
+    train = [value(2, "b", i) for i in range(30)]
+    odd = [value(2, "b", i) for i in range(101, 120, 2)]
+    even = [value(2, "b", i) for i in range(100, 120, 2)]
+    assert res["summary"]["train"]["loss"] == pytest.approx(np.mean(train), abs=1e-12)
+    # The summary is the macro average over groups, as built-in tasks average languages.
+    assert res["summary"]["test"]["loss"] == pytest.approx((np.mean(odd) + np.mean(even)) / 2, abs=1e-12)
+    assert res["tables"]["test"]["odd"]["n"] == 10
+    assert res["command"]["exit_code"] == 0 and res["command"]["argv"][0] == sys.executable
+    assert res["result_format"] == {"format": "repro-result", "version": 1}
+    pq = np.load(results / "arm=b,seed=2" / "counter.perquery.npz")
+    assert list(pq["train/all/ids"]) == list(range(30)) and np.allclose(pq["train/all/loss"], train)
+    assert (results / "arm=b,seed=2" / "counter.out" / "result.jsonl").is_file()
+    assert "step 2/2" in (results / "arm=b,seed=2" / "counter.out" / "command.log").read_text()
+    # Published under their keys: a fresh store computes nothing, and the dry run says so.
+    again = run_experiment(exp, results, store=StepStore(tmp_path / "fresh"), progress=False)
+    assert len(again.published) == 6 and not again.computed
+    assert {s.state for s in dry_run(exp, results, StepStore(tmp_path / "fresh"))} == {"published"}
+    # The program is an input: editing it re-keys every step; the grid values and env are keyed too.
+    keys = [s.key for s in plan(exp)]
+    prog = tmp_path / "commands" / "counter.py"
+    prog.write_text(prog.read_text() + "\n# edited\n")
+    assert not set(keys) & {s.key for s in plan(load_experiment(path, "tiny"))}
+    assert len(set(keys)) == 6
+
+
+def test_a_comparison_over_command_results_pairs_seeds_and_items_like_a_builtin_task(tmp_path: Path) -> None:
+    from repro.claims.verify import verify
+
+    _setup(tmp_path)
+    (tmp_path / "toy-claims.yaml").write_text(REGISTRY)
+    out = verify(tmp_path / "toy-claims.yaml", "tiny", results_root=tmp_path / "results", progress=False)
+    check = out.claims[0].checks[0]
+    # An independent computation: the mean over seed pairs and items of a - b (0.25 lower by construction).
+    diffs = [[value(s, "a", i) - value(s, "b", i) for i in range(30)] for s in range(3)]
+    test = check.tests[0]
+    assert test.estimate == pytest.approx(float(np.mean(diffs)), abs=1e-12)
+    assert (test.n_seeds, test.n_items) == (3, 30)
+    assert out.claims[0].verdict.value == "reproduced"
+    assert out.provenance["experiments"]["toy"]["seeds"] == [0, 1, 2]
+
+
+def test_a_failing_program_is_one_line_with_exit_code_2_and_the_log(tmp_path: Path) -> None:
+    path = _setup(tmp_path)
+    out = _cli(
+        ["run", str(path), "--profile", "broken", "--results", str(tmp_path / "r"), "--quiet"], tmp_path / "home"
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    line = out.stderr.strip()
+    assert len(line.splitlines()) == 1, line
+    assert "exited with code 3 (counter: giving up with code 3); log: " in line
+    log = Path(line.rsplit("log: ", 1)[1])
+    assert log.is_file() and "giving up" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ("nothing", "did not write result.jsonl (declared in command.outputs/result)"),
+        ("version", "result.jsonl:1: version: this repro reads version 1, got 2"),
+        ("field", "result.jsonl:6: values.loss: missing (declared in command.metrics.train)"),
+        ("summary", "result.jsonl:1: summary.train.loss is 99 but its items average"),
+    ],
+)
+def test_a_missing_or_malformed_output_names_the_file_line_and_field(tmp_path: Path, broken: str, message: str) -> None:
+    from repro.runner.experiment import load_experiment
+    from repro.runner.store import StepStore
+    from repro.runner.sweep import run_experiment
+
+    path = _setup(tmp_path, EXPERIMENT.replace('params: {extra: ""}', f'params: {{extra: "--break={broken}"}}'))
+    with pytest.raises(ReproError, match="^(?!.*\n).*$") as info:
+        run_experiment(load_experiment(path, "tiny"), tmp_path / "r", store=StepStore(tmp_path / "s"), progress=False)
+    assert message in str(info.value)
+
+
+def test_command_steps_on_local_workers_equal_the_serial_run(tmp_path: Path) -> None:
+    path = _setup(tmp_path)
+    serial = _cli(
+        ["run", str(path), "--profile", "tiny", "--results", str(tmp_path / "serial"), "--quiet"], tmp_path / "h1"
+    )
+    assert serial.returncode == 0, serial.stderr
+    logs = tmp_path / "logs"
+    local = _cli(
+        ["run", str(path), "--profile", "tiny", "--results", str(tmp_path / "local"), "--quiet"]
+        + ["--executor", "local", "--workers", "2", "--log-folder", str(logs)],
+        tmp_path / "h2",
+    )
+    assert local.returncode == 0, local.stderr
+    assert "6 steps computed, 0 cached, 0 published" in local.stdout
+    jobs = json.loads((logs / "jobs.json").read_text())
+    assert len(jobs) == 6 and all(j["status"] == "done" for j in jobs)
+    for p in sorted((tmp_path / "serial").glob("*/counter.json")):
+        a, b = json.loads(p.read_text()), json.loads((tmp_path / "local" / p.parent.name / p.name).read_text())
+        assert (a["summary"], a["tables"], a["step"]) == (b["summary"], b["tables"], b["step"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("{arm}", "{arms}"), "command.argv uses {arms}, which is no grid axis or command.params key"),
+        (("--out {out}", ""), "command.argv must pass {out}"),
+        (("inputs: [commands/counter.py]", "inputs: [commands/nope.py]"), "command input commands/nope.py not found"),
+        (("name: toy-command", "name: toy-command\neval: {tasks: [xquad-r]}"), "has no eval section"),
+    ],
+)
+def test_a_bad_command_section_is_an_error_before_anything_runs(
+    tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    from repro.runner.experiment import load_experiment
+
+    path = _setup(tmp_path, EXPERIMENT.replace(*edit))
+    with pytest.raises(ReproError, match="^(?!.*\n).*$") as info:
+        load_experiment(path, "tiny")
+    assert message in str(info.value)
