@@ -784,7 +784,14 @@ def test_early_stopping_counts_evaluations_without_improvement() -> None:
 # --- the trainer on the real e5-small (slow) ------------------------------------------------------
 
 TINY_E5 = dict(
-    steps=4, batch_size=4, max_length=32, val_pairs=8, eval_every=2, checkpoint_every=2, seed=11, holdout_languages=["el", "vi"]
+    steps=4,
+    batch_size=4,
+    max_length=32,
+    val_pairs=8,
+    eval_every=2,
+    checkpoint_every=2,
+    seed=11,
+    holdout_languages=["el", "vi"],
 )
 
 

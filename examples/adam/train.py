@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-# Tuned by tune.py on seeds 100, 101 and 102 (final training cost, mean of both): see docs/claims.md.
+# Tuned by tune.py on seeds 100, 101 and 102 (final training cost, mean over the three): see docs/claims.md.
 LEARNING_RATES = {
     ("logreg", "adam"): 1.0,
     ("logreg", "sgd-nesterov"): 10.0,
@@ -56,7 +57,9 @@ def load_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nda
     data = np.loadtxt(Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz", delimiter=",")
     X, y = data[:, :-1] / 16.0, data[:, -1].astype(np.int64)
     rng = np.random.default_rng(0)
-    test = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[: round(0.25 * (y == c).sum())] for c in range(10)]))
+    test = np.sort(
+        np.concatenate([rng.permutation(np.flatnonzero(y == c))[: round(0.25 * (y == c).sum())] for c in range(10)])
+    )
     train = np.setdiff1d(np.arange(len(y)), test)
     return X[train], y[train], X[test], y[test], train, test
 
@@ -65,7 +68,7 @@ def init(model: str, hidden: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Weights and biases: zeros for the logistic regression, He-normal for the MLP's layers."""
     sizes = [64, 10] if model == "logreg" else [64, hidden, hidden, 10]
     params = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         w = np.zeros((a, b)) if model == "logreg" else rng.normal(0.0, np.sqrt(2.0 / a), (a, b))
         params += [w, np.zeros(b)]
     return params
@@ -135,7 +138,7 @@ class Optimiser:
                 v += g * g
                 p -= lr * g / (np.sqrt(v) + 1e-8)
             else:
-                raise ValueError(name)
+                raise ValueError(self.name)
 
 
 def train(model: str, opt: str, seed: int, epochs: int, early: int, hidden: int, lr: float | None = None) -> dict:

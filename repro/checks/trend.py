@@ -751,7 +751,9 @@ def _group_gains(name: str, r: TrendResult) -> tuple[Verdict, float | None]:
         return Verdict.NOT_CHECKED, None
     g = r.gain_at[name]
     outcome, _ = outcome_of(g.n_seeds, g.p_value if g.p_value is not None else 1.0, g.observed)
-    verdict = {"supported": Verdict.REPRODUCED, "contradicted": Verdict.NOT_REPRODUCED}.get(outcome, Verdict.INCONCLUSIVE)
+    verdict = {"supported": Verdict.REPRODUCED, "contradicted": Verdict.NOT_REPRODUCED}.get(
+        outcome, Verdict.INCONCLUSIVE
+    )
     return verdict, g.p_positive
 
 

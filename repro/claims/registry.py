@@ -249,7 +249,9 @@ def load_plugins(plugins: Any, path: Path, node: Any) -> None:
         raise ReproError(f"{where}: a mapping kind -> name -> module:attribute (kinds: {', '.join(PLUGIN_KINDS)})")
     for kind, entries in plugins.items():
         if kind not in PLUGIN_KINDS:
-            raise ReproError(f"{where}: unknown plug-in kind '{kind}'{did_you_mean(kind, PLUGIN_KINDS)}; known: {', '.join(PLUGIN_KINDS)}")
+            raise ReproError(
+                f"{where}: unknown plug-in kind '{kind}'{did_you_mean(kind, PLUGIN_KINDS)}; known: {', '.join(PLUGIN_KINDS)}"
+            )
         for name, target in entries.items():
             if kind == "checks":
                 register_kind(str(name), load_object(str(target), f"{where}.checks.{name}"), str(target))

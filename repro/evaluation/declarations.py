@@ -282,7 +282,9 @@ def declared(task: str) -> Declaration:
     if task not in DECLARATIONS:
         from repro.plugins import did_you_mean
 
-        raise ReproError(f"unknown task '{task}'{did_you_mean(task, DECLARATIONS)}; known tasks: {', '.join(DECLARATIONS)}")
+        raise ReproError(
+            f"unknown task '{task}'{did_you_mean(task, DECLARATIONS)}; known tasks: {', '.join(DECLARATIONS)}"
+        )
     return DECLARATIONS[task]
 
 

@@ -146,7 +146,9 @@ def register_task(task: Task, owner: str = "") -> Task:
     if task.decl is not None:
         register_declaration(task.decl, owner=owner or f"task {task.name}")
     elif task.name not in DECLARATIONS:
-        raise ReproError(f"task {task.name} ({owner or 'plug-in'}) has no declaration: give Task(decl=Declaration(...))")
+        raise ReproError(
+            f"task {task.name} ({owner or 'plug-in'}) has no declaration: give Task(decl=Declaration(...))"
+        )
     TASKS[task.name] = task
     return task
 

@@ -160,7 +160,7 @@ def point_values(grid: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
 def check_template(spec: CommandSpec, grid: dict[str, Any], where: str) -> None:
     """Every placeholder is a grid axis, a param, ``{out}`` or ``{python}``; the declared outputs name the result."""
     known = set(spec.params) | set(grid) | set(_BUILTIN_FIELDS)
-    for axis, values in grid.items():
+    for values in grid.values():
         if isinstance(values, dict):
             known |= {k for settings in values.values() for k in settings}
     unknown = [f for f in spec.fields() if f not in known]
@@ -172,7 +172,9 @@ def check_template(spec: CommandSpec, grid: dict[str, Any], where: str) -> None:
     if "out" not in spec.fields():
         raise ReproError(f"{where}: command.argv must pass {{out}}, the folder the program writes its outputs to")
     if spec.outputs and spec.result not in spec.outputs:
-        raise ReproError(f"{where}: command.result {spec.result} is not among command.outputs ({', '.join(spec.outputs)})")
+        raise ReproError(
+            f"{where}: command.result {spec.result} is not among command.outputs ({', '.join(spec.outputs)})"
+        )
     for rel in spec.inputs:
         if not (spec.root / rel).exists():
             raise ReproError(f"{where}: command input {rel} not found (looked in {spec.root / rel})")
@@ -319,7 +321,7 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
         raise ReproError(f"{path}: cannot read the result file: {exc}") from None
     rows = [(i, ln) for i, ln in enumerate(lines, 1) if ln.strip()]
     if not rows:
-        raise ReproError(f"{path}: empty result file; the first line must be {{\"format\": \"{RESULT_FORMAT}\", ...}}")
+        raise ReproError(f'{path}: empty result file; the first line must be {{"format": "{RESULT_FORMAT}", ...}}')
     parsed = []
     for i, ln in rows:
         try:
@@ -331,7 +333,7 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
         parsed.append((i, obj))
     (hline, header), items = parsed[0], parsed[1:]
     if header.get("format") != RESULT_FORMAT:
-        raise ReproError(f"{path}:{hline}: format: expected \"{RESULT_FORMAT}\", got {json.dumps(header.get('format'))}")
+        raise ReproError(f'{path}:{hline}: format: expected "{RESULT_FORMAT}", got {json.dumps(header.get("format"))}')
     if header.get("version") != RESULT_VERSION:
         raise ReproError(
             f"{path}:{hline}: version: this repro reads version {RESULT_VERSION}, got {json.dumps(header.get('version'))}"

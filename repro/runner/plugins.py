@@ -25,7 +25,9 @@ def load_plugins(plugins: dict[str, dict[str, str]], where: str, kinds: tuple[st
     """Import and register every plug-in a file names; an unknown kind or a wrong object is a ReproError."""
     for kind, entries in plugins.items():
         if kind not in kinds:
-            raise ReproError(f"{where}: unknown plug-in kind '{kind}'{did_you_mean(kind, kinds)}; known: {', '.join(kinds)}")
+            raise ReproError(
+                f"{where}: unknown plug-in kind '{kind}'{did_you_mean(kind, kinds)}; known: {', '.join(kinds)}"
+            )
         for name, path in entries.items():
             obj = load_object(path, f"{where}.{kind}.{name}")
             if kind == "tasks":

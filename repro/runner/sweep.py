@@ -31,7 +31,14 @@ from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.provenance import provenance
-from repro.runner.command import RESULT_FORMAT, RESULT_VERSION, command_payload, publish_outputs, read_result, run_command
+from repro.runner.command import (
+    RESULT_FORMAT,
+    RESULT_VERSION,
+    command_payload,
+    publish_outputs,
+    read_result,
+    run_command,
+)
 from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
 from repro.runner.experiment import EvalSpec, Experiment, point_label
 from repro.runner.published import is_published, needs_retrain, published_path, published_record
