@@ -81,6 +81,9 @@ class CommandSpec(BaseModel):
     inputs: list[str] = Field(default_factory=list, description="files and folders hashed into the step key")
     outputs: list[str] = Field(default_factory=list, description="files the program writes under {out}")
     result: str = Field(default="result.jsonl", description="the output in the repro-result format")
+    publish: list[str] = Field(
+        default_factory=list, description="outputs copied beside the published result (the log always is)"
+    )
     metrics: dict[str, dict[str, Literal["higher", "lower"]]] = Field(
         min_length=1, description="split -> measure -> which direction is better"
     )
@@ -217,6 +220,9 @@ def command_payload(spec: CommandSpec, grid: dict[str, Any], point: dict[str, An
         "outputs": list(spec.outputs),
         "result": spec.result,
         "metrics": spec.metrics,
+        # Only when set: what is copied into results/ is not part of the computation, but a step
+        # published without a file must not count as published with it.
+        **({"publish": list(spec.publish)} if spec.publish else {}),
         "inputs": inputs,
     }
 

@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from repro.atomic import atomic_write, atomic_write_text
-from repro.cache import portable
+from repro.cache import portable, repro_home
 from repro.data.manifest import checksums
 from repro.errors import ReproError
 from repro.evaluation.declarations import declared
@@ -320,9 +320,9 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     src = store.path(step.key)
     if step.kind == "command":
         # The program's declared outputs and log beside the result (``<task>.out/``), then the result itself.
-        outputs = list(dict.fromkeys([*step.payload["outputs"], step.payload["result"]]))
-        publish_outputs(src, dest, step.task or "command", outputs)
-        atomic_write_text(dest / f"{step.task}.out" / "command.log", (src / "command.log").read_text(errors="replace"))
+        publish_outputs(src, dest, step.task or "command", step.payload.get("publish", []))
+        log = (src / "command.log").read_text(errors="replace").replace(str(repro_home()), "$REPRO_HOME")
+        atomic_write_text(dest / f"{step.task}.out" / "command.log", log)
     if step.kind == "train":
         record = portable(json.loads((src / "train.json").read_text()))
         record.update({"step": step.key, "step_version": step_version("train")})
