@@ -171,12 +171,12 @@ def known_tasks() -> dict[str, Task]:
 
 def get_task(name: str) -> Task:
     """The task called ``name``; an unknown name is a ReproError with a did-you-mean and the known ones."""
-    from repro.plugins import unknown_name
+    from repro.plugins import did_you_mean
 
     if name not in TASKS:
         _load_tasks()
     if name not in TASKS:
-        raise unknown_name("task", name, TASKS)
+        raise ReproError(f"unknown task '{name}'{did_you_mean(name, TASKS)}; known tasks: {', '.join(TASKS)}")
     return TASKS[name]
 
 
