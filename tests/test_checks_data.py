@@ -268,7 +268,10 @@ def test_dataset_and_contamination_name_any_registered_task_with_a_did_you_mean(
         "unknown dataset 'xquad'" + " (did you mean xquad-r?); tasks with data facts: mlqa-r, xquad-r"
     ]
     # A task without data facts is named as such (tatoeba's data is checked by its own loader, not here).
-    assert "task tatoeba provides no data facts" in DatasetFactsCheck(kind="dataset", dataset="tatoeba").validate_in(ctx)[0]
+    assert (
+        "task tatoeba provides no data facts"
+        in DatasetFactsCheck(kind="dataset", dataset="tatoeba").validate_in(ctx)[0]
+    )
     problems = ContaminationCheck(kind="contamination", datasets=["mlqa", "tydi-goldp"]).validate_in(ctx)
     assert problems[0].startswith("unknown dataset 'mlqa' (did you mean mlqa-r?)")
     assert "task tydi-goldp provides no texts to audit" in problems[1]
