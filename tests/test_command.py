@@ -226,3 +226,42 @@ def test_the_adam_registry_verifies_at_its_tiny_profile_with_the_scripts_own_num
     assert res["summary"]["train"]["loss"] == pytest.approx(float(np.mean(run["train"])), rel=1e-12)
     assert res["summary"]["test"]["accuracy"] == pytest.approx(float(np.mean(run["test_correct"])), rel=1e-12)
     assert res["tables"]["test"]["all"]["n"] == 450 and res["tables"]["train"]["all"]["n"] == 1347
+
+
+TREND = """
+name: toy-trend
+command:
+  task: shifted
+  argv: "{python} counter.py --seed {seed} --shift {shift} --out {out}"
+  cwd: commands
+  inputs: [commands/counter.py]
+  metrics: {train: {loss: lower}, test: {loss: lower, accuracy: higher}}
+grid: {shift: [0.0, 0.1, 0.2], seed: [0, 1, 2]}
+"""
+
+TREND_REGISTRY = """
+name: toy-trend
+experiments: {t: toy.yaml}
+research_question:
+  id: Q1
+  text: "which items get worse as the shift grows?"
+  checks:
+    - {kind: trend, experiment: t, task: shifted, metric: test loss, x: shift, reference: 0.0, at: 0.2,
+       resource_classes: false, groups: {odd-items: [odd], even-items: [even]}, hypothesis: gains, group: odd-items}
+"""
+
+
+def test_a_trend_over_a_programs_groups_with_the_registrys_axis_and_groups(tmp_path: Path) -> None:
+    from repro.claims.verify import verify
+
+    _setup(tmp_path, TREND)
+    (tmp_path / "q.yaml").write_text(TREND_REGISTRY)
+    out = verify(tmp_path / "q.yaml", "default", results_root=tmp_path / "results", progress=False, claim_ids=["Q1"])
+    r = out.research_question.checks[0]
+    assert out.research_question.id == "Q1" and r.x == "shift" and (r.reference, r.at) == (0.0, 0.2)
+    # Odd items get worse (a negative gain in loss); even items do not move.
+    odd = -np.mean([value(s, "a", i, 0.2) - value(s, "a", i) for s in range(3) for i in range(101, 120, 2)])
+    assert r.gain_at["odd-items"].observed == pytest.approx(odd, abs=1e-9)
+    assert r.gain_at["even-items"].observed == pytest.approx(0.0, abs=1e-12)
+    assert r.verdict.value == "not reproduced" and r.gain_at["odd-items"].n_seeds == 3
+    assert not r.curves and not r.splits  # no resource classes for rows that are not languages

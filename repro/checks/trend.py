@@ -33,7 +33,8 @@ The answer (``finding``): low-resource languages gain more, less, or no detectab
 out and named (``missing``); without results at ``reference`` or ``at`` the check is not checked.
 ``x``, ``reference`` and ``at`` are the registry's (no defaults). ``groups`` adds named groups of
 rows (any rows a task reports: languages, classes...) whose gains are tested beside the resource
-groups. ``hypothesis`` names a registered rule (:data:`HYPOTHESES`; plug-ins add rules through
+groups; ``resource_classes: false`` drops the resource-class grouping (and with it the
+languages-as-units answer) for rows that are not languages. ``hypothesis`` names a registered rule (:data:`HYPOTHESES`; plug-ins add rules through
 the entry point group ``repro.hypotheses``):
 
 - ``low-gains-more``: the finding at ``at`` is "more" -> reproduced, "less" -> not reproduced;
@@ -203,6 +204,10 @@ class TrendCheck(Check):
         default_factory=dict, description="further named groups of rows (languages, classes...) whose gains are tested"
     )
     group: str | None = Field(default=None, description="the group a hypothesis such as `gains` is about")
+    resource_classes: bool = Field(
+        default=True,
+        description="also group the rows (languages) by Joshi resource class; false for rows that are not languages",
+    )
     unseen: list[str] = Field(default_factory=list, description="languages the training corpus held out")
     seen: list[str] | None = Field(
         default=None, description="languages the training corpus has; when given, every other language is unseen"
@@ -267,6 +272,14 @@ class TrendCheck(Check):
     def run(self, ctx: CheckContext, claim: ClaimRef) -> TrendResult:
         from repro.data.resource_classes import resource_class, resource_group
         from repro.runner.experiment import point_label
+
+        if not self.resource_classes:
+            # Rows that are not languages (a user program's groups): only the registry's groups count.
+            def resource_class(row: str) -> None:  # noqa: F811
+                return None
+
+            def resource_group(row: str) -> str:  # noqa: F811
+                return "-"
 
         metric = parse_metric(self.task, self.metric)
         exp = ctx.experiment(self.experiment)
@@ -353,7 +366,11 @@ class TrendCheck(Check):
                 )
             lang_gain = _lang_gains(signed, pop)
             diff = group_difference({m: lang_gain[m] for m in low}, {m: lang_gain[m] for m in high})
-            reg = class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
+            reg = (
+                class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
+                if self.resource_classes
+                else None
+            )
             units[x] = (
                 None
                 if diff is None
@@ -375,8 +392,8 @@ class TrendCheck(Check):
                     method="hierarchical bootstrap: languages within groups, items, seed pairs",
                 )
         n_seeds = len(seeds_at.get(at, []))
-        curves = self._curves(signed_at, seeds_at, seen, unseen, ref)
-        populations = {"seen": seen, "unseen": unseen, "all": langs}
+        curves = self._curves(signed_at, seeds_at, seen, unseen, ref) if self.resource_classes else []
+        populations = {"seen": seen, "unseen": unseen, "all": langs} if self.resource_classes else {}
         splits = {
             name: _units_answer(_lang_gains(signed_at[at], members), n_seeds, name)
             for name, members in populations.items()

@@ -20,9 +20,11 @@ from pathlib import Path
 OFFSET = {"a": 0.0, "b": 0.25}
 
 
-def value(seed: int, arm: str, item: int) -> float:
-    """A deterministic 'loss' of one item: arm b is 0.25 worse, plus a seed- and item-specific wobble."""
-    return 1.0 + OFFSET[arm] + 0.01 * ((seed * 7 + item * 13) % 11) + 0.001 * seed
+def value(seed: int, arm: str, item: int, shift: float = 0.0) -> float:
+    """A deterministic 'loss' of one item: arm b is 0.25 worse, ``shift`` makes odd items worse than
+    even ones, plus a seed- and item-specific wobble."""
+    wobble = 0.01 * ((seed * 7 + item * 13) % 11) + 0.001 * seed
+    return 1.0 + OFFSET[arm] + wobble + shift * (item % 2) * (1 + 0.1 * ((item * 3 + seed) % 5))
 
 
 def main() -> int:
@@ -31,6 +33,7 @@ def main() -> int:
     p.add_argument("--arm", default="a")
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--sleep", type=float, default=0.0)
+    p.add_argument("--shift", type=float, default=0.0)
     p.add_argument("--fail", type=int, default=0)
     p.add_argument("--break", dest="broken", default="")
     p.add_argument("--out", type=Path, required=True)
@@ -57,12 +60,12 @@ def main() -> int:
     }
     lines = []
     for i in range(30):
-        values = {"loss": value(a.seed, a.arm, i)}
+        values = {"loss": value(a.seed, a.arm, i, a.shift)}
         if a.broken == "field" and i == 4:
             values = {"los": values["loss"]}
         lines.append({"split": "train", "item": i, "values": values})
     for i in range(100, 120):
-        v = value(a.seed, a.arm, i)
+        v = value(a.seed, a.arm, i, a.shift)
         lines.append(
             {
                 "split": "test",
