@@ -275,10 +275,10 @@ class TrendCheck(Check):
 
         if not self.resource_classes:
             # Rows that are not languages (a user program's groups): only the registry's groups count.
-            def resource_class(row: str) -> None:  # noqa: F811
+            def resource_class(row: str) -> None:
                 return None
 
-            def resource_group(row: str) -> str:  # noqa: F811
+            def resource_group(row: str) -> str:
                 return "-"
 
         metric = parse_metric(self.task, self.metric)
