@@ -163,3 +163,21 @@ def test_the_builtins_are_registered_through_entry_points() -> None:
     assert set(points["repro.tasks"]) >= {"xquad-r", "mlqa-r", "tatoeba", "tydi-goldp"} and set(known_tasks()) >= set(
         points["repro.tasks"]
     )
+
+
+def test_unknown_encoder_and_plugin_kind_names_get_a_did_you_mean(tmp_path: Path) -> None:
+    from repro.claims.registry import load_registry
+    from repro.errors import ReproError
+    from repro.models.registry import resolve_model
+
+    with pytest.raises(ReproError, match=r"unknown model 'e5-smal' \(did you mean e5-small\?\)"):
+        resolve_model("e5-smal")
+    bad = tmp_path / "r.yaml"
+    bad.write_text('name: r\nplugins: {chekcs: {x: "m:X"}}\nclaims: []\n')
+    with pytest.raises(
+        ReproError, match=r"r\.yaml:2: plugins: unknown plug-in kind 'chekcs' \(did you mean checks\?\)"
+    ):
+        load_registry(bad)
+    bad.write_text('name: r\nplugins: {checks: {x: "no_such_module_xyz:X"}}\nclaims: []\n')
+    with pytest.raises(ReproError, match="cannot import no_such_module_xyz"):
+        load_registry(bad)
