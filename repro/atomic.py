@@ -115,6 +115,8 @@ def update_dir(path: Path, files: dict[str, bytes]) -> None:
                 except OSError:
                     shutil.copy2(old, tmp / old.name)
         for name, data in files.items():
+            # Names may hold one folder level (a command step's ``<task>.out/<file>``).
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             with open(tmp / name, "wb") as fh:
                 fh.write(data)
                 os.fchmod(fh.fileno(), 0o666 & ~_UMASK)

@@ -215,7 +215,7 @@ claims:
     assert isinstance(check, ContaminationCheck)
     ctx = registry.check_context(reg, "quick")
     assert check.validate_in(ctx) == [] and check.corpus_spec(ctx) == "xnli"
-    bad = ContaminationCheck(kind="contamination", experiment="nope")
+    bad = ContaminationCheck(kind="contamination", experiment="nope", datasets=["xquad-r"])
     assert bad.validate_in(ctx)
 
 
@@ -257,3 +257,21 @@ def test_tatoeba_codes_exist_in_the_mirror(mirror: Path) -> None:
     files = {p.name.split(".")[1].split("-")[0] for p in (mirror / "tatoeba").glob("tatoeba.*-eng.*")} | {"eng"}
     missing = [lang.code for lang in LANGUAGES.values() if lang.tatoeba and lang.tatoeba not in files]
     assert not missing
+
+
+def test_dataset_and_contamination_name_any_registered_task_with_a_did_you_mean(tmp_path: Path) -> None:
+    from repro.checks.dataset_facts import DatasetFactsCheck
+
+    ctx = _ctx(tmp_path)
+    assert DatasetFactsCheck(kind="dataset", dataset="xquad-r").validate_in(ctx) == []
+    assert DatasetFactsCheck(kind="dataset", dataset="xquad").validate_in(ctx) == [
+        "unknown dataset 'xquad'" + " (did you mean xquad-r?); tasks with data facts: mlqa-r, xquad-r"
+    ]
+    # A task without data facts is named as such (tatoeba's data is checked by its own loader, not here).
+    assert (
+        "task tatoeba provides no data facts"
+        in DatasetFactsCheck(kind="dataset", dataset="tatoeba").validate_in(ctx)[0]
+    )
+    problems = ContaminationCheck(kind="contamination", datasets=["mlqa", "tydi-goldp"]).validate_in(ctx)
+    assert problems[0].startswith("unknown dataset 'mlqa' (did you mean mlqa-r?)")
+    assert "task tydi-goldp provides no texts to audit" in problems[1]

@@ -314,6 +314,9 @@ def test_trend_groups_languages_by_resource_class(tmp_path):
         "checks": [
             {
                 "kind": "trend",
+                "x": "alpha",
+                "reference": 1.0,
+                "at": 0.5,
                 "experiment": "sweep",
                 "task": "xquad-r",
                 "metric": "Mul mAP",

@@ -264,7 +264,11 @@ def test_unknown_metric_in_a_claim_is_one_line_with_did_you_mean(tmp_path: Path)
         ("xquad-r", "Mo rank distance", "no metric 'Mo rank distance' (did you mean 'rank distance'?)"),
         ("tydi-goldp", "Mul nDCG@10", "no metric 'Mul nDCG@10' (did you mean 'nDCG@10'?); it has nDCG@10, R@100"),
         ("tatoeba", "Mo acc", "tatoeba has no metric 'Mo acc' (did you mean 'acc'?); it has xx->en, en->xx, acc"),
-        ("squad", "mAP", "unknown task 'squad'; known tasks: xquad-r, mlqa-r, tatoeba, tydi-goldp"),
+        (
+            "squad",
+            "mAP",
+            "unknown task 'squad' (did you mean xquad-r?); known tasks: xquad-r, mlqa-r, tatoeba, tydi-goldp",
+        ),
     ],
 )
 def test_metric_errors(task: str, text: str, error: str) -> None:
@@ -307,7 +311,11 @@ def test_publishing_follows_the_declaration(monkeypatch: pytest.MonkeyPatch) -> 
         False,
         False,
     ]
-    # Every per-query array committed under results/ is one its task publishes.
+    # Every per-query array committed under results/ is one its task publishes (a command
+    # experiment's task is declared by its experiment file).
+    from repro.runner.experiment import load_experiment
+
+    load_experiment(REPO / "experiments" / "adam-digits.yaml", "full")
     committed = sorted(REPO.glob("results/*/*/*/*.perquery.npz"))
     assert committed
     for npz in committed:

@@ -56,6 +56,7 @@ TRAIN_CONFIG: dict[str, Any] = {
     "checkpoint_every": 0,
     "precision": "fp32",
     "device": "cpu",
+    "holdout_languages": ["el", "vi"],
 }
 # The tensors whose change during training is fingerprinted (plus the total over all of them).
 # Norms of the change, summed over millions of weights, are insensitive to last-bit noise but

@@ -66,6 +66,9 @@ RQ = {
     "checks": [
         {
             "kind": "trend",
+            "x": "alpha",
+            "reference": 1.0,
+            "at": 0.5,
             "label": "Tatoeba xx->en vs alpha",
             "experiment": "sweep",
             "task": "tatoeba",
@@ -75,6 +78,9 @@ RQ = {
         },
         {
             "kind": "trend",
+            "x": "alpha",
+            "reference": 1.0,
+            "at": 0.5,
             "label": "TyDi-GoldP nDCG@10 vs alpha",
             "experiment": "sweep",
             "task": "tydi-goldp",

@@ -133,7 +133,7 @@ def test_experiment_errors(tiny: Path, tmp_path: Path) -> None:
 def test_step_key_is_a_fixed_function_of_kind_payload_and_version() -> None:
     # Published results carry keys: changing how a key is formed orphans every one of them, so the
     # formula is pinned here (if it must change, re-key with `python -m repro.runner.rekey`).
-    assert store_mod.VERSIONS == {"train": 1, "eval": 1}
+    assert store_mod.VERSIONS == {"train": 1, "eval": 1, "command": 1}
     assert step_key("eval", {"task": "xquad-r", "limit": 8}) == "eval-250389434155d22c4ae2"
     assert step_key("eval", {"limit": 8, "task": "xquad-r"}) == step_key("eval", {"task": "xquad-r", "limit": 8})
     assert step_key("train", {"task": "xquad-r", "limit": 8}).startswith("train-")

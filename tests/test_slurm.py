@@ -239,3 +239,94 @@ def test_a_failed_slurm_job_is_reported_with_its_log(cluster: None, tmp_path: Pa
     assert bad.log.is_file() and "boom inside the job" in bad.log.read_text()
     assert after.status == "skipped"
     assert f"train B (job {bad.job_id}): failed: RuntimeError: boom inside the job; log: {bad.log}" in str(info.value)
+
+
+COMMAND_SWEEP = """
+name: slurm-command
+command:
+  task: counter
+  argv: "{python} counter.py --seed {seed} --arm {arm} --steps 16 --sleep 0.5 --out {out}"
+  cwd: commands
+  inputs: [commands/counter.py]
+  outputs: [result.jsonl]
+  metrics: {train: {loss: lower}, test: {loss: lower, accuracy: higher}}
+grid: {arm: [a, b], seed: [0, 1]}
+profiles:
+  tiny: {}
+"""
+
+
+def test_command_steps_as_slurm_jobs_killed_mid_program_resume_to_the_serial_result(
+    cluster: None, tmp_path: Path
+) -> None:
+    """The user's own program as Slurm jobs: one job cancelled mid-run, the rerun resumes it from its checkpoint."""
+    from repro.runner.experiment import load_experiment
+    from repro.runner.sweep import plan
+
+    (tmp_path / "commands").mkdir()
+    shutil.copy(REPO / "tests" / "commands" / "counter.py", tmp_path / "commands" / "counter.py")
+    sweep = tmp_path / "command.yaml"
+    sweep.write_text(COMMAND_SWEEP)
+    steps = {s.key: s for s in plan(load_experiment(sweep, "tiny"))}
+    env_a = {**os.environ, "REPRO_HOME": str(tmp_path / "a")}
+    ref = _repro_run([str(sweep), "--profile", "tiny", "--results", str(tmp_path / "res-serial")], env_a)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    assert _counts(ref.stdout) == (4, 0, 0)
+
+    env_b = {**os.environ, "REPRO_HOME": str(tmp_path / "b")}
+    logs, results = tmp_path / "logs", tmp_path / "res-slurm"
+    command = [str(sweep), "--profile", "tiny", "--results", str(results), "--executor", "slurm"]
+    command += ["--partition", "debug", "--time-limit", "10", "--max-parallel", "2", "--log-folder", str(logs)]
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "repro.cli", "run", *command, "--quiet"],
+        env=env_b,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    store = Path(env_b["REPRO_HOME"]) / "steps"
+    killed_key = job_id = None
+    deadline = time.time() + 600
+    while time.time() < deadline and killed_key is None and driver.poll() is None:
+        for key, step in steps.items():
+            ckpt = store / key / "out" / "checkpoint.json"
+            if ckpt.is_file() and json.loads(ckpt.read_text() or '{"step": 0}')["step"] >= 3:
+                label = f"command {','.join(f'{k}={v}' for k, v in step.point.items())} counter"
+                job_id = _squeue(env_b).get(f"repro-{label}".replace(" ", "_"))
+                if job_id:
+                    subprocess.run(["scancel", job_id], check=True)
+                    killed_key = key
+                    break
+        time.sleep(0.2)
+    out, err = driver.communicate(timeout=900)
+    assert killed_key is not None, f"no command job was caught mid-run: {err[-2000:]}"
+    assert driver.returncode == 2, (out[-1000:], err[-2000:])
+    line = err.strip().splitlines()[-1]
+    # scancel's SIGTERM reaches the program first: the job reports it killed, with the program's log and the job's.
+    assert f"(job {job_id}): failed: " in line and "was killed by signal 15 (SIGTERM)" in line, line
+    assert re.search(r"log: \S+/command\.log; log: \S+", line), line
+    first = {j["key"]: j for j in json.loads((logs / "jobs.json").read_text())}
+    assert first[killed_key]["status"] == "failed" and sum(j["status"] == "done" for j in first.values()) == 3
+    assert not (store / killed_key / "done.json").exists()
+
+    rerun = _repro_run(command, env_b)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert _counts(rerun.stdout) == (1, 0, 3)  # only the killed point runs again; the others are published
+    second = json.loads((logs / "jobs.json").read_text())
+    assert [j["key"] for j in second] == [killed_key] and second[0]["job_id"].isdigit()
+    label = ",".join(f"{k}={v}" for k, v in steps[killed_key].point.items())
+    resumed = json.loads((results / label / "counter.json").read_text())
+    # The program resumed from its checkpoint in the step's output folder; its exit code and host are on record.
+    assert resumed["program_info"]["resumed_from"] >= 3
+    assert resumed["command"]["exit_code"] == 0 and resumed["command"]["host"] == socket.gethostname()
+    for path in sorted(results.glob("*/counter.json")):
+        mine, theirs = (
+            json.loads(path.read_text()),
+            json.loads((tmp_path / "res-serial" / path.parent.name / path.name).read_text()),
+        )
+        assert (mine["summary"], mine["tables"], mine["step"]) == (theirs["summary"], theirs["tables"], theirs["step"])
+    print(
+        f"\ncommand steps on Slurm: killed job {job_id} ({label}) after {resumed['program_info']['resumed_from']} steps; "
+        f"jobs first run {sorted(j['job_id'] for j in first.values() if j['job_id'])}, rerun {second[0]['job_id']}"
+    )

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from repro.errors import ReproError
+
 if TYPE_CHECKING:
     from repro.checks.context import CheckContext
 
@@ -135,21 +137,43 @@ def kind_of(cls: type[Check]) -> str:
 
 def register(cls: type[Check]) -> type[Check]:
     """Class decorator: make ``cls`` available under its ``kind`` in registry files."""
+    if not (isinstance(cls, type) and issubclass(cls, Check)):
+        raise ReproError(f"check kind plug-in {cls!r} is not a subclass of repro.checks.base.Check")
     CHECKS[kind_of(cls)] = cls
     return cls
 
 
+def register_kind(name: str, cls: Any, owner: str) -> None:
+    """Register a check kind a plug-in names (an entry point, or ``module:Class`` in a registry file)."""
+    if not (isinstance(cls, type) and issubclass(cls, Check)):
+        raise ReproError(f"check kind {name} ({owner}) is not a subclass of repro.checks.base.Check")
+    try:
+        kind = kind_of(cls)
+    except TypeError as exc:
+        raise ReproError(f"check kind {name} ({owner}): {exc}") from None
+    if kind != name:
+        raise ReproError(f'check kind {name} ({owner}): its class declares kind "{kind}"; register it under that name')
+    if CHECKS.get(kind, cls) is not cls:
+        raise ReproError(f"check kind {name} ({owner}) is registered twice, by {CHECKS[kind].__module__} too")
+    CHECKS[kind] = cls
+
+
 def load_check_kinds() -> dict[str, type[Check]]:
-    """Import every module of this package so that each registers its kind; return the registry.
+    """Every check kind: the entry points of group ``repro.checks`` (the built-ins are in repro's own
+    pyproject.toml, a plug-in package's in its own) and every module of this package, so that a kind
+    added as a module with ``@register`` counts before its entry point line is written.
 
     Subpackages (``stats``, ``text_support``: machinery the kinds use) are imported as packages only;
     no module inside them registers a kind.
     """
     import repro.checks as pkg
+    from repro.plugins import entry_points
 
     for mod in pkgutil.iter_modules(pkg.__path__):
         if mod.name != "base":
             importlib.import_module(f"repro.checks.{mod.name}")
+    for name, cls in entry_points("checks").items():
+        register_kind(name, cls, f"entry point {name}")
     return CHECKS
 
 

@@ -190,15 +190,27 @@ def _short(text: str) -> str:
 
 
 def _eval_sets(dataset: str) -> dict[str, list[tuple[str, str]]]:
-    """(language, text) of every question and every candidate sentence of ``dataset``."""
-    from repro.data.lareqa import LANGUAGES, load_lareqa
+    """(language, text) of every question and every candidate of ``dataset``: its task's ``texts``."""
+    from repro.evaluation.tasks import get_task
 
-    sides: dict[str, list[tuple[str, str]]] = {"questions": [], "passages": []}
-    for lang in LANGUAGES[dataset]:
-        d = load_lareqa(dataset, lang)
-        sides["questions"] += [(lang, q) for q in d.questions["question"]]
-        sides["passages"] += [(lang, s) for s in d.candidates["sentence"]]
-    return sides
+    task = get_task(dataset)
+    if task.texts is None:
+        raise ReproError(str(_texts_problem(dataset)))
+    return task.texts()
+
+
+def _texts_problem(dataset: str) -> str | None:
+    """Why ``dataset``'s texts cannot be audited (not a registered task, or one without ``texts``), or None."""
+    from repro.evaluation.tasks import known_tasks
+    from repro.plugins import did_you_mean
+
+    tasks = known_tasks()
+    with_texts = sorted(name for name, t in tasks.items() if t.texts is not None)
+    if dataset not in tasks:
+        return f"unknown dataset '{dataset}'{did_you_mean(dataset, tasks)}; tasks with texts: {', '.join(with_texts)}"
+    if tasks[dataset].texts is None:
+        return f"task {dataset} provides no texts to audit (Task.texts); tasks with them: {', '.join(with_texts)}"
+    return None
 
 
 @register
@@ -210,7 +222,7 @@ class ContaminationCheck(Check):
         default=None, description="registry experiment whose train.corpus is audited (None: xnli)"
     )
     corpus: str | None = Field(default=None, description='"xnli" or a JSONL corpus path; overrides the experiment')
-    datasets: list[Literal["xquad-r", "mlqa-r"]] = Field(default_factory=lambda: ["xquad-r", "mlqa-r"], min_length=1)
+    datasets: list[str] = Field(min_length=1, description="registered tasks whose texts are audited (Task.texts)")
     word_ngram: int = Field(default=8, ge=2, description="n of word n-grams (space-delimited scripts)")
     han_ngram: int = Field(default=12, ge=2, description="n of character n-grams for Han and kana text")
     abugida_ngram: int = Field(
@@ -236,7 +248,7 @@ class ContaminationCheck(Check):
     def validate_in(self, ctx: CheckContext) -> list[str]:
         if self.experiment and self.experiment not in ctx.experiments:
             return [f"contamination check: no experiment '{self.experiment}' in the registry"]
-        return []
+        return [p for d in self.datasets if (p := _texts_problem(d)) is not None]
 
     def corpus_spec(self, ctx: CheckContext) -> str:
         """The corpus audited: this check's ``corpus``, else the experiment's ``train.corpus``, else xnli."""
@@ -283,7 +295,7 @@ class ContaminationCheck(Check):
         return result
 
     def _compute(self, corpus_spec: str) -> CheckResult:
-        from repro.training.corpus import DEFAULT_HOLDOUT, load_jsonl_corpus, xnli_corpus
+        from repro.training.corpus import load_jsonl_corpus, xnli_corpus
 
         t_load = time.perf_counter()
         corpus = xnli_corpus() if corpus_spec == "xnli" else load_jsonl_corpus(corpus_spec)
@@ -379,7 +391,7 @@ class ContaminationCheck(Check):
                 "corpus_languages": list(corpus.languages),
                 "note": (
                     f"all {len(corpus.languages)} corpus languages and both train/validation splits are audited, a "
-                    f"superset of the trained texts (held out by default: {', '.join(DEFAULT_HOLDOUT)})"
+                    "superset of the trained texts (including any held-out languages)"
                 ),
                 "training_texts": len(train_texts),
                 "training_examples": len(corpus),

@@ -1,5 +1,8 @@
 """Kind ``dataset``: facts that the evaluation datasets themselves decide (claim C3).
 
+``dataset`` names any registered task that provides its data's facts (``Task.facts``,
+:class:`repro.evaluation.tasks.DataFacts`): xquad-r and mlqa-r built in, a plug-in task's own.
+
 Example::
 
     - kind: dataset
@@ -28,15 +31,13 @@ otherwise. Confidence is None: a data fact is simply true or false.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
 from repro.checks.context import CheckContext
-
-if TYPE_CHECKING:
-    from repro.data.lareqa import LareqaLanguage
+from repro.errors import ReproError
 
 
 def _range_text(value: int | tuple[int, int]) -> str:
@@ -52,7 +53,7 @@ class DatasetFactsCheck(Check):
     """Languages, parallelism and sizes of XQuAD-R or MLQA-R, checked on the data."""
 
     kind: Literal["dataset"] = "dataset"
-    dataset: Literal["xquad-r", "mlqa-r"]
+    dataset: str = Field(description="a registered task whose data it reads (one that provides facts)")
     languages: int | list[str] | None = Field(default=None, description="expected language count, or the exact list")
     parallel: Literal["full", "partial", "none"] | bool = "none"
     queries_per_language: int | None = Field(default=None, ge=1)
@@ -68,22 +69,30 @@ class DatasetFactsCheck(Check):
     def describe(self) -> str:
         return self.label or f"{self.dataset}: languages, parallelism, sizes"
 
-    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
-        from repro.data.lareqa import LANGUAGES, load_lareqa
+    def validate_in(self, ctx: CheckContext) -> list[str]:
+        return [] if (problem := _facts_problem(self.dataset)) is None else [problem]
 
-        langs = list(LANGUAGES[self.dataset])
-        data = {lang: load_lareqa(self.dataset, lang) for lang in langs}
-        ids = {lang: list(d.questions["parallel_id"]) for lang, d in data.items()}
+    def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
+        from repro.evaluation.tasks import get_task
+
+        task = get_task(self.dataset)
+        if task.facts is None:
+            raise ReproError(str(_facts_problem(self.dataset)))
+        data = task.facts()
+        langs = list(data.languages)
+        ids = {lang: list(data.items[lang]) for lang in langs}
         id_sets = {lang: set(v) for lang, v in ids.items()}
         counts = Counter(i for s in id_sets.values() for i in s)
         all_ids = len(counts)
         shared_by_all = sum(1 for c in counts.values() if c == len(langs))
         translated = sum(1 for c in counts.values() if c >= 2)
-        n_questions = {lang: len(d.questions) for lang, d in data.items()}
-        n_candidates = {lang: len(d.candidates) for lang, d in data.items()}
-        n_paragraphs = {lang: len(set(d.candidates["paragraph"])) for lang, d in data.items()}
-        gold_paragraph = {lang: _gold_paragraphs(d) for lang, d in data.items()}
+        n_questions = {lang: len(v) for lang, v in ids.items()}
+        n_candidates = dict(data.candidates or {})
+        n_paragraphs = dict(data.paragraphs or {})
+        gold_paragraph = dict(data.passage_of or {})
         english = id_sets.get("en", set())
+        if self.candidates_per_language is not None and not n_candidates:
+            raise ReproError(f"{self.dataset} has no candidates to count: leave out candidates_per_language")
 
         facts: list[dict[str, Any]] = []  # each: fact, expected, observed, holds
 
@@ -114,18 +123,19 @@ class DatasetFactsCheck(Check):
                 f"{shared_by_all:,} of {all_ids:,} ids in all {len(langs)} languages",
                 shared_by_all == all_ids,
             )
-            aligned = sum(
-                1
-                for i, c in counts.items()
-                if c == len(langs) and len({gold_paragraph[lang][i] for lang in langs}) == 1
-            )
-            fact(
-                "parallel passages (full)",
-                f"the answer paragraph of each shared id is the same in all {len(langs)} languages",
-                f"{aligned:,} of {shared_by_all:,} shared ids; paragraphs per language "
-                f"{_range_text(_span(n_paragraphs.values()))}",
-                shared_by_all > 0 and aligned == shared_by_all,
-            )
+            if gold_paragraph:
+                aligned = sum(
+                    1
+                    for i, c in counts.items()
+                    if c == len(langs) and len({gold_paragraph[lang][i] for lang in langs}) == 1
+                )
+                fact(
+                    "parallel passages (full)",
+                    f"the answer paragraph of each shared id is the same in all {len(langs)} languages",
+                    f"{aligned:,} of {shared_by_all:,} shared ids; paragraphs per language "
+                    f"{_range_text(_span(n_paragraphs.values()))}",
+                    shared_by_all > 0 and aligned == shared_by_all,
+                )
         elif self.parallel == "partial":
             fact(
                 "parallel questions (partial)",
@@ -154,9 +164,10 @@ class DatasetFactsCheck(Check):
 
         failing = [f for f in facts if not f["holds"]]
         verdict = Verdict.NOT_REPRODUCED if failing else Verdict.REPRODUCED
+        candidates = f" and {_range_text(_span(n_candidates.values()))} candidates" if n_candidates else ""
         summary = (
             f"{self.dataset}: {len(langs)} languages ({' '.join(langs)}), {_range_text(_span(n_questions.values()))} "
-            f"questions and {_range_text(_span(n_candidates.values()))} candidates per language, "
+            f"questions{candidates} per language, "
             f"{shared_by_all:,} of {all_ids:,} question ids in all {len(langs)} languages"
         )
         if not facts:
@@ -171,8 +182,8 @@ class DatasetFactsCheck(Check):
             [
                 lang,
                 n_questions[lang],
-                n_candidates[lang],
-                n_paragraphs[lang],
+                n_candidates.get(lang, "-"),
+                n_paragraphs.get(lang, "-"),
                 f"{100 * len(id_sets[lang] & english) / len(id_sets[lang]):.1f} %"
                 if id_sets[lang] and english
                 else "n/a",
@@ -216,13 +227,23 @@ class DatasetFactsCheck(Check):
         )
 
 
+def _facts_problem(dataset: str) -> str | None:
+    """Why ``dataset`` cannot be checked (not a registered task, or one without ``facts``), or None."""
+    from repro.evaluation.tasks import known_tasks
+    from repro.plugins import did_you_mean
+
+    tasks = known_tasks()
+    with_facts = sorted(name for name, t in tasks.items() if t.facts is not None)
+    if dataset not in tasks:
+        return (
+            f"unknown dataset '{dataset}'{did_you_mean(dataset, tasks)}; tasks with data facts: {', '.join(with_facts)}"
+        )
+    if tasks[dataset].facts is None:
+        return f"task {dataset} provides no data facts (Task.facts); tasks with them: {', '.join(with_facts)}"
+    return None
+
+
 def _span(values: Any) -> int | tuple[int, int]:
     vals = list(values)
     lo, hi = min(vals), max(vals)
     return lo if lo == hi else (lo, hi)
-
-
-def _gold_paragraphs(d: LareqaLanguage) -> dict[str, int]:
-    """parallel id -> position of the paragraph holding the question's answer."""
-    paragraph = d.candidates["paragraph"]
-    return {pid: paragraph[gold[0]] for pid, gold in zip(d.questions["parallel_id"], d.questions["gold"])}

@@ -39,7 +39,8 @@ def arms_test(
 
 
 def fixed_models(ctx: CheckContext, *arms: str) -> bool:
-    """Whether no arm's models were trained: points of an evaluation-only experiment, or a base model.
+    """Whether no arm's models were trained: points of an evaluation-only experiment (or of a command
+    experiment without a ``seed`` axis), or a base model.
 
     Such models are fixed weights evaluated deterministically, so their difference has no seed
     variance: a test of them is decided over the items alone (one "seed pair" is all there is),
@@ -47,7 +48,9 @@ def fixed_models(ctx: CheckContext, *arms: str) -> bool:
     """
     for name in arms:
         arm = ctx.arm(name)
-        if arm.point is not None and ctx.experiment(arm.experiment).trains:
+        exp = ctx.experiment(arm.experiment) if arm.point is not None else None
+        # A command experiment's program trains when its grid has seeds: they are training seeds.
+        if exp is not None and (exp.trains or (exp.runs_command and "seed" in exp.grid)):
             return False
     return True
 

@@ -31,19 +31,25 @@ The answer (``finding``): low-resource languages gain more, less, or no detectab
 "undetermined" with fewer than 3 seed pairs or too few languages. Grid points without results
 (a profile that does not evaluate the task on trained models, a sweep still running) are left
 out and named (``missing``); without results at ``reference`` or ``at`` the check is not checked.
-``hypothesis``:
+``x``, ``reference`` and ``at`` are the registry's (no defaults). ``groups`` adds named groups of
+rows (any rows a task reports: languages, classes...) whose gains are tested beside the resource
+groups; ``resource_classes: false`` drops the resource-class grouping (and with it the
+languages-as-units answer) for rows that are not languages. ``hypothesis`` names a registered rule (:data:`HYPOTHESES`; plug-ins add rules through
+the entry point group ``repro.hypotheses``):
 
 - ``low-gains-more``: the finding at ``at`` is "more" -> reproduced, "less" -> not reproduced;
 - ``unseen-gain``: held-out languages gain at ``at`` (a seed x item test of their mean gain);
+- ``gains``: the check's ``group`` gains at ``at`` (the same test);
 - omitted: the check only reports (verdict "not checked", the numbers are the answer).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
 from repro.checks.context import CheckContext
@@ -53,6 +59,7 @@ from repro.checks.stats.design import build_design
 from repro.checks.stats.groups import Answer, ClassRegression, UnitEstimate, answer, class_regression, group_difference
 from repro.checks.stats.seed_test import outcome_of, seed_t_test
 from repro.errors import ReproError
+from repro.plugins import did_you_mean
 
 
 class GroupGain(BaseModel):
@@ -189,10 +196,18 @@ class TrendCheck(Check):
     experiment: str
     task: str
     metric: str
-    x: str = "alpha"
-    reference: float = 1.0
-    at: float = 0.5
-    hypothesis: Literal["low-gains-more", "unseen-gain"] | None = None
+    x: str = Field(description="the grid axis the metric moves along")
+    reference: float = Field(description="the grid value gains are measured against")
+    at: float = Field(description="the grid value a hypothesis is tested at")
+    hypothesis: str | None = Field(default=None, description="a registered rule (HYPOTHESES) that gives the verdict")
+    groups: dict[str, list[str]] = Field(
+        default_factory=dict, description="further named groups of rows (languages, classes...) whose gains are tested"
+    )
+    group: str | None = Field(default=None, description="the group a hypothesis such as `gains` is about")
+    resource_classes: bool = Field(
+        default=True,
+        description="also group the rows (languages) by Joshi resource class; false for rows that are not languages",
+    )
     unseen: list[str] = Field(default_factory=list, description="languages the training corpus held out")
     seen: list[str] | None = Field(
         default=None, description="languages the training corpus has; when given, every other language is unseen"
@@ -203,6 +218,15 @@ class TrendCheck(Check):
     )
     n_boot: int = Field(default=2000, ge=200)
     seed: int = 0
+
+    @field_validator("hypothesis")
+    @classmethod
+    def _known_hypothesis(cls, value: str | None) -> str | None:
+        if value is not None and value not in known_hypotheses():
+            raise ValueError(
+                f"unknown hypothesis '{value}'{did_you_mean(value, HYPOTHESES)}; known: {', '.join(sorted(HYPOTHESES))}"
+            )
+        return value
 
     def describe(self) -> str:
         return self.label or f"{self.task} {self.metric} vs {self.x}, by language group"
@@ -232,6 +256,12 @@ class TrendCheck(Check):
             problems.append(f"at and reference are both {self.x}={self.at}: a gain needs two grid values")
         if self.seen is not None and (both := sorted(set(self.seen) & set(self.unseen))):
             problems.append(f"languages listed as both seen and unseen: {', '.join(both)}")
+        if clash := sorted(set(self.groups) & {"low", "high", "unseen", "low - high"}):
+            problems.append(f"group name {clash[0]} is taken by the resource-class groups; name it otherwise")
+        if self.group is not None and self.group not in {*self.groups, "low", "high", "unseen"}:
+            problems.append(
+                f"group '{self.group}' is not defined (groups: {', '.join([*self.groups, 'low', 'high', 'unseen'])})"
+            )
         # A profile that evaluates the task on the base model only is not an error: the check says
         # "not checked" for that profile (run() names why).
         return problems
@@ -242,6 +272,14 @@ class TrendCheck(Check):
     def run(self, ctx: CheckContext, claim: ClaimRef) -> TrendResult:
         from repro.data.resource_classes import resource_class, resource_group
         from repro.runner.experiment import point_label
+
+        if not self.resource_classes:
+            # Rows that are not languages (a user program's groups): only the registry's groups count.
+            def resource_class(row: str) -> None:
+                return None
+
+            def resource_group(row: str) -> str:
+                return "-"
 
         metric = parse_metric(self.task, self.metric)
         exp = ctx.experiment(self.experiment)
@@ -300,6 +338,7 @@ class TrendCheck(Check):
         high = [lang for lang in pop if resource_group(lang) == "high"]
 
         groups: dict[str, dict[float, GroupGain]] = {"low": {}, "high": {}, "unseen": {}, "low - high": {}}
+        groups.update({name: {} for name in self.groups})
         units: dict[float, tuple[GroupGain | None, ClassSlope | None]] = {}
         seeds_at: dict[float, list[Any]] = {}
         signed_at: dict[float, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
@@ -317,13 +356,21 @@ class TrendCheck(Check):
             }
             if low and high:
                 weights["low - high"] = {**{m: 1 / len(low) for m in low}, **{m: -1 / len(high) for m in high}}
+            for name, members in self.groups.items():
+                if have := [m for m in members if m in signed]:
+                    weights[name] = {m: 1 / len(have) for m in have}
             for name, w in weights.items():
+                groups.setdefault(name, {})
                 groups[name][x] = self._tested(
                     {m: signed[m] for m in w}, seeds, w, "seed pairs x items, these languages"
                 )
             lang_gain = _lang_gains(signed, pop)
             diff = group_difference({m: lang_gain[m] for m in low}, {m: lang_gain[m] for m in high})
-            reg = class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
+            reg = (
+                class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
+                if self.resource_classes
+                else None
+            )
             units[x] = (
                 None
                 if diff is None
@@ -345,8 +392,8 @@ class TrendCheck(Check):
                     method="hierarchical bootstrap: languages within groups, items, seed pairs",
                 )
         n_seeds = len(seeds_at.get(at, []))
-        curves = self._curves(signed_at, seeds_at, seen, unseen, ref)
-        populations = {"seen": seen, "unseen": unseen, "all": langs}
+        curves = self._curves(signed_at, seeds_at, seen, unseen, ref) if self.resource_classes else []
+        populations = {"seen": seen, "unseen": unseen, "all": langs} if self.resource_classes else {}
         splits = {
             name: _units_answer(_lang_gains(signed_at[at], members), n_seeds, name)
             for name, members in populations.items()
@@ -531,24 +578,9 @@ class TrendCheck(Check):
             headline += "; items per language"
         if missing:
             headline += f"; {len(missing)} planned models without results left out"
-        verdict, conf = Verdict.NOT_CHECKED, None
-        if self.hypothesis == "low-gains-more":
-            verdict = {"more": Verdict.REPRODUCED, "less": Verdict.NOT_REPRODUCED}.get(finding, Verdict.INCONCLUSIVE)
-            if class_difference is not None:
-                conf = class_difference.p_positive
-            elif class_slope is not None and class_slope.p_positive is not None:
-                # A negative slope (lower classes gain more) supports the hypothesis.
-                conf = 1 - class_slope.p_positive
-        elif self.hypothesis == "unseen-gain" and "unseen" in gain_at:
-            u = gain_at["unseen"]
-            outcome, _ = outcome_of(u.n_seeds, u.p_value if u.p_value is not None else 1.0, u.observed)
-            verdict = {"supported": Verdict.REPRODUCED, "contradicted": Verdict.NOT_REPRODUCED}.get(
-                outcome, Verdict.INCONCLUSIVE
-            )
-            conf = u.p_positive
         result = TrendResult(
-            verdict=verdict,
-            confidence=None if conf is None else round(conf, 4),
+            verdict=Verdict.NOT_CHECKED,
+            confidence=None,
             headline=headline,
             details=details,
             tables=[lang_table, group_table, unit_table, curve_table, split_table],
@@ -567,7 +599,14 @@ class TrendCheck(Check):
             missing=missing,
             **self._where(metric.lower_is_better, at, ref),
         )
-        return result.model_copy(update={"answer": self._answer(result, at, ref, parallel)})
+        verdict, conf = HYPOTHESES[self.hypothesis](self, result) if self.hypothesis else (Verdict.NOT_CHECKED, None)
+        return result.model_copy(
+            update={
+                "verdict": verdict,
+                "confidence": None if conf is None else round(conf, 4),
+                "answer": self._answer(result, at, ref, parallel),
+            }
+        )
 
     def _not_checked(self, why: str, missing: list[str]) -> TrendResult:
         return TrendResult(
@@ -682,6 +721,71 @@ class TrendCheck(Check):
     @staticmethod
     def _grid_x(xs: list[float], value: float) -> float:
         return next(x for x in xs if _close(x, value))
+
+
+# Hypothesis rules: name -> rule(check, result) -> (verdict, confidence). A rule reads the typed
+# fields of the result; plug-ins add rules through the entry point group repro.hypotheses (or a
+# registry's ``plugins: {hypotheses: {name: "module:function"}}``).
+HypothesisRule = Callable[["TrendCheck", TrendResult], tuple[Verdict, float | None]]
+HYPOTHESES: dict[str, HypothesisRule] = {}
+
+
+def register_hypothesis(name: str, rule: Any = None) -> Any:
+    """Register ``rule`` under ``name``; without ``rule``, a decorator that does."""
+
+    def add(fn: HypothesisRule) -> HypothesisRule:
+        if not callable(fn):
+            raise ReproError(f"hypothesis {name}: {fn!r} is not a function (check, result) -> (verdict, confidence)")
+        HYPOTHESES[name] = fn
+        return fn
+
+    return add if rule is None else add(rule)
+
+
+def known_hypotheses() -> dict[str, HypothesisRule]:
+    """Every registered hypothesis rule: this module's and the entry points' (repro's own included)."""
+    from repro.plugins import entry_points
+
+    for name, rule in entry_points("hypotheses").items():
+        HYPOTHESES.setdefault(name, rule)
+    return HYPOTHESES
+
+
+@register_hypothesis("low-gains-more")
+def low_gains_more(check: TrendCheck, r: TrendResult) -> tuple[Verdict, float | None]:
+    """Low-resource languages gain more at ``at``: the languages-as-units finding "more" -> reproduced, "less" -> not."""
+    verdict = {"more": Verdict.REPRODUCED, "less": Verdict.NOT_REPRODUCED}.get(r.finding or "", Verdict.INCONCLUSIVE)
+    if r.class_difference is not None:
+        return verdict, r.class_difference.p_positive
+    if r.class_slope is not None and r.class_slope.p_positive is not None:
+        # A negative slope (lower classes gain more) supports the hypothesis.
+        return verdict, 1 - r.class_slope.p_positive
+    return verdict, None
+
+
+def _group_gains(name: str, r: TrendResult) -> tuple[Verdict, float | None]:
+    if name not in r.gain_at:
+        return Verdict.NOT_CHECKED, None
+    g = r.gain_at[name]
+    outcome, _ = outcome_of(g.n_seeds, g.p_value if g.p_value is not None else 1.0, g.observed)
+    verdict = {"supported": Verdict.REPRODUCED, "contradicted": Verdict.NOT_REPRODUCED}.get(
+        outcome, Verdict.INCONCLUSIVE
+    )
+    return verdict, g.p_positive
+
+
+@register_hypothesis("unseen-gain")
+def unseen_gain(check: TrendCheck, r: TrendResult) -> tuple[Verdict, float | None]:
+    """Held-out languages gain at ``at`` (a seed x item test of their mean gain)."""
+    return _group_gains("unseen", r)
+
+
+@register_hypothesis("gains")
+def group_gains(check: TrendCheck, r: TrendResult) -> tuple[Verdict, float | None]:
+    """The check's ``group`` (one of its ``groups``, or low / high / unseen) gains at ``at``."""
+    if check.group is None:
+        raise ReproError("hypothesis gains needs `group:` (one of the check's groups, or low, high, unseen)")
+    return _group_gains(check.group, r)
 
 
 def _lang_gains(signed: dict[str, tuple[np.ndarray, np.ndarray]], langs: list[str]) -> dict[str, float]:

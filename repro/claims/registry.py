@@ -144,6 +144,10 @@ class Registry(BaseModel):
     paper: Paper = Field(default_factory=Paper)
     experiments: dict[str, str] = Field(default_factory=dict, description="name -> experiment YAML (repo-relative)")
     arms: dict[str, Arm] = Field(default_factory=dict)
+    plugins: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="kind (checks, hypotheses, tasks, encoders) -> name -> module:attribute, loaded before validation",
+    )
     research_question: ResearchQuestion | None = None
     findings: list[Finding] = Field(default_factory=list, description="what drafting found inconsistent in the paper")
     claims: list[Claim] = Field(default_factory=list)
@@ -252,14 +256,67 @@ def _message(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     return loc, err["msg"].removeprefix("Value error, ")
 
 
+PLUGIN_KINDS = ("checks", "hypotheses", "tasks", "encoders")
+# The check kinds the models' ``checks:`` union was built with.
+_BUILT_WITH = set(load_check_kinds())
+
+
+def refresh_check_kinds() -> None:
+    """Rebuild the ``checks:`` union after plug-ins registered kinds, so registry files can use them."""
+    global CheckSpec
+    kinds = load_check_kinds()
+    if set(kinds) == _BUILT_WITH:
+        return
+    CheckSpec = check_spec_type()
+    for model in (Claim, ResearchQuestion):
+        model.model_fields["checks"].annotation = list[CheckSpec]
+        model.model_rebuild(force=True)
+    Registry.model_rebuild(force=True)
+    _BUILT_WITH.clear()
+    _BUILT_WITH.update(kinds)
+
+
+def load_plugins(plugins: Any, path: Path, node: Any) -> None:
+    """Import and register the plug-ins a registry's ``plugins:`` names (before the file is validated)."""
+    from repro.checks.base import register_kind
+    from repro.checks.trend import register_hypothesis
+    from repro.plugins import did_you_mean, load_object
+
+    where = f"{path}:{line_of(node, ('plugins',))}: plugins"
+    if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
+        raise ReproError(f"{where}: a mapping kind -> name -> module:attribute (kinds: {', '.join(PLUGIN_KINDS)})")
+    for kind, entries in plugins.items():
+        if kind not in PLUGIN_KINDS:
+            raise ReproError(
+                f"{where}: unknown plug-in kind '{kind}'{did_you_mean(kind, PLUGIN_KINDS)}; known: {', '.join(PLUGIN_KINDS)}"
+            )
+        for name, target in entries.items():
+            if kind == "checks":
+                register_kind(str(name), load_object(str(target), f"{where}.checks.{name}"), str(target))
+            elif kind == "hypotheses":
+                register_hypothesis(str(name), load_object(str(target), f"{where}.hypotheses.{name}"))
+            else:
+                from repro.runner.plugins import load_plugins as load_runner_plugins
+
+                load_runner_plugins({kind: {str(name): str(target)}}, where)
+    refresh_check_kinds()
+
+
 def load_registry(path: Path) -> Registry:
-    """Read and validate a registry file; every problem is a ReproError naming file, line and field."""
+    """Read and validate a registry file; every problem is a ReproError naming file, line and field.
+
+    Plug-ins it names (``plugins:``) are loaded first, so their check kinds validate like built-in ones.
+    """
     path = Path(path)
     if not path.is_file():
         raise ReproError(f"claims registry {path} not found")
     raw, node = read_yaml(path, size_limit(REGISTRY_MB_ENV, MAX_REGISTRY_MB), REGISTRY_MB_ENV)
     if not isinstance(raw, dict):
         raise ReproError(f"{path}:1: a registry must be a mapping with name and claims")
+    if raw.get("plugins"):
+        load_plugins(raw["plugins"], path, node)
+    else:
+        refresh_check_kinds()
     try:
         return Registry.model_validate(raw)
     except ValidationError as exc:

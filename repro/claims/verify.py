@@ -89,14 +89,15 @@ def _all_checks(registry: Registry) -> list[tuple[str, Check]]:
 def validate(registry: Registry, ctx: CheckContext) -> list[str]:
     """Every problem of the registry's checks in this profile, as ``claim id: message`` lines."""
     problems = []
-    for owner, check in _all_checks(registry):
-        for msg in check.validate_in(ctx):
-            problems.append(f"{owner} ({check.describe()}): {msg}")
+    # Experiments first: a command experiment declares its task, whose metrics the checks name.
     for name in registry.experiments:
         try:
             ctx.experiment(name)
         except ReproError as exc:
             problems.append(f"experiment {name}: {exc}")
+    for owner, check in _all_checks(registry):
+        for msg in check.validate_in(ctx):
+            problems.append(f"{owner} ({check.describe()}): {msg}")
     for arm_name, arm in registry.arms.items():
         if arm.experiment not in registry.experiments:
             problems.append(f"arm {arm_name}: unknown experiment '{arm.experiment}'")
@@ -175,7 +176,8 @@ def verify(
     ctx = registry.check_context(registry_path, profile, results_root, papers_dirs, progress, allow_outside)
     _check_own_name(registry, registry_path, verdicts_path(results_root, registry.name, profile))
     if claim_ids:
-        unknown = [c for c in claim_ids if c not in {x.id for x in registry.claims} | {"RQ"}]
+        rq_ids = {"RQ", registry.research_question.id} if registry.research_question else set()
+        unknown = [c for c in claim_ids if c not in {x.id for x in registry.claims} | rq_ids]
         if unknown:
             raise ReproError(f"no claim {', '.join(unknown)} in {registry_path}")
     problems = validate(registry, ctx)
@@ -326,6 +328,8 @@ def _experiment_provenance(results_dir: Path) -> dict[str, object]:
             seeds.add(cfg.get("seed"))
             train_seconds += float(rec.get("summary", {}).get("seconds", 0.0))
             continue
+        if isinstance(rec.get("command"), dict) and isinstance(rec.get("point"), dict):
+            seeds.add(rec["point"].get("seed"))  # a command step's seed is a grid value (its program trains)
         data.update(rec.get("data_checksums", {}) or {})
         model = rec.get("model", {})
         if isinstance(model, dict) and model.get("weights_sha256"):

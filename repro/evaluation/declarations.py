@@ -242,10 +242,49 @@ DECLARATIONS: dict[str, Declaration] = {
 }
 
 
+# Who declared each task that is not built in (a plug-in's entry point, a command experiment's task).
+_OWNERS: dict[str, str] = {}
+
+
+def register_declaration(declaration: Declaration, owner: str) -> None:
+    """Declare a task that is not built in: a plug-in task's, or the task of a command experiment.
+
+    ``owner`` says who declares it; the same owner may declare it again (a re-read experiment file),
+    a different declaration of a name someone else owns is a ReproError.
+    """
+    name = declaration.name
+    current = DECLARATIONS.get(name)
+    if current is not None and current != declaration and _OWNERS.get(name, "built-in") != owner:
+        raise ReproError(
+            f"task '{name}' is declared twice ({_OWNERS.get(name, 'built-in')} and {owner}); give one of them another name"
+        )
+    DECLARATIONS[name] = declaration
+    _OWNERS[name] = owner
+
+
+def _plugin_declarations() -> None:
+    """Declare the tasks of installed plug-ins (entry point group ``repro.tasks``) that are not declared yet."""
+    from repro.plugins import entry_points
+
+    for name, task in entry_points("tasks").items():
+        decl = getattr(task, "decl", None)
+        if decl is not None and name not in DECLARATIONS:
+            register_declaration(decl, owner=f"entry point {name}")
+
+
 def declared(task: str) -> Declaration:
-    """The declaration of ``task``; an unknown name is a ReproError listing the known ones."""
+    """The declaration of ``task`` (built in, a plug-in's, a loaded command experiment's).
+
+    An unknown name is a ReproError with the nearest known name and all of them.
+    """
     if task not in DECLARATIONS:
-        raise ReproError(f"unknown task '{task}'; known tasks: {', '.join(DECLARATIONS)}")
+        _plugin_declarations()
+    if task not in DECLARATIONS:
+        from repro.plugins import did_you_mean
+
+        raise ReproError(
+            f"unknown task '{task}'{did_you_mean(task, DECLARATIONS)}; known tasks: {', '.join(DECLARATIONS)}"
+        )
     return DECLARATIONS[task]
 
 

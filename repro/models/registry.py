@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from repro.errors import ReproError
+from repro.plugins import did_you_mean
 
 DEFAULT_MODEL = "e5-small"
 EMBEDDED_ALIASES = frozenset({"e5-small", "multilingual-e5-small"})
@@ -25,6 +27,25 @@ EMBEDDED_ALIASES = frozenset({"e5-small", "multilingual-e5-small"})
 _HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.\-]*/)?[A-Za-z0-9][\w.\-]*$")
 # e5 models were trained with "query: " / "passage: " prefixes; the word "e5" is in all their names.
 _E5_NAME = re.compile(r"(?:^|[/_\-])e5(?:[/_\-]|$)", re.IGNORECASE)
+
+
+# Named encoders: name -> a function returning the folder (or hub id) to load. The embedded e5-small
+# is registered through repro's entry points (group repro.encoders) like any plug-in's.
+_ENCODERS: dict[str, Callable[[], str | os.PathLike[str]]] = {}
+
+
+def register_encoder(name: str, prepare: Callable[[], str | os.PathLike[str]]) -> None:
+    """Make ``--model name`` load what ``prepare()`` returns (a local model folder or a hub id)."""
+    _ENCODERS[name.lower()] = prepare
+
+
+def known_encoders() -> dict[str, Callable[[], str | os.PathLike[str]]]:
+    """Name -> resolver of every registered encoder: entry points, then those registered in this process."""
+    from repro.plugins import entry_points
+
+    for name, fn in entry_points("encoders").items():
+        _ENCODERS.setdefault(name.lower(), fn)
+    return _ENCODERS
 
 
 def resolve_model(spec: str | os.PathLike[str]) -> str:
@@ -43,6 +64,13 @@ def resolve_model(spec: str | os.PathLike[str]) -> str:
         from repro.models.embedded import prepare_embedded_model
 
         return str(prepare_embedded_model())
+    if (path := Path(name).expanduser()).exists():
+        pass  # a folder of that name wins over a registered encoder
+    elif name.lower() in (encoders := known_encoders()):
+        return str(resolve_model(encoders[name.lower()]()))
+    elif "/" not in name and (hint := did_you_mean(name.lower(), encoders)):
+        # A bare name next to a registered one is a typo, not a hub model of an unknown owner.
+        raise ReproError(f"unknown model '{name}'{hint}; registered encoders: {', '.join(sorted(encoders))}")
 
     path = Path(name).expanduser()
     if path.is_dir():

@@ -85,6 +85,8 @@ def _bases(results_root: Path, store: StepStore) -> list[_Basis]:
             continue
         if path.name == "train.json":
             out.append(_train_basis(record))
+        elif isinstance(record.get("command"), dict) and "wall_seconds" in record:
+            out.append(_Basis("command", float(record["wall_seconds"]), task=record.get("task")))
         elif "wall_seconds" in record and isinstance(record.get("config"), dict):
             out.append(
                 _eval_basis(record["config"], record["wall_seconds"], (record.get("model") or {}).get("precision"))
@@ -94,6 +96,8 @@ def _bases(results_root: Path, store: StepStore) -> list[_Basis]:
             summary = record.get("summary") or {}
             config = (record.get("payload") or {}).get("config") or {}
             out.append(_train_basis({"config": config, "summary": summary}))
+        elif record.get("kind") == "command" and record.get("seconds") is not None:
+            out.append(_Basis("command", float(record["seconds"]), task=record.get("task")))
         elif record.get("kind") == "eval" and isinstance(record.get("payload"), dict):
             payload = record["payload"]
             out.append(_eval_basis(payload, record.get("seconds"), payload.get("precision")))
@@ -109,8 +113,14 @@ def estimate(step: Step, bases: list[_Basis]) -> tuple[float | None, str]:
     """Seconds to compute ``step`` from recorded ``bases`` (None if there is no basis), and how.
 
     Runs in the step's precision are the basis; only without any, runs in another precision are
-    used, and the note says so (bf16 on a CPU with native bf16 is ~3x faster than fp32).
+    used, and the note says so (bf16 on a CPU with native bf16 is ~3x faster than fp32). A command
+    step's estimate is the median of recorded runs of its task's program.
     """
+    if step.kind == "command":
+        runs = [b.seconds for b in bases if b.kind == "command" and b.task == step.task]
+        if not runs:
+            return None, f"no recorded run of {step.task}'s program"
+        return statistics.median(runs), f"from {len(runs)} recorded runs of {step.task}'s program"
     precision = step.payload["config"]["precision"] if step.kind == "train" else step.payload["precision"]
     same = [b for b in bases if b.precision == precision]
     seconds, how = _estimate(step, same)

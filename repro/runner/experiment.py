@@ -42,8 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from repro.errors import ReproError
 from repro.evaluation.subset import Subset, task_subset
-from repro.evaluation.tasks import TASKS
+from repro.evaluation.tasks import known_tasks
 from repro.names import slug_problem
+from repro.runner.command import CommandSpec, bind, check_template
 from repro.yamlfile import line_of, read_yaml
 
 # An experiment file is a page of settings; a larger one is refused before it is parsed.
@@ -122,15 +123,24 @@ class Experiment(BaseModel):
     description: str = ""
     profile: str
     train: dict[str, Any] | None = None
+    command: CommandSpec | None = Field(default=None, description="the program every grid point runs")
+    plugins: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="kind (tasks, encoders, checks) -> name -> module:attribute"
+    )
     grid: dict[str, list[Any] | dict[str, Any]]
     exclude: list[dict[str, Any]] = Field(default_factory=list, description="grid points left out")
-    eval: EvalSpec
+    eval: EvalSpec = Field(default_factory=EvalSpec)
     _source: str | None = PrivateAttr(default=None)
 
     @property
     def source(self) -> str | None:
         """The file the experiment was read from (for messages that say what to run)."""
         return self._source
+
+    @property
+    def runs_command(self) -> bool:
+        """Whether every grid point runs the user's program (a ``command`` section)."""
+        return self.command is not None
 
     @property
     def trains(self) -> bool:
@@ -265,12 +275,21 @@ def load_experiment(path: Path, profile: str) -> Experiment:
         loc = ".".join(str(x) for x in err["loc"])
         line = line_of(node, ("profiles", profile, *err["loc"]), tuple(err["loc"]))
         raise ReproError(f"{path}:{line}: {loc} (profile {profile}): {err['msg']}") from None
-    unknown = [t for t in exp.eval.tasks if t not in TASKS]
+    if exp.plugins:
+        from repro.runner.plugins import load_plugins
+
+        load_plugins(exp.plugins, f"{path}: plugins")
+    if exp.command is not None:
+        return _command_experiment(exp, raw, path, profile)
+    if "eval" not in resolved:
+        raise ReproError(f"{path}:1: eval (profile {profile}): Field required (or a command section)")
+    tasks = known_tasks()
+    unknown = [t for t in exp.eval.tasks if t not in tasks]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], list(TASKS), n=1)
+        close = difflib.get_close_matches(unknown[0], list(tasks), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         line = line_of(node, ("profiles", profile, "eval", "tasks"), ("eval", "tasks"))
-        raise ReproError(f"{path}:{line}: unknown task {', '.join(unknown)}{hint}; known: {', '.join(TASKS)}")
+        raise ReproError(f"{path}:{line}: unknown task {', '.join(unknown)}{hint}; known: {', '.join(tasks)}")
     if bad := [ex for ex in exp.exclude if not ex or any(k not in exp.grid for k in ex)]:
         raise ReproError(f"{path}: exclude entry {bad[0]} must name grid keys ({', '.join(exp.grid)})")
     if isinstance(exp.eval.limit, dict) and (bad := [t for t in exp.eval.limit if t not in exp.eval.tasks]):
@@ -336,6 +355,26 @@ def _display(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _command_experiment(exp: Experiment, raw: dict[str, Any], path: Path, profile: str) -> Experiment:
+    """Validate an experiment whose points run a program: no train or eval section, a template the grid fills."""
+    where = f"{path} (profile {profile})"
+    for section in ("train", "eval"):
+        if section in raw:
+            raise ReproError(
+                f"{where}: an experiment with a command section has no {section} section (the program trains and "
+                "evaluates; declare what it reports under command.metrics)"
+            )
+    if not exp.grid:
+        raise ReproError(f"{where}: grid names no axis; give at least one (e.g. seed: [0, 1, 2])")
+    assert exp.command is not None
+    bind(exp.command, path.parent)
+    check_template(exp.command, exp.grid, where)
+    if bad := [ex for ex in exp.exclude if not ex or any(k not in exp.grid for k in ex)]:
+        raise ReproError(f"{path}: exclude entry {bad[0]} must name grid keys ({', '.join(exp.grid)})")
+    exp.eval = EvalSpec(tasks=[exp.command.task], base_model=False)
+    return exp
 
 
 def _check_axes(exp: Experiment, where: str) -> None:

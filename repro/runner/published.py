@@ -94,7 +94,7 @@ def published_key(results_dir: Path, kind: str, point: dict[str, Any] | None, ta
     record = published_record(results_dir, kind, point, task)
     if record is None:
         return None
-    if kind == "eval":
+    if kind != "train":  # an evaluation or a command step: its per-query values are part of it
         per_query = record.get("per_query_file")
         if not per_query or not (published_path(results_dir, kind, point, task).parent / per_query).is_file():
             return None

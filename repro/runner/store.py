@@ -33,11 +33,14 @@ from repro.cache import repro_home
 from repro.errors import first_line
 from repro.evaluation.version import EVAL_VERSION
 from repro.integrity import CorruptFile, check_record, file_sha256, read_json, sealed_text
+from repro.runner.command import COMMAND_VERSION
 from repro.training.version import TRAIN_VERSION
 
 # The version of each step kind's computation (training covers the corpus, sampler, loss, optimizer
 # and model code it runs; evaluation the task loaders, encoder, search and metrics).
-VERSIONS: dict[str, int] = {"train": TRAIN_VERSION, "eval": EVAL_VERSION}
+# A command step's version covers how its output is read (repro/runner/command.py); the program's
+# own changes reach its key through the hashes of its declared inputs.
+VERSIONS: dict[str, int] = {"train": TRAIN_VERSION, "eval": EVAL_VERSION, "command": COMMAND_VERSION}
 
 
 def step_version(kind: str) -> int:

@@ -31,15 +31,23 @@ from filelock import FileLock
 from tqdm import tqdm
 
 from repro.atomic import atomic_write_text, recover_dir, update_dir
-from repro.cache import portable
+from repro.cache import portable, repro_home
 from repro.data.manifest import checksums
 from repro.errors import ReproError, first_line
+from repro.evaluation.declarations import declared
 from repro.evaluation.result import load_per_query
 from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.integrity import CorruptFile, bytes_sha256, read_json, sealed_text
 from repro.provenance import provenance
+from repro.runner.command import (
+    RESULT_FORMAT,
+    RESULT_VERSION,
+    command_payload,
+    read_result,
+    run_command,
+)
 from repro.runner.executors import ExecutionFailed, Executor, Job, JobOutcome, SerialExecutor
 from repro.runner.experiment import EvalSpec, Experiment, point_label
 from repro.runner.published import (
@@ -57,7 +65,7 @@ from repro.runner.store import StepStore, step_key, step_version, warn
 class Step:
     """One unit of cached work."""
 
-    kind: str  # "train" or "eval"
+    kind: str  # "train", "eval" or "command" (a grid point of the user's program)
     key: str
     point: dict[str, Any] | None
     payload: dict[str, Any]
@@ -141,6 +149,12 @@ def plan(exp: Experiment) -> list[Step]:
     from repro.training.trainer import TrainConfig
 
     steps: list[Step] = []
+    if exp.command is not None:
+        # Every point runs the user's program once; its output is the point's result of the command's task.
+        for point in exp.points():
+            payload = command_payload(exp.command, exp.grid, point)
+            steps.append(Step("command", step_key("command", payload), point, payload, task=exp.command.task))
+        return steps
     if not exp.trains:
         for point in exp.points():
             ev = exp.eval_for(point)
@@ -280,6 +294,47 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     }
 
 
+def _run_command(step: Step, exp: Experiment, store: StepStore) -> dict[str, Any]:
+    """Run the user's program for ``step`` and turn its result file into a task result in the store."""
+    from repro.evaluation.result import TaskResult
+
+    assert exp.command is not None and step.task is not None
+    spec = exp.command
+    step_dir = store.path(step.key)
+    label = f"{exp.name} ({exp.profile}) {point_label(step.point)}"
+    ran = run_command(spec, step.payload, step_dir, label)
+    parsed = read_result(step_dir / "out" / spec.result, spec.metrics)
+    result = TaskResult(step.task, parsed["summary"], parsed["tables"], parsed["per_query"])
+    result.info.update(
+        {
+            "point": step.point,
+            "experiment": exp.name,
+            "profile": exp.profile,
+            "config": {k: v for k, v in step.payload.items() if k != "inputs"},
+            "data_checksums": step.payload["inputs"],
+            "command": {k: v for k, v in ran.items() if k not in ("wall_seconds", "log")},
+            "program_info": parsed["info"],
+            "result_format": {"format": RESULT_FORMAT, "version": RESULT_VERSION},
+            "step_version": step_version("command"),
+            "provenance": provenance(),
+            "wall_seconds": ran["wall_seconds"],
+            "step": step.key,
+        }
+    )
+    result.save(step_dir / "result.json")
+    return {
+        "kind": "command",
+        "task": step.task,
+        "point": step.point,
+        "payload": step.payload,
+        "seconds": ran["wall_seconds"],
+        "exit_code": ran["exit_code"],
+        "host": ran["host"],
+        "log": ran["log"],
+        "step_version": step_version("command"),
+    }
+
+
 def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     """Copy a finished step's outputs into the results folder (small files with provenance, sealed).
 
@@ -288,6 +343,14 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
     """
     src = store.path(step.key)
     files: dict[str, bytes] = {}
+    if step.kind == "command":
+        # The program's declared outputs and its log go beside the result (``<task>.out/``), sealed with it.
+        out = src / "out"
+        for name in step.payload.get("publish", []):
+            if (out / name).is_file():
+                files[f"{step.task}.out/{name}"] = (out / name).read_bytes()
+        log = (src / "command.log").read_text(errors="replace").replace(str(repro_home()), "$REPRO_HOME")
+        files[f"{step.task}.out/command.log"] = log.encode("utf-8")
     if step.kind == "train":
         record = portable(read_json(src / "train.json"))
         record.update({"step": step.key, "step_version": step_version("train")})
@@ -303,7 +366,7 @@ def _publish(step: Step, store: StepStore, results_dir: Path) -> None:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise CorruptFile(npz, f"{npz}: not a readable .npz (corrupt: {first_line(exc)})") from None
         # The task declares which settings' per-query arrays are published; the store keeps them all.
-        declaration = get_task(step.task).declaration
+        declaration = declared(step.task) if step.kind == "command" else get_task(step.task).declaration
         kept = {k: v for k, v in per_query.items() if declaration.publishes(k)}
         name = f"{step.task}.perquery.npz"
         buf = io.BytesIO()
@@ -345,6 +408,8 @@ def execute_step(
             return "cached"
         if step.kind == "train":
             record = _run_train(step, store, progress)
+        elif step.kind == "command":
+            record = _run_command(step, exp, store)
         else:
             record = _run_eval(step, exp, store, encoders if encoders is not None else _PROCESS_ENCODERS, progress)
         store.finish(step.key, record)
