@@ -41,7 +41,6 @@ import json
 import math
 import os
 import shlex
-import shutil
 import signal
 import socket
 import string
@@ -417,16 +416,3 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
     if not isinstance(info, dict):
         raise ReproError(f"{path}:{hline}: info: must be a mapping")
     return {"summary": summary, "tables": tables, "per_query": per_query, "info": info}
-
-
-def publish_outputs(step_dir: Path, dest: Path, task: str, spec_outputs: list[str]) -> None:
-    """Copy a command step's log and declared outputs beside its published result (``<task>.out/``)."""
-    target = dest / f"{task}.out"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in spec_outputs:
-        src = step_dir / "out" / name
-        if src.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            tmp = target / f".{Path(name).name}.tmp"
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, target / name)
