@@ -37,9 +37,8 @@ from pydantic import Field, field_validator, model_validator
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
 from repro.checks.context import CheckContext
-from repro.checks.measurements import Metric, arm_per_query, arm_values, check_arm_metric, parse_metric
-from repro.checks.stats.seed_test import MIN_SEEDS
-from repro.checks.stats.seed_test import seed_t_test
+from repro.checks.measurements import ArmValues, Metric, arm_per_query, arm_values, check_arm_metric, parse_metric
+from repro.checks.stats.seed_test import MIN_SEEDS, seed_t_test
 from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_design, fixed_models, tested_key
 from repro.errors import ReproError
 
@@ -88,6 +87,12 @@ class ComparisonCheck(Check):
         rel = {"not-worse": "not worse than", "equivalent": "equivalent to"}.get(self.claim, f"{self.claim} than")
         return f"{self.a} {rel} {', '.join(self.b)}: {self.task} {self.metric}"
 
+    def _value(self, v: ArmValues) -> float:
+        """An arm's value as the test averages it: over all languages, or the macro average of ``langs``."""
+        if not self.langs:
+            return v.mean()
+        return float(sum(v.lang_mean(lang) for lang in self.langs) / len(self.langs))
+
     def _metric(self) -> Metric:
         return parse_metric(self.task, self.metric)
 
@@ -113,6 +118,7 @@ class ComparisonCheck(Check):
         equivalence = self.claim == "equivalent"
         va = arm_values(ctx, self.a, metric)
         values = {b: arm_values(ctx, b, metric) for b in self.b}
+        value = self._value
         tests: list[ArmTest] = []
         for b in self.b:
             design, pa, pb = arms_design(ctx, self.a, b, metric, self.langs)
@@ -120,12 +126,13 @@ class ComparisonCheck(Check):
             key = tested_key(self.task, self.metric, self.a, b, self.langs, self.margin) + (
                 f"|{self.claim}" if self.claim in ("not-worse", "equivalent") else ""
             )
-            vb = values[b].mean()
+            vb = value(values[b])
             rel = f"{100 * test.estimate / vb:+.1f} %" if vb else ""
             min_seeds = 1 if fixed_models(ctx, self.a, b) else MIN_SEEDS
-            context = [b, round(va.mean(), 4), round(vb, 4), rel]
+            context = [b, round(value(va), 4), round(vb, 4), rel]
             tests.append(arm_test(b, key, test, context, min_seeds=min_seeds, design=design, per_query=(pa, pb)))
         tests = adjusted(tests)  # the B arms are one family
+        langs_txt = f" ({' '.join(self.langs)})" if self.langs else ""
         # The headline shows the test nearest to failing: a contradicted one, else the largest p.
         worst = max(tests, key=lambda t: (t.outcome == "contradicted", t.p_adjusted))
         # Untrained models have no training seeds to speak of: their one "pair" is the whole design.
@@ -134,7 +141,7 @@ class ComparisonCheck(Check):
         else:
             seeds = f"{worst.n_seeds} seed pair{'s' if worst.n_seeds != 1 else ''}"
         statement = (
-            f"{self.task} {self.metric}: {self.a} {va.mean():.4f} vs {worst.name} {values[worst.name].mean():.4f} "
+            f"{self.task} {self.metric}{langs_txt}: {self.a} {value(va):.4f} vs {worst.name} {value(values[worst.name]):.4f} "
             f"(diff {worst.estimate:+.4f}, 95% CI [{worst.low:+.4f}, {worst.high:+.4f}], {seeds}, "
             f"{worst.n_items} items{_clusters(worst)}); tested {worst.hypothesis}, p (Holm) = {worst.p_adjusted:.3g}"
         )
@@ -153,7 +160,7 @@ class ComparisonCheck(Check):
             kind="bars",
             y_label=self.metric,
             x=[self.a, *self.b],
-            series={self.metric: [va.mean(), *(values[b].mean() for b in self.b)]},
+            series={self.metric: [value(va), *(value(values[b]) for b in self.b)]},
         )
         result = ComparisonResult(
             verdict=Verdict.INCONCLUSIVE,
@@ -168,7 +175,7 @@ class ComparisonCheck(Check):
                 "a": self.a,
                 "b": self.b,
                 "claim": self.claim,
-                "a_value": va.mean(),
+                "a_value": value(va),
                 "a_spread": va.spread(),
             },
             tables=[lang_table],

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 import numpy as np
+from pydantic import BaseModel, Field
 from scipy import stats
 
 from repro.checks.base import CheckResult, Part, Table, Verdict
@@ -24,7 +23,7 @@ from repro.checks.measurements import Metric, arm_per_query, item_clusters, pair
 from repro.checks.stats.design import PairedDesign, build_design
 from repro.checks.stats.family import holm
 from repro.checks.stats.power import planning_note
-from repro.checks.stats.seed_test import LEVEL, MIN_SEEDS, Outcome, SeedTest, decide, outcome_of, seed_t_test
+from repro.checks.stats.seed_test import MIN_SEEDS, Outcome, SeedTest, decide, outcome_of, seed_t_test
 
 
 def arms_design(
@@ -136,7 +135,9 @@ class ArmTest(BaseModel):
     p_direction: float = Field(description="probability that the claimed direction holds")
     direction: int
     margin: float = 0.0
-    shift: float | None = Field(default=None, description="claimed effect minus margin (inside the margin: equivalence)")
+    shift: float | None = Field(
+        default=None, description="claimed effect minus margin (inside the margin: equivalence)"
+    )
     hypothesis: str = Field(default="", description="what is tested, in words (A - B > 0, |A - B| < 0.02, ...)")
     n_seeds: int
     min_seeds: int = Field(default=MIN_SEEDS, description="seed pairs a decision needs (1: fixed models, no seeds)")
@@ -267,9 +268,7 @@ def adjusted(tests: Sequence[ArmTest]) -> list[ArmTest]:
     adj = dict(zip(keys, holm([p_of[k] for k in keys])))
     unp = {t.key: (np.nan if t.p_unpaired is None else t.p_unpaired) for t in tests}
     adj_unp = dict(zip(keys, holm([unp[k] for k in keys])))
-    return [
-        t.decided(adj[t.key], len(keys), None if np.isnan(adj_unp[t.key]) else adj_unp[t.key]) for t in tests
-    ]
+    return [t.decided(adj[t.key], len(keys), None if np.isnan(adj_unp[t.key]) else adj_unp[t.key]) for t in tests]
 
 
 class StatisticalResult(CheckResult):

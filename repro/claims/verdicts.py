@@ -55,7 +55,8 @@ class QuestionAnswer(BaseModel):
 
     id: str
     text: str
-    answer: str
+    answer: str = Field(description="the answer in two sentences")
+    detail: str = Field(default="", description="every check's answer with its numbers")
     checks: CheckResults = Field(default_factory=list)
 
 

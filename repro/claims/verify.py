@@ -18,12 +18,14 @@ from pathlib import Path
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Part, Verdict
 from repro.checks.context import CheckContext
+from repro.checks.question import adjust_question, two_sentences
 from repro.checks.tested import adjust_family, combine
 from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
 from repro.errors import ReproError, first_line
 from repro.provenance import provenance
+
 
 def claim_parts(results: list[CheckResult]) -> list[Part]:
     """Every part the claim's checks decide: one per test of a statistical check, one per other check."""
@@ -247,8 +249,12 @@ def verify(
     answer = None
     rq = registry.research_question
     if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
-        results = _run_checks(rq.ref(), rq.checks, ctx, on_check)
-        answer = QuestionAnswer(id=rq.id, text=rq.text, answer=answer_text(results), checks=results)
+        # The question's tests are one family: Holm over all of them decides each finding.
+        results = adjust_question(_run_checks(rq.ref(), rq.checks, ctx, on_check))
+        detail = answer_text(results)
+        answer = QuestionAnswer(
+            id=rq.id, text=rq.text, answer=two_sentences(results) or detail, detail=detail, checks=results
+        )
     out = VerdictsFile(
         registry=registry.name,
         registry_path=str(registry_path),

@@ -67,8 +67,35 @@ def environment(**options: Any) -> jinja2.Environment:
         **options,
     )
     env.filters.update(fmt=fmt)
-    env.globals.update(figure_rows=figure_rows, table_rows=table_rows, claim_meta=claim_meta, seeds_note=seeds_note)
+    env.globals.update(
+        figure_rows=figure_rows,
+        table_rows=table_rows,
+        claim_meta=claim_meta,
+        seeds_note=seeds_note,
+        deciding=deciding,
+        reading=READING,
+    )
     return env
+
+
+# How to read the number beside a verdict (shown under the summary table).
+READING = (
+    "Deciding number: for a statistical part, our effect A - B with its 95% interval and its p-value "
+    "Holm-adjusted over the claim's tests; a part is decided when that p is <= 0.05 (the interval "
+    "then excludes the claimed margin), and its sign says held or failed. For a text part, the "
+    "support score, a probability calibrated on labelled passages. A claim is reproduced only if "
+    "every decided part held; one failed part makes it not reproduced; partially reproduced means "
+    "some parts held and the rest stayed undecided."
+)
+
+
+def deciding(cl: ClaimVerdict) -> str:
+    """The number a claim's verdict rests on, in words (the deciding part's), or the dash."""
+    if cl.decisive is not None and cl.decisive.number:
+        return cl.decisive.number
+    if cl.confidence is not None:
+        return f"support {cl.confidence:.2f}"
+    return MISSING
 
 
 def seeds_note(result: CheckResult) -> str:
@@ -298,6 +325,8 @@ def claim_meta(cl: ClaimVerdict) -> list[str]:
         )
     if cl.evidence:
         parts.append(f"evidence: {', '.join(cl.evidence)}")
+    if cl.note:
+        parts.append(f"note: {cl.note}")
     if cl.status != "confirmed":
         parts.append(f"status: {cl.status}")
     if cl.expect:
