@@ -289,7 +289,7 @@ def test_holm_over_a_claims_checks_can_undo_a_decision() -> None:
     assert [t.p_adjusted for r in (out[0], out[2]) for t in r.tests] == pytest.approx([0.06, 0.06])
     assert out[0].verdict == out[2].verdict == Verdict.INCONCLUSIVE
     assert "Holm-adjusted over 2 tests 0.06" in out[0].headline
-    assert out[0].tables[0].rows[0][-2].startswith("p = 0.03, Holm-adjusted")
+    assert out[0].tables[0].rows[0][-3].startswith("p = 0.03, Holm-adjusted")
 
 
 def test_the_same_difference_tested_twice_counts_once() -> None:
