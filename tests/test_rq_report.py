@@ -215,9 +215,14 @@ def test_tatoeba_trend_answers_with_per_language_items(verified) -> None:
     assert r.class_difference.observed == pytest.approx(seen.difference.observed, abs=1e-15)
     fit = stats.linregress([resource_class(g) for g in SEEN], [gains[g] for g in SEEN])
     assert r.class_slope.slope == pytest.approx(fit.slope, abs=1e-12)
-    # Built with low ~ +0.12 and high ~ +0.02: low-resource languages gain more, decisively, among the
-    # seen languages and among the unseen ones.
-    assert r.finding == "more" and r.verdict == Verdict.REPRODUCED and r.confidence > 0.99
+    # Built with low ~ +0.12 and high ~ +0.02: the question's model (all languages, low-resource, unseen
+    # and headroom) finds low-resource languages gaining about 0.1 more, and the finding follows its
+    # Holm-adjusted p; among the seen and among the unseen languages Welch says "more" too.
+    term = next(t for t in r.model if t.model == "low vs high" and t.scale == "xx->en" and t.term == "low-resource")
+    assert 0.05 < term.estimate < 0.15 and term.n_langs == len(TATOEBA) and term.df == 2
+    assert (r.finding == "more") == (term.p_adjusted <= 0.05)
+    assert (r.verdict == Verdict.REPRODUCED) == (r.finding == "more") and r.confidence is None
+    assert seen.finding == "more"
     unseen = r.splits["unseen"]
     assert (unseen.low, unseen.high) == (["ben", "isl", "kab"], ["fin", "kor"]) and unseen.finding == "more"
     u_low, u_high = [gains[g] for g in ("kab", "isl", "ben")], [gains[g] for g in ("fin", "kor")]
