@@ -386,9 +386,7 @@ def test_trend_groups_languages_by_resource_class(tmp_path):
     # languages (languages as units), checked against numpy's least squares on the seed-mean gains.
     term = next(t for t in r.model if t.model == "low vs high" and t.scale == "Mul mAP" and t.term == "low-resource")
     langs = sorted(["sw", "te", "th", "de", "en", "fr", "el"])
-    ref = {
-        g: np.mean([np.mean(data[(f"alpha=1.0,seed={s}", g)][0]) for s in SEEDS]) for g in langs
-    }
+    ref = {g: np.mean([np.mean(data[(f"alpha=1.0,seed={s}", g)][0]) for s in SEEDS]) for g in langs}
     x = np.column_stack(
         [
             np.ones(7),
