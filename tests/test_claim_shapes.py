@@ -62,7 +62,7 @@ def test_threshold_decides_one_arm_against_a_number(toy) -> None:
 
 
 def test_not_worse_and_equivalent_claims(toy) -> None:
-    tmp_path, data = toy
+    tmp_path, _ = toy
     # hybrid - xy on mAP: about -0.014 (EFFECTS): not worse by more than 0.05, equivalent within 0.05,
     # but worse than a 0.001 margin allows, and not equivalent within 0.002.
     chk = {"kind": "comparison", "task": "xquad-r", "metric": "Mul mAP", "a": "hybrid", "b": "xy"}
