@@ -119,35 +119,54 @@ def test_three_seed_sd_effect_is_found_at_5_seeds() -> None:
 
 
 def simulate_design(
-    rng: np.random.Generator, n: int, k: int, seed_share: float, tails: str = "normal", unequal: bool = False
+    rng: np.random.Generator,
+    n: int,
+    k: int,
+    seed_share: float,
+    tails: str = "normal",
+    unequal: bool = False,
+    n_items: int = N_ITEMS,
+    clusters: int | None = None,
+    effect: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One language, ``N_ITEMS`` items: seed effect, item effect and noise with ``seed_share`` of Var(T)
-    from the seeds; ``tails='t3'`` draws every effect from a t with 3 df (scaled to the same sd);
-    ``unequal``: the noise sd varies 4-fold between items and the seed sd 4-fold between seed pairs."""
+    """``n`` experiments of ``k`` seed pairs x ``n_items`` items (one language): ``(T_s, z)``.
+
+    Var(T) = 1 split as ``seed_share`` from a seed-pair effect, and the rest 80 % from an item
+    effect shared by the seed pairs and 20 % from seed-by-item noise. ``tails='t3'``: every effect
+    drawn from a t with 3 df scaled to the same sd; ``unequal``: the seed sd grows 4-fold over the
+    seed pairs and the noise sd 4-fold over the items (variances rescaled to keep the shares);
+    ``clusters``: the item effect is an effect of the item's cluster (items nest in articles).
+    """
 
     def draw(shape: tuple[int, ...]) -> np.ndarray:
         if tails == "t3":
-            return rng.standard_t(3, size=shape) / np.sqrt(3.0)
-        return rng.standard_normal(shape)
+            return (rng.standard_t(3, size=shape) / np.sqrt(3.0)).astype(np.float32)
+        return rng.standard_normal(shape, dtype=np.float32)
 
-    var_t = 1.0
-    seed_sd = np.sqrt(seed_share * var_t * k)
-    item_sd = np.sqrt((1 - seed_share) * var_t * N_ITEMS) * 0.7
-    noise_sd = np.sqrt((1 - seed_share) * var_t * N_ITEMS * k * 0.51)
-    seed_scale = np.linspace(0.5, 2.0, k)[None, :, None] if unequal else 1.0
-    noise_scale = np.linspace(0.5, 2.0, N_ITEMS)[None, None, :] if unequal else 1.0
-    x = (
-        draw((n, k, 1)) * seed_sd * seed_scale
-        + draw((n, 1, N_ITEMS)) * item_sd
-        + draw((n, k, N_ITEMS)) * noise_sd * noise_scale
-    )
-    t_s = x.mean(axis=-1)
+    seed_sd = np.sqrt(seed_share * k)
+    n_units = n_items if clusters is None else clusters
+    item_sd = np.sqrt(0.8 * (1 - seed_share) * n_units)
+    noise_sd = np.sqrt(0.2 * (1 - seed_share) * k * n_items)
+    seed_scale = np.linspace(0.5, 2.0, k)[None, :, None] if unequal else np.ones((1, k, 1))
+    noise_scale = np.linspace(0.5, 2.0, n_items)[None, None, :] if unequal else np.ones((1, 1, n_items))
+    seed_scale = seed_scale / np.sqrt(np.mean(seed_scale**2))
+    noise_scale = noise_scale / np.sqrt(np.mean(noise_scale**2))
+    item = draw((n, 1, n_units)) * item_sd
+    if clusters is not None:
+        item = np.repeat(item, n_items // clusters, axis=2)
+    x = effect + draw((n, k, 1)) * seed_sd * seed_scale + item + draw((n, k, n_items)) * noise_sd * noise_scale
+    t_s = x.mean(axis=-1, dtype=np.float64)
     z = x - t_s[..., None]
+    if clusters is not None:
+        # Cluster contributions, as PairedDesign.cluster_influence forms them.
+        z = z.reshape(n, k, clusters, -1).sum(axis=-1) * (clusters / n_items)
     return t_s, z
 
 
 # The grid the fast suite runs; bench/calibration.py runs the large one with several RNG seeds.
 FAST_GRID = [
+    (5, 1.0, "normal", False),  # seeds only: the t on k - 1 df is exact here, the size is 5 %
+    (3, 1.0, "t3", False),
     (3, 0.9, "normal", False),
     (5, 0.5, "t3", False),
     (5, 0.8, "normal", True),

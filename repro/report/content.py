@@ -158,6 +158,8 @@ class QuestionView:
     overview_columns: list[str]
     overview_rows: list[list[str]]
     classes: list[tuple[str, str]]
+    lead: CurvePanel | None = None
+    lead_file: str = ""
 
 
 @dataclass
@@ -615,12 +617,28 @@ def _question(vf: VerdictsFile) -> QuestionView | None:
     refs = sorted({fmt_x(r.reference) for r in trends})
     x = trends[0].x if trends else "x"
     gain = f"gain at {x}={'/'.join(at_values)} over {x}={'/'.join(refs)}, 95% CI" if trends else "gain"
+    # The figure that opens the question: the panel over the most languages (most classes seen and unseen).
+    with_panels = [(p, r) for p, r in zip(panels, rq.checks) if p is not None and isinstance(r, TrendResult)]
+    lead = max(with_panels, key=lambda pr: len({g for c in pr[0].curves for g in c.langs}), default=(None, None))[0]
     return QuestionView(
         panels=panels,
         overview_columns=["task, metric", "group", "languages", gain, "seed pairs"],
         overview_rows=rows,
         classes=resource_table_state(),
+        lead=lead,
+        lead_file=lead_figure_name(vf) if lead is not None else "",
     )
+
+
+def file_part(name: str) -> str:
+    """A registry or profile name made safe as part of a file name (it comes from a YAML file)."""
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).strip("._")
+    return safe or "report"
+
+
+def lead_figure_name(vf: VerdictsFile) -> str:
+    """The file the research question's opening figure is written to, beside the reports."""
+    return f"{file_part(vf.registry)}-{file_part(vf.profile)}-rq.png"
 
 
 def resource_table_state() -> list[tuple[str, str]]:
