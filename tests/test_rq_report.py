@@ -308,10 +308,16 @@ def test_report_shows_curves_overview_classes_and_settings(verified) -> None:
     assert settings["InfoNCE temperature"] == ["–", "0.05", "not in the paper's settings"]
 
     paths = write_reports(tmp / "results/claims/toy/multiseed/verdicts.json", tmp / "reports", ("html", "md"))
-    html, md = (p.read_text(encoding="utf-8") for p in paths)
-    # One curves figure (an inline PNG) per trend check, and the sections.
+    # The two reports, then the question's opening figure as a PNG file that the Markdown links.
+    assert [p.suffix for p in paths] == [".html", ".md", ".png"]
+    assert paths[2].read_bytes().startswith(b"\x89PNG")
+    html, md = (p.read_text(encoding="utf-8") for p in paths[:2])
+    assert f"]({paths[2].name})" in md
+    # One curves figure (an inline PNG) per trend check, plus the one that opens the question (right
+    # after its answer), and the sections.
     figures = re.findall(r'<figure class="curves">\s*<img src="data:image/png;base64,', html)
-    assert len(figures) == 2
+    assert len(figures) == 3
+    assert html.index('id="rq-answer"') < html.index('<figure class="curves">') < html.index("rq-overview")
     for text in (html, md):
         assert "Resource classes (Joshi et al. 2020)" in text and "Training settings and deviations" in text
         assert "class 3, seen" in text and "low-resource, unseen" in text
