@@ -118,6 +118,8 @@ def finding_of(terms: Sequence[ModelTerm], scale: str, n_seeds: int, min_seeds: 
     """The check's finding from its (adjusted) low-resource term on ``scale``, and why."""
     term = next((t for t in terms if t.model == "low vs high" and t.scale == scale and t.term == PRIMARY), None)
     if term is None:
+        if any(PRIMARY in t.dropped for t in terms):
+            return "undetermined", "no low-resource language among these (every one is Joshi class 4-5)"
         return "undetermined", "the languages cannot separate low-resource from seen/unseen and headroom"
     ci = f"low - high {term.estimate:+.4f} [{term.low:+.4f}, {term.high:+.4f}] over {term.n_langs} languages"
     p = term.p_adjusted if term.p_adjusted is not None else term.p_value
@@ -176,7 +178,8 @@ def two_sentences(results: Sequence[CheckResult]) -> str | None:
             (t for t in r.model if t.model == "low vs high" and t.term == PRIMARY and t.scale == r.metric), None
         )
         if term is None:
-            groups.setdefault("undetermined", []).append(f"{r.task} {r.metric} (too few languages to separate)")
+            why = "no low-resource language" if any(PRIMARY in t.dropped for t in r.model) else "too few languages"
+            groups.setdefault("undetermined", []).append(f"{r.task} {r.metric} ({why})")
             continue
         groups.setdefault(str(r.finding), []).append(
             f"{r.task} {r.metric} {term.estimate:+.4f} [{term.low:+.4f}, {term.high:+.4f}]"

@@ -653,6 +653,9 @@ class TrendCheck(Check):
         }
         if model:
             finding, why = finding_of(model, self.metric, n_seeds, min_seeds)
+        else:
+            # The question's model needs two more languages than terms; the Welch/slope views stay below.
+            finding, why = "undetermined", f"{len(langs)} languages, too few for the question's model; {why}"
         verdict = _verdict_of(self.hypothesis, finding)
         if self.hypothesis == "unseen-gain" and "unseen" in gain_at:
             u = gain_at["unseen"]
