@@ -480,11 +480,12 @@ def verify_cmd(
         allow_outside=allow_outside,
     )
     width = max((len(c.id) for c in out.claims), default=2)
-    click.echo(f"{'claim':<{width}}  {'verdict':<21} {'conf':>5}  {'synth.':>6}  decided by")
+    from repro.report.content import deciding
+
+    click.echo(f"{'claim':<{width}}  {'verdict':<21} {'synth.':>6}  deciding number | decided by")
     for c in out.claims:
-        conf = "-" if c.confidence is None else f"{c.confidence:.2f}"
         syn = "-" if c.synthesis is None else f"{'yes' if c.synthesis.verified else 'no'} {c.synthesis.confidence:.2f}"
-        click.echo(f"{c.id:<{width}}  {c.verdict.value:<21} {conf:>5}  {syn:>8}  {c.decided_by}")
+        click.echo(f"{c.id:<{width}}  {c.verdict.value:<21} {syn:>8}  {deciding(c)} | {c.decided_by}")
     if out.research_question:
         click.echo(f"\n{out.research_question.id}: {out.research_question.text}\n-> {out.research_question.answer}")
     path = verdicts_path(results_root, out.registry, profile)

@@ -337,7 +337,7 @@ def test_markdown_has_the_same_content_as_tables() -> None:
     assert table_lines and all(l.endswith("|") for l in table_lines)
     summary = [l for l in table_lines if l.startswith("| C")]
     assert [l.split(" | ")[2] for l in summary] == [v.value for v in Verdict]
-    assert "| C2 | Hybrid batches reduce language bias. | partially reproduced | 0.60 | ✗ 0.10 |" in md
+    assert "| C2 | Hybrid batches reduce language bias. | partially reproduced | support 0.60 | ✗ 0.10 |" in md
     assert "\\$x\\$" in md  # no math rendering of untrusted text either
 
 

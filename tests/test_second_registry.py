@@ -33,7 +33,8 @@ def test_published_results_give_the_committed_verdicts(results_root: Path, tmp_p
     out = verify(REGISTRY, "full", results_root=results_root, papers_dirs=[tmp_path], progress=False, run_missing=False)
     committed = json.loads(COMMITTED.read_text())
     assert [(c.id, c.verdict.value) for c in out.claims] == [(c["id"], c["verdict"]) for c in committed["claims"]]
-    assert [c.verdict for c in out.claims] == [Verdict.REPRODUCED, Verdict.REPRODUCED, Verdict.NOT_CHECKED]
+    # MLQA-R leaves one part of E1 and of E2 undecided: partially reproduced (no part failed).
+    assert [c.verdict for c in out.claims] == [Verdict.PARTIAL, Verdict.PARTIAL, Verdict.NOT_CHECKED]
     # Every claim got the verdict the registry expected before anything ran.
     assert all(c.verdict == c.expect for c in out.claims)
     # Fixed models (evaluation only): one "seed pair", decided over the parallel items.

@@ -289,7 +289,7 @@ def test_holm_over_a_claims_checks_can_undo_a_decision() -> None:
     assert [t.p_adjusted for r in (out[0], out[2]) for t in r.tests] == pytest.approx([0.06, 0.06])
     assert out[0].verdict == out[2].verdict == Verdict.INCONCLUSIVE
     assert "Holm-adjusted over 2 tests 0.06" in out[0].headline
-    assert out[0].tables[0].rows[0][-2].startswith("p = 0.03, Holm-adjusted")
+    assert out[0].tables[0].rows[0][-3].startswith("p = 0.03, Holm-adjusted")
 
 
 def test_the_same_difference_tested_twice_counts_once() -> None:
@@ -308,12 +308,15 @@ def test_several_arms_combine_and_headline_names_them() -> None:
     assert two_seeds.verdict == Verdict.INCONCLUSIVE
 
 
-def test_reported_result_needs_half_the_papers_size() -> None:
+def test_reported_result_is_decided_by_direction_and_reports_the_size() -> None:
+    # The size beside the paper's is shown (our interval, paper inside or not), not decided: a smaller
+    # backbone need not reach the paper's effect. A decided wrong direction refutes.
     tests = adjusted([_arm("XLM-R", "k", 0.001), _arm("LaBSE", "k", 0.001)])
     base = ReportedResult(verdict=Verdict.INCONCLUSIVE, headline="", statement="s", tests_title="t")
-    assert base.model_copy(update={"sizes": [1.2, 0.8]}).with_tests(tests).verdict == Verdict.REPRODUCED
-    assert base.model_copy(update={"sizes": [1.2, 0.3]}).with_tests(tests).verdict == Verdict.PARTIAL
-    assert base.model_copy(update={"sizes": [0.3, 0.3]}).with_tests(tests).verdict == Verdict.PARTIAL
+    for sizes in ([1.2, 0.8], [1.2, 0.3], [0.3, 0.3]):
+        assert base.model_copy(update={"sizes": sizes}).with_tests(tests).verdict == Verdict.REPRODUCED
+    wrong = [t.model_copy(update={"estimate": -t.estimate, "shift": -t.claimed_shift}) for t in tests]
+    assert base.with_tests(adjusted(wrong)).verdict == Verdict.NOT_REPRODUCED
 
 
 def test_reliability_bins_match_numpy_binning_and_calibration_error() -> None:

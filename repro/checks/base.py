@@ -69,12 +69,31 @@ class Figure(BaseModel):
     note: str = ""
 
 
+class Part(BaseModel):
+    """One decidable part of a claim: a test of one arm, one check, with its outcome and deciding number.
+
+    ``number`` is the decisive quantity in words (an effect's interval and Holm-adjusted p, a text
+    check's calibrated support); ``estimate``, ``low``, ``high`` and ``p_adjusted`` are its numbers
+    when it is a statistical test.
+    """
+
+    name: str
+    verdict: Verdict
+    number: str = ""
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    p_adjusted: float | None = None
+    family_size: int | None = None
+
+
 class CheckResult(BaseModel):
     """What one check found.
 
-    ``headline`` is the one number-bearing sentence that decided the verdict; ``confidence`` is the
-    toolkit's probability that the claimed statement holds given this evidence (None when the
-    check does not produce one, e.g. a data fact that is simply true or false). ``details`` is
+    ``headline`` is the one number-bearing sentence that decided the verdict; ``confidence`` is a
+    calibrated probability where the check has one (the text check's support score, fitted and
+    checked for calibration on labelled passages); statistical checks leave it None and report
+    their decisive quantity instead (:meth:`parts`: interval and adjusted p). ``details`` is
     evidence for people (shown as JSON in reports); code never reads it back. ``kind``, ``label``
     and ``seconds`` are stamped by the verify loop. ``refutes``: the evidence contradicts the claim
     as stated (e.g. the paper's own text says otherwise), so the claim is not reproduced whatever
@@ -91,6 +110,11 @@ class CheckResult(BaseModel):
     figures: list[Figure] = Field(default_factory=list)
     seconds: float = 0.0
     refutes: bool = False
+
+    def parts(self) -> list[Part]:
+        """The parts of the claim this check decides; by default the check itself is one part."""
+        number = f"support {self.confidence:.2f}" if self.confidence is not None else ""
+        return [Part(name=self.label or self.kind, verdict=self.verdict, number=number)]
 
 
 class Check(BaseModel):

@@ -23,11 +23,31 @@ __all__ = [
     "arm_per_query",
     "arm_values",
     "check_arm_metric",
+    "item_clusters",
     "paired_diffs",
     "paired_items",
     "parse_metric",
     "points_per_query",
 ]
+
+
+# Tasks whose items nest in a larger unit the data layer exposes (a question in its article).
+CLUSTERED_TASKS = ("xquad-r", "mlqa-r")
+
+
+def item_clusters(task: str) -> dict[str, str] | None:
+    """Item -> cluster for ``task``'s parallel items (``xquad-r``, ``mlqa-r``: the article), else None.
+
+    Without the dataset in the cache (a test on synthetic results) there is nothing to nest in: None.
+    """
+    if task not in CLUSTERED_TASKS:
+        return None
+    from repro.data.lareqa import parallel_articles
+
+    try:
+        return parallel_articles(task)
+    except (ReproError, OSError):
+        return None
 
 
 def check_arm_metric(ctx: CheckContext, arm: str, metric: Metric, per_query: bool) -> list[str]:

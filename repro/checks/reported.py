@@ -1,4 +1,4 @@
-"""Kind ``reported``: our effect beside the paper's — same sign? how large relative to it?
+"""Kind ``reported``: our effect, with its interval, against the paper's number.
 
 Example::
 
@@ -13,17 +13,17 @@ Example::
 
 Effects are compared relative to B (``(A - B) / B``) because our backbone and scale differ from
 the paper's, so absolute values are not comparable. Our difference A - B is tested in the
-paper's direction with the comparison kind's seed-level test (docs/statistics.md). Per backbone:
-decided in the paper's direction (>= 3 seed pairs, p <= 0.05 after Holm over the claim's tests)
-with at least half its relative size -> reproduced; decided but smaller -> partially reproduced;
-decided against it -> not reproduced; undecided -> inconclusive. Over backbones: all reproduced ->
-reproduced, all not reproduced -> not reproduced, any reproduced or partial -> partially reproduced.
-Confidence: the smallest probability of the paper's sign.
+paper's direction with the comparison kind's seed-level test (docs/statistics.md; fixed,
+untrained models are decided over the items as comparisons are). Per backbone: decided in the
+paper's direction (p <= 0.05 after Holm over the claim's tests) -> reproduced; against it -> not
+reproduced; undecided -> inconclusive; the parts combine as every claim's do (one contradiction
+refutes). Beside it, our relative effect's 95% interval (the difference's interval over B's mean)
+and whether the paper's relative effect lies inside it (``paper_inside``): the size is reported,
+not decided, since a smaller backbone at a smaller scale need not reach the paper's size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,11 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Verdict, register
 from repro.checks.context import CheckContext
 from repro.checks.measurements import arm_values, check_arm_metric, parse_metric
-from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_test, tested_key
+from repro.checks.stats.seed_test import MIN_SEEDS, seed_t_test
+from repro.checks.tested import StatisticalResult, adjusted, arm_test, arms_design, fixed_models, tested_key
 from repro.errors import ReproError
-
-# Share of the paper's relative effect ours must reach to count as the same effect.
-MIN_RELATIVE_SIZE = 0.5
 
 
 class PaperPair(BaseModel):
@@ -54,27 +52,24 @@ class PaperPair(BaseModel):
         return (self.a - self.b) / self.b
 
 
+class RelativeEffect(BaseModel):
+    """Our relative effect ``(A - B) / B`` with its 95% interval, against one paper backbone's."""
+
+    backbone: str
+    paper: float
+    ours: float
+    low: float
+    high: float
+    paper_inside: bool
+
+
 class ReportedResult(StatisticalResult):
     """One test per paper backbone (the same difference, in the paper's direction) and our size relative to it."""
 
     sizes: list[float] = Field(default_factory=list, description="per backbone: our relative effect / the paper's")
-
-    def verdict_of(self, tests: Sequence[ArmTest]) -> Verdict:
-        verdicts = []
-        for t, size in zip(tests, self.sizes):
-            if t.outcome == "supported":
-                verdicts.append(Verdict.REPRODUCED if size >= MIN_RELATIVE_SIZE else Verdict.PARTIAL)
-            elif t.outcome == "contradicted":
-                verdicts.append(Verdict.NOT_REPRODUCED)
-            else:
-                verdicts.append(Verdict.INCONCLUSIVE)
-        if verdicts and all(v == Verdict.REPRODUCED for v in verdicts):
-            return Verdict.REPRODUCED
-        if verdicts and all(v == Verdict.NOT_REPRODUCED for v in verdicts):
-            return Verdict.NOT_REPRODUCED
-        if any(v in (Verdict.REPRODUCED, Verdict.PARTIAL, Verdict.NOT_REPRODUCED) for v in verdicts):
-            return Verdict.PARTIAL
-        return Verdict.INCONCLUSIVE
+    relative: list[RelativeEffect] = Field(
+        default_factory=list, description="per backbone: our relative effect's interval and the paper's value"
+    )
 
 
 @register
@@ -108,32 +103,42 @@ class ReportedCheck(Check):
         metric = parse_metric(self.task, self.metric)
         va, vb = arm_values(ctx, self.a, metric).mean(), arm_values(ctx, self.b, metric).mean()
         key = tested_key(self.task, self.metric, self.a, self.b, None)
-        by_direction = {
-            d: arms_test(ctx, self.a, self.b, metric, d) for d in {1 if pp.relative > 0 else -1 for pp in self.paper}
-        }
-        tests, sizes = [], []
+        design, pa, pb = arms_design(ctx, self.a, self.b, metric)
+        by_direction = {d: seed_t_test(design, d) for d in {1 if pp.relative > 0 else -1 for pp in self.paper}}
+        min_seeds = 1 if fixed_models(ctx, self.a, self.b) else MIN_SEEDS
+        tests, sizes, relative = [], [], []
         for pp in self.paper:
             test = by_direction[1 if pp.relative > 0 else -1]
             ours_rel = test.estimate / vb
             size = ours_rel / pp.relative if pp.relative else float("nan")
             sizes.append(size)
+            lo, hi = sorted((test.low / vb, test.high / vb))
+            inside = lo <= pp.relative <= hi
+            relative.append(
+                RelativeEffect(
+                    backbone=pp.backbone, paper=pp.relative, ours=ours_rel, low=lo, high=hi, paper_inside=inside
+                )
+            )
             context = [
                 pp.backbone,
                 pp.a,
                 pp.b,
                 f"{100 * pp.relative:+.1f} %",
-                f"{100 * ours_rel:+.1f} %",
-                f"{size:.2f}",
+                f"{100 * ours_rel:+.1f} % [{100 * lo:+.1f}, {100 * hi:+.1f}]",
+                "yes" if inside else "no",
             ]
-            tests.append(arm_test(pp.backbone, key, test, context))
+            tests.append(arm_test(pp.backbone, key, test, context, min_seeds, design=design, per_query=(pa, pb)))
         tests = adjusted(tests)
         first = tests[0]
         ours_rel = first.estimate / vb
-        paper_txt = ", ".join(f"{pp.backbone} {100 * pp.relative:+.1f} %" for pp in self.paper)
+        paper_txt = ", ".join(
+            f"{r.backbone} {100 * r.paper:+.1f} % ({'inside' if r.paper_inside else 'outside'})" for r in relative
+        )
         statement = (
             f"{self.task} {self.metric}, {self.a} vs {self.b}: ours {100 * ours_rel:+.1f} % "
-            f"({va:.4g} vs {vb:.4g}; 95% CI of the difference [{first.low:+.4g}, {first.high:+.4g}], "
-            f"{first.n_seeds} seed pairs), paper {paper_txt}"
+            f"[{100 * relative[0].low:+.1f}, {100 * relative[0].high:+.1f}] ({va:.4g} vs {vb:.4g}; difference "
+            f"{first.estimate:+.4g} [{first.low:+.4g}, {first.high:+.4g}], {first.n_seeds} seed pairs), "
+            f"paper {paper_txt} our interval"
         )
         fig = Figure(
             title=f"Relative effect of {self.a} over {self.b} ({self.task} {self.metric})",
@@ -144,7 +149,6 @@ class ReportedCheck(Check):
         )
         result = ReportedResult(
             verdict=Verdict.INCONCLUSIVE,
-            confidence=round(min(t.p_direction for t in tests), 4),
             headline=statement,
             statement=statement,
             tests_title=f"Relative effect of {self.a} over {self.b}: paper (per backbone) vs ours (e5-small), "
@@ -154,10 +158,11 @@ class ReportedCheck(Check):
                 f"paper {self.a}",
                 f"paper {self.b}",
                 "paper effect",
-                "our effect",
-                "ours / paper",
+                "our effect, 95% CI",
+                "paper inside",
             ],
             sizes=sizes,
+            relative=relative,
             details={
                 "ours": {
                     "a": va,
@@ -167,7 +172,6 @@ class ReportedCheck(Check):
                     "low": first.low,
                     "high": first.high,
                 },
-                "min_relative_size": MIN_RELATIVE_SIZE,
             },
             figures=[fig],
         )

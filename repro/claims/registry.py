@@ -320,7 +320,9 @@ def load_registry(path: Path) -> Registry:
     try:
         return Registry.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
-        loc, msg = _message(errors[0])
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ReproError(f"{path}:{line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}{more}") from None
+        # Every problem at once, each with its line: a user fixes the file in one pass.
+        found = []
+        for err in exc.errors():
+            loc, msg = _message(err)
+            found.append(f"{path}:{line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}")
+        raise ReproError("; ".join(dict.fromkeys(found))) from None

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
 from repro.atomic import atomic_write_text
-from repro.checks.base import CheckResult, Verdict, load_check_kinds, typed_result
+from repro.checks.base import CheckResult, Part, Verdict, load_check_kinds, typed_result
 from repro.claims.registry import Paper, Reported, Source, Synthesis
 from repro.errors import ReproError, first_line
 from repro.integrity import append_seal, check_record, read_json
@@ -48,8 +48,13 @@ class ClaimVerdict(BaseModel):
     reported: list[Reported] = Field(default_factory=list)
     expect: Verdict | None = None
     verdict: Verdict
-    confidence: float | None = None
-    decided_by: str = Field(description="the headline of the check(s) that decided the verdict")
+    confidence: float | None = Field(
+        default=None, description="the deciding part's calibrated probability (text support), else None"
+    )
+    decided_by: str = Field(description="what failed, held and stayed open, and the headline that decided")
+    note: str = Field(default="", description="the registry's note on how the claim was read")
+    parts: list[Part] = Field(default_factory=list, description="every decidable part with its outcome")
+    decisive: Part | None = Field(default=None, description="the part whose number the verdict rests on")
     checks: CheckResults = Field(default_factory=list)
 
 
@@ -58,7 +63,8 @@ class QuestionAnswer(BaseModel):
 
     id: str
     text: str
-    answer: str
+    answer: str = Field(description="the answer in two sentences")
+    detail: str = Field(default="", description="every check's answer with its numbers")
     checks: CheckResults = Field(default_factory=list)
 
 

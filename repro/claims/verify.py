@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from repro.checks.base import Check, CheckResult, ClaimRef, Verdict
+from repro.checks.base import Check, CheckResult, ClaimRef, Part, Verdict
 from repro.checks.context import CheckContext
-from repro.checks.tested import adjust_family
+from repro.checks.question import adjust_question, two_sentences
+from repro.checks.tested import adjust_family, combine
 from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
@@ -32,51 +33,89 @@ from repro.provenance import provenance
 if TYPE_CHECKING:
     from repro.runner.experiment import Experiment
 
-# How check verdicts combine into a claim's: checks that could not look (not checked) do not
-# count unless nothing else did; an error anywhere makes the claim an error.
-_DECISIVE = (Verdict.REPRODUCED, Verdict.PARTIAL, Verdict.NOT_REPRODUCED)
+
+def claim_parts(results: list[CheckResult]) -> list[Part]:
+    """Every part the claim's checks decide: one per test of a statistical check, one per other check."""
+    return [p for r in results for p in r.parts()]
 
 
 def claim_verdict(results: list[CheckResult]) -> tuple[Verdict, float | None, str]:
-    """Combine a claim's check results into (verdict, confidence, the headline that decided it).
+    """Combine a claim's check results into (verdict, confidence, the sentence that decided it).
 
-    A check that refutes the claim (``CheckResult.refutes``: its source says otherwise) -> not
-    reproduced. Otherwise all decisive checks reproduced -> reproduced; all not reproduced -> not
-    reproduced; a mix, or any partial -> partially reproduced. With no decisive check: inconclusive if any check
-    looked, not checked otherwise. Confidence is the smallest confidence among the checks that
-    decided (a claim is as sure as its weakest supporting evidence).
+    The rules (docs/statistics.md, "From parts to a verdict"), over the claim's parts (each test of
+    a statistical check, each other check): an error anywhere -> error; a check that refutes the
+    claim's wording (its source says otherwise) or any decided contradiction -> not reproduced,
+    whatever held; every part decided and held -> reproduced; some held and others undecided or
+    not measured -> partially reproduced; nothing decided -> inconclusive if any part was looked
+    at, not checked otherwise. The sentence names what failed and what held. ``confidence`` is the
+    deciding part's calibrated probability where it has one (a text check's support), else None:
+    statistical parts report their interval and adjusted p instead (:func:`decisive_part`).
     """
     if not results:
         return Verdict.NOT_CHECKED, None, "no checks"
     errors = [r for r in results if r.verdict == Verdict.ERROR]
     if errors:
         return Verdict.ERROR, None, errors[0].headline
-    decisive = [r for r in results if r.verdict in _DECISIVE]
-    refuting = [r for r in decisive if r.refutes and r.verdict == Verdict.NOT_REPRODUCED]
+    parts = claim_parts(results)
+    verdict = combine([p.verdict for p in parts])
+    refuting = [r for r in results if r.refutes and r.verdict == Verdict.NOT_REPRODUCED]
     if refuting:
-        # The evidence says the claim misstates its source: no other check can make it reproduced.
-        confs = [r.confidence for r in refuting if r.confidence is not None]
-        return Verdict.NOT_REPRODUCED, (min(confs) if confs else None), refuting[0].headline
-    if decisive:
-        kinds = {r.verdict for r in decisive}
-        if kinds == {Verdict.REPRODUCED}:
-            verdict = Verdict.REPRODUCED
-        elif kinds == {Verdict.NOT_REPRODUCED}:
-            verdict = Verdict.NOT_REPRODUCED
-        else:
-            verdict = Verdict.PARTIAL
-        confs = [r.confidence for r in decisive if r.confidence is not None]
-        # The deciding evidence: for a failure, the failing check; otherwise the least certain one.
-        if verdict == Verdict.REPRODUCED:
-            decider = min(decisive, key=lambda r: r.confidence if r.confidence is not None else 1.0)
-        else:
-            decider = next(r for r in decisive if r.verdict != Verdict.REPRODUCED)
-        return verdict, (min(confs) if confs else None), decider.headline
-    looked = [r for r in results if r.verdict == Verdict.INCONCLUSIVE]
-    if looked:
-        confs = [r.confidence for r in looked if r.confidence is not None]
-        return Verdict.INCONCLUSIVE, (min(confs) if confs else None), looked[0].headline
-    return Verdict.NOT_CHECKED, None, results[0].headline
+        verdict = Verdict.NOT_REPRODUCED
+    decider = _decider(results, verdict)
+    conf = decider.confidence if decider is not None and decider.confidence is not None else None
+    text = decider.headline if decider is not None else results[0].headline
+    if verdict in (Verdict.NOT_REPRODUCED, Verdict.PARTIAL):
+        failed = [p.name for p in parts if p.verdict == Verdict.NOT_REPRODUCED]
+        held = [p.name for p in parts if p.verdict == Verdict.REPRODUCED]
+        open_ = [p.name for p in parts if p.verdict in (Verdict.INCONCLUSIVE, Verdict.NOT_CHECKED, Verdict.PARTIAL)]
+        summary = "; ".join(
+            f"{what}: {', '.join(names)}"
+            for what, names in (("failed", failed), ("held", held), ("undecided", open_))
+            if names
+        )
+        text = f"{summary}. {text}"
+    return verdict, conf, text
+
+
+def _decider(results: list[CheckResult], verdict: Verdict) -> CheckResult | None:
+    """The check whose evidence decided ``verdict``: a refuting or failing check; for a reproduced
+    claim the least certain held check (largest adjusted p); otherwise an undecided one."""
+    refuting = [r for r in results if r.refutes and r.verdict == Verdict.NOT_REPRODUCED]
+    if refuting:
+        return refuting[0]
+
+    def weakest(r: CheckResult) -> float:
+        ps = [p.p_adjusted for p in r.parts() if p.p_adjusted is not None]
+        if ps:
+            return max(ps)
+        return 1 - r.confidence if r.confidence is not None else 0.0
+
+    by = {
+        Verdict.NOT_REPRODUCED: [r for r in results if r.verdict == Verdict.NOT_REPRODUCED],
+        Verdict.REPRODUCED: sorted((r for r in results if r.verdict == Verdict.REPRODUCED), key=weakest, reverse=True),
+        Verdict.PARTIAL: [r for r in results if r.verdict in (Verdict.INCONCLUSIVE, Verdict.PARTIAL)]
+        or [r for r in results if r.verdict == Verdict.NOT_CHECKED],
+        Verdict.INCONCLUSIVE: [r for r in results if r.verdict == Verdict.INCONCLUSIVE],
+    }.get(verdict, [])
+    return by[0] if by else None
+
+
+def decisive_part(results: list[CheckResult], verdict: Verdict) -> Part | None:
+    """The part whose number the report shows beside ``verdict``: a failed part for a refuted claim,
+    the held part with the largest adjusted p for a reproduced one, an undecided part otherwise."""
+    parts = claim_parts(results)
+    want = {
+        Verdict.NOT_REPRODUCED: (Verdict.NOT_REPRODUCED,),
+        Verdict.REPRODUCED: (Verdict.REPRODUCED,),
+        Verdict.PARTIAL: (Verdict.INCONCLUSIVE, Verdict.PARTIAL, Verdict.NOT_CHECKED),
+        Verdict.INCONCLUSIVE: (Verdict.INCONCLUSIVE,),
+    }.get(verdict, ())
+    cands = [p for p in parts if p.verdict in want]
+    if not cands:
+        return None
+    if verdict == Verdict.REPRODUCED:
+        return max(cands, key=lambda p: -1.0 if p.p_adjusted is None else p.p_adjusted)
+    return cands[0]
 
 
 def _all_checks(registry: Registry) -> list[tuple[str, Check]]:
@@ -140,6 +179,7 @@ def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult
         for r in results:
             on_check(claim.id, r)
     verdict, conf, decided = claim_verdict(results)
+    parts = claim_parts(results)
     return ClaimVerdict(
         id=claim.id,
         text=claim.text,
@@ -152,6 +192,9 @@ def _judge(claim: Claim, ctx: CheckContext, on_check: Callable[[str, CheckResult
         verdict=verdict,
         confidence=None if conf is None else round(conf, 4),
         decided_by=decided,
+        note=claim.note,
+        parts=parts,
+        decisive=decisive_part(results, verdict),
         checks=results,
     )
 
@@ -182,8 +225,7 @@ def verify(
             raise ReproError(f"no claim {', '.join(unknown)} in {registry_path}")
     problems = validate(registry, ctx)
     if problems:
-        more = f" (+{len(problems) - 1} more: {'; '.join(problems[1:3])})" if len(problems) > 1 else ""
-        raise ReproError(f"{registry_path}: {problems[0]}{more}")
+        raise ReproError(f"{registry_path}: " + "; ".join(problems))
 
     needed = sorted({e for _, ch in _all_checks(registry) for e in ch.experiments(ctx)})
     records = []
@@ -225,8 +267,12 @@ def verify(
     answer = None
     rq = registry.research_question
     if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
-        results = _run_checks(rq.ref(), rq.checks, ctx, on_check)
-        answer = QuestionAnswer(id=rq.id, text=rq.text, answer=answer_text(results), checks=results)
+        # The question's tests are one family: Holm over all of them decides each finding.
+        results = adjust_question(_run_checks(rq.ref(), rq.checks, ctx, on_check))
+        detail = answer_text(results)
+        answer = QuestionAnswer(
+            id=rq.id, text=rq.text, answer=two_sentences(results) or detail, detail=detail, checks=results
+        )
     out = VerdictsFile(
         registry=registry.name,
         registry_path=str(registry_path),

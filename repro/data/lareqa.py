@@ -110,3 +110,22 @@ def load_lareqa(dataset: str, language: str) -> LareqaLanguage:
         questions=Table.from_dict(q),
         candidates=Table.from_dict(c),
     )
+
+
+@lru_cache(maxsize=4)
+def parallel_articles(dataset: str) -> dict[str, str]:
+    """``parallel_id -> article`` of ``xquad-r`` or ``mlqa-r``: the Wikipedia article (its index in
+    the English file, which holds every parallel id) a question was written on.
+
+    XQuAD-R's 1,190 questions come from 48 articles, so a question's neighbours share a text and
+    their per-query results correlate; variance estimates resample whole articles
+    (:mod:`repro.checks.stats.design`, docs/statistics.md).
+    """
+    check_languages(dataset, ["en"])
+    raw = json.loads(verified_path(f"lareqa/{dataset}/en.json").read_text(encoding="utf-8"))
+    return {
+        qa["id"]: f"article {a}"
+        for a, article in enumerate(raw["data"])
+        for para in article["paragraphs"]
+        for qa in para["qas"]
+    }

@@ -7,6 +7,7 @@ from pathlib import Path
 from repro.atomic import atomic_write_text
 from repro.claims.verdicts import VerdictsFile
 from repro.errors import ReproError
+from repro.report.content import build_content, file_part
 
 FORMATS = ("html", "md")
 
@@ -39,13 +40,19 @@ def write_reports(verdicts: Path, out_dir: Path, formats: tuple[str, ...] = ("ht
             from repro.report.markdown import render_markdown
 
             text = render_markdown(vf)
-        path = Path(out_dir) / f"{_file_part(vf.registry)}-{_file_part(vf.profile)}.{fmt}"
+        path = Path(out_dir) / f"{file_part(vf.registry)}-{file_part(vf.profile)}.{fmt}"
         atomic_write_text(path, text)
         written.append(path)
+    # The research question's opening figure as a file too (the Markdown report links it).
+    q = build_content(vf).question
+    if q is not None and q.lead is not None:
+        from repro.report.plots import gain_curves_png
+
+        png = gain_curves_png(q.lead.curves, q.lead.x_label, q.lead.y_label)
+        if png is not None:
+            path = Path(out_dir) / q.lead_file
+            tmp = path.with_suffix(".png.tmp")
+            tmp.write_bytes(png)
+            tmp.replace(path)
+            written.append(path)
     return written
-
-
-def _file_part(name: str) -> str:
-    """A registry or profile name made safe as part of a file name (it comes from a YAML file)."""
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).strip("._")
-    return safe or "report"

@@ -67,8 +67,35 @@ def environment(**options: Any) -> jinja2.Environment:
         **options,
     )
     env.filters.update(fmt=fmt)
-    env.globals.update(figure_rows=figure_rows, table_rows=table_rows, claim_meta=claim_meta, seeds_note=seeds_note)
+    env.globals.update(
+        figure_rows=figure_rows,
+        table_rows=table_rows,
+        claim_meta=claim_meta,
+        seeds_note=seeds_note,
+        deciding=deciding,
+        reading=READING,
+    )
     return env
+
+
+# How to read the number beside a verdict (shown under the summary table).
+READING = (
+    "Deciding number: for a statistical part, our effect A - B with its 95% interval and its p-value "
+    "Holm-adjusted over the claim's tests; a part is decided when that p is <= 0.05 (the interval "
+    "then excludes the claimed margin), and its sign says held or failed. For a text part, the "
+    "support score, a probability calibrated on labelled passages. A claim is reproduced only if "
+    "every decided part held; one failed part makes it not reproduced; partially reproduced means "
+    "some parts held and the rest stayed undecided."
+)
+
+
+def deciding(cl: ClaimVerdict) -> str:
+    """The number a claim's verdict rests on, in words (the deciding part's), or the dash."""
+    if cl.decisive is not None and cl.decisive.number:
+        return cl.decisive.number
+    if cl.confidence is not None:
+        return f"support {cl.confidence:.2f}"
+    return MISSING
 
 
 def seeds_note(result: CheckResult) -> str:
@@ -131,6 +158,8 @@ class QuestionView:
     overview_columns: list[str]
     overview_rows: list[list[str]]
     classes: list[tuple[str, str]]
+    lead: CurvePanel | None = None
+    lead_file: str = ""
 
 
 @dataclass
@@ -298,6 +327,8 @@ def claim_meta(cl: ClaimVerdict) -> list[str]:
         )
     if cl.evidence:
         parts.append(f"evidence: {', '.join(cl.evidence)}")
+    if cl.note:
+        parts.append(f"note: {cl.note}")
     if cl.status != "confirmed":
         parts.append(f"status: {cl.status}")
     if cl.expect:
@@ -586,12 +617,28 @@ def _question(vf: VerdictsFile) -> QuestionView | None:
     refs = sorted({fmt_x(r.reference) for r in trends})
     x = trends[0].x if trends else "x"
     gain = f"gain at {x}={'/'.join(at_values)} over {x}={'/'.join(refs)}, 95% CI" if trends else "gain"
+    # The figure that opens the question: the panel over the most languages (most classes seen and unseen).
+    with_panels = [(p, r) for p, r in zip(panels, rq.checks) if p is not None and isinstance(r, TrendResult)]
+    lead = max(with_panels, key=lambda pr: len({g for c in pr[0].curves for g in c.langs}), default=(None, None))[0]
     return QuestionView(
         panels=panels,
         overview_columns=["task, metric", "group", "languages", gain, "seed pairs"],
         overview_rows=rows,
         classes=resource_table_state(),
+        lead=lead,
+        lead_file=lead_figure_name(vf) if lead is not None else "",
     )
+
+
+def file_part(name: str) -> str:
+    """A registry or profile name made safe as part of a file name (it comes from a YAML file)."""
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).strip("._")
+    return safe or "report"
+
+
+def lead_figure_name(vf: VerdictsFile) -> str:
+    """The file the research question's opening figure is written to, beside the reports."""
+    return f"{file_part(vf.registry)}-{file_part(vf.profile)}-rq.png"
 
 
 def resource_table_state() -> list[tuple[str, str]]:

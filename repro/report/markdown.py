@@ -48,7 +48,7 @@ def _environment() -> jinja2.Environment:
 
 
 def summary_rows(c: content.ReportContent) -> list[list[str]]:
-    """One row per claim: id, statement, verdict, confidence, synthesis mark and confidence, decided by."""
+    """One row per claim: id, statement, verdict, deciding number, synthesis mark and confidence, decided by."""
 
     def conf(v: float | None) -> str:
         return content.MISSING if v is None else f"{v:.2f}"
@@ -61,7 +61,7 @@ def summary_rows(c: content.ReportContent) -> list[list[str]]:
             if cl.synthesis is None
             else f"{'✓' if cl.synthesis.verified else '✗'} {conf(cl.synthesis.confidence)}"
         )
-        rows.append([cl.id, cl.text, cl.verdict.value, conf(cl.confidence), syn, cl.decided_by])
+        rows.append([cl.id, cl.text, cl.verdict.value, content.deciding(cl), syn, cl.decided_by])
     return rows
 
 

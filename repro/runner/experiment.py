@@ -296,6 +296,8 @@ def load_experiment(path: Path, profile: str) -> Experiment:
         raise ReproError(f"{path}: eval.limit names {', '.join(bad)}, not a task of eval.tasks")
     if bad := [t for t in exp.eval.distractors if t not in exp.eval.tasks]:
         raise ReproError(f"{path}: eval.distractors names {', '.join(bad)}, not a task of eval.tasks")
+    if bad := [t for t in exp.eval.langs if t not in exp.eval.tasks]:
+        raise ReproError(f"{path}: eval.langs names {', '.join(bad)}, not a task of eval.tasks")
     for task in exp.eval.tasks:
         try:
             exp.eval.subset_for(task)

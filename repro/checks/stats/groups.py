@@ -23,7 +23,7 @@ from scipy import stats
 
 from repro.checks.stats.seed_test import LEVEL, MIN_SEEDS, TInterval, t_bounds
 
-Answer = Literal["more", "less", "no detectable difference", "undetermined"]
+Answer = Literal["more", "less", "no detectable difference", "equivalent", "undetermined"]
 
 
 @dataclass(frozen=True)

@@ -83,4 +83,9 @@ def planning_note(test: SeedTest, power: float = TARGET_POWER) -> tuple[int | No
     k = seeds_needed(comp, effect, power, test.level)
     if k is None:
         return None, f"more than {MAX_SEEDS} seeds at the observed effect ({effect:+.3g})"
-    return k, f"about {k} seeds for {100 * power:.0f}% power at the observed effect ({effect:+.3g})"
+    df = test.n_seeds - 1
+    return k, (
+        f"about {k} seeds for {100 * power:.0f}% power if the true effect were the observed {effect:+.3g} "
+        f"(a planning guess: effect and seed variance are estimated on {df} degree{'s' if df != 1 else ''} "
+        "of freedom, so the true number may be far from it)"
+    )

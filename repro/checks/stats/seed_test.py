@@ -14,11 +14,17 @@ t-test over seeds alone cannot see, since the pairs are evaluated on the same qu
 are the design's parallel items, so a question's translations and all seed pairs move together:
 the analytic form of resampling items jointly across seeds and languages.
 
-The interval is ``T +- t_df se``, ``df`` from Satterthwaite's formula with the seed term at an
-upper confidence bound (:meth:`VarianceComponents.df`): about ``k - 1`` when seeds dominate,
-large when the items do. With fewer than :data:`MIN_SEEDS` seed pairs the seed variance is too
-poorly known (one pair does not estimate it at all): such a test is never decisive.
-``tests/test_calibration.py`` measures the error rates by simulation at 3, 5 and 10 seeds.
+The interval is ``T +- t_df se`` with ``df = min(k - 1, N - 1)``, the smaller of the two
+components' degrees of freedom (:meth:`VarianceComponents.df`). That choice is derived, not tuned:
+for any mix ``lambda`` of a seed term estimated on ``k - 1`` and an item term on ``N - 1``
+degrees of freedom (each a scaled chi-squared), the size of the test is at most its level, because
+``w -> P(|Z| > c sqrt(w))`` is convex, so by Jensen
+``P(|Z| > c sqrt(lambda W1 + (1 - lambda) W2)) <= lambda P(|t_{k-1}| > c) + (1 - lambda) P(|t_{N-1}| > c)``
+``<= alpha`` for ``c`` the ``t_{min df}`` quantile (docs/statistics.md). Items may be clustered
+(XQuAD-R's questions nest in 48 articles): then the item term is over clusters, ``N`` their number.
+With fewer than :data:`MIN_SEEDS` seed pairs the seed variance is too poorly known (one pair does
+not estimate it at all): such a test is never decisive. ``tests/test_calibration.py`` measures the
+error rates by simulation over a grid of designs.
 """
 
 from __future__ import annotations
@@ -35,12 +41,9 @@ from repro.checks.stats.design import PairedDesign
 MIN_SEEDS = 3
 # Two-sided level of intervals and tests; decisive means the interval excludes the null.
 LEVEL = 0.95
-# Confidence of the upper bound on the seed variance that sets the degrees of freedom. 0.8 is the
-# smallest of the levels tried (0.5, 0.7, 0.75, 0.8) whose test keeps its size <= 5 % at every
-# seed-to-item variance ratio from 3 seed pairs on (docs/statistics.md has the table).
-SEED_BOUND = 0.8
 
-Outcome = Literal["supported", "contradicted", "undecided"]
+# "no variation": every query ties (zero variance), so the interval is a point and nothing was measured.
+Outcome = Literal["supported", "contradicted", "undecided", "no variation"]
 
 
 @dataclass(frozen=True)
@@ -87,22 +90,17 @@ class VarianceComponents:
     def df(self, k: int | None = None) -> float:
         """Degrees of freedom of the t-interval with ``k`` seed pairs (default: the design's).
 
-        Satterthwaite's formula for ``seed / k + item`` (``k - 1`` and ``N - 1`` degrees of freedom),
-        with the seed term at its upper :data:`SEED_BOUND` confidence bound: a plug-in
-        Satterthwaite is liberal with 2-4 degrees of freedom because a seed variance that happens
-        to come out small also raises the degrees of freedom; the bound keeps the size at or below
-        the nominal level for every seed-to-item variance ratio at ``k >= 3`` (see docs/statistics.md).
+        ``min(k - 1, N - 1)``: the smaller of the seed term's and the item term's. The size of the
+        test is then at most its level for every seed-to-item variance ratio (a convexity argument,
+        module docstring), whereas Satterthwaite's plug-in formula is liberal at 2-4 degrees of
+        freedom (a seed variance that comes out small by chance also raises its df). With one seed
+        pair (seed term unknown, left out): ``N - 1``.
         """
         k = self.n_seeds if k is None else k
         n = self.n_items
         if self.seed is None:
             return float(n - 1)
-        seed = self.seed / k * (k - 1) / stats.chi2.ppf(1 - SEED_BOUND, k - 1)
-        item = self.item
-        denom = seed**2 / (k - 1) + item**2 / (n - 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(denom > 0, (seed + item) ** 2 / np.where(denom > 0, denom, 1.0), np.inf)
-        return float(out) if np.ndim(out) == 0 else out
+        return float(min(k - 1, n - 1))
 
 
 def mean_squares(t_s: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,12 +117,17 @@ def mean_squares(t_s: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return ms_seed, ms_item, ms_resid
 
 
-def variance_components(design: PairedDesign) -> VarianceComponents:
-    """The two-way (seed pair x item) mean squares of ``design``'s centred item contributions."""
-    k, n = design.n_seeds, design.n_items
+def variance_components(design: PairedDesign, clustered: bool = True) -> VarianceComponents:
+    """The two-way (seed pair x item) mean squares of ``design``'s centred item contributions.
+
+    With ``clustered`` and a design whose items nest in clusters, the "items" of the decomposition
+    are the clusters (:meth:`PairedDesign.cluster_influence`), ``n_items`` their number.
+    """
+    k = design.n_seeds
+    z = design.cluster_influence() if clustered else design.influence()
+    n = z.shape[1]
     if n < 2:
         raise ValueError("a paired design needs at least two items")
-    z = design.influence()
     if k < 2:
         return VarianceComponents(k, n, None, float(np.sum(z[0] ** 2) / (n - 1)), None)
     ms_seed, ms_item, ms_resid = mean_squares(design.per_seed(), z)
@@ -186,6 +189,15 @@ class SeedTest(TInterval):
     n_items: int
     n_queries: int
     components: VarianceComponents
+    equivalence: bool = False
+
+    @property
+    def shift(self) -> float:
+        """How far the estimate is on the claimed side: ``direction * estimate - margin``, or for an
+        equivalence test ``margin - |estimate|`` (positive inside the margin)."""
+        if self.equivalence:
+            return self.margin - abs(self.estimate)
+        return self.direction * self.estimate - self.margin
 
     @property
     def t(self) -> float:
@@ -198,13 +210,44 @@ class SeedTest(TInterval):
         return self.components.seed is not None
 
 
-def seed_t_test(design: PairedDesign, direction: int = 1, margin: float = 0.0, level: float = LEVEL) -> SeedTest:
-    """Test ``design``'s ``A - B`` against ``margin`` in ``direction`` with the seed + item variance."""
+def equivalence_p(estimate: float, se: float, df: float, margin: float) -> float:
+    """Two one-sided tests (TOST) of ``|A - B| < margin``: the larger one-sided p-value.
+
+    ``p <= 1 - LEVEL`` means the ``2 LEVEL - 1`` (90 %) interval lies inside ``(-margin, margin)``.
+    """
+    if se <= 0:
+        return 0.0 if abs(estimate) < margin else 1.0
+    return float(max(stats.t.sf((estimate + margin) / se, df), stats.t.sf((margin - estimate) / se, df)))
+
+
+def seed_t_test(
+    design: PairedDesign,
+    direction: int = 1,
+    margin: float = 0.0,
+    level: float = LEVEL,
+    clustered: bool = True,
+    equivalence: bool = False,
+) -> SeedTest:
+    """Test ``design``'s ``A - B`` against ``margin`` in ``direction`` with the seed + item variance
+    (items resampled by cluster when the design has clusters and ``clustered``).
+
+    ``equivalence``: test ``|A - B| < margin`` instead. Its p-value is the TOST p inside the margin
+    and, when the estimate lies outside, the two-sided p against the nearer margin, so that
+    :func:`outcome_of` reads it as for a directional test (supported: equivalent; contradicted: the
+    difference exceeds the margin).
+    """
     if direction not in (1, -1):
         raise ValueError("direction is +1 or -1")
-    comp = variance_components(design)
+    if equivalence and margin <= 0:
+        raise ValueError("an equivalence test needs a margin > 0")
+    comp = variance_components(design, clustered)
     est = design.estimate()
+    if equivalence:
+        direction = 1 if est >= 0 else -1
     r = t_interval(np.float64(est), comp, direction, margin, level)
+    if equivalence and abs(est) < margin:
+        r["p_value"] = equivalence_p(est, float(r["se"]), float(r["df"]), margin)
+        r["p_direction"] = 1 - r["p_value"]
     return SeedTest(
         estimate=est,
         se=float(r["se"]),
@@ -220,17 +263,27 @@ def seed_t_test(design: PairedDesign, direction: int = 1, margin: float = 0.0, l
         n_items=design.n_items,
         n_queries=design.n_queries,
         components=comp,
+        equivalence=equivalence,
     )
 
 
 def outcome_of(
-    n_seeds: int, p_value: float, shift: float, level: float = LEVEL, min_seeds: int = MIN_SEEDS
+    n_seeds: int,
+    p_value: float,
+    shift: float,
+    level: float = LEVEL,
+    min_seeds: int = MIN_SEEDS,
+    se: float | None = None,
 ) -> tuple[Outcome, str]:
-    """Supported, contradicted or undecided, and why, for a test with ``n_seeds`` seed pairs,
-    (possibly adjusted) two-sided ``p_value`` and ``shift`` = claimed effect minus margin.
+    """Supported, contradicted, undecided or no variation, and why, for a test with ``n_seeds`` seed
+    pairs, (possibly adjusted) two-sided ``p_value`` and ``shift`` = claimed effect minus margin.
 
-    Decisive needs ``min_seeds`` seed pairs and ``p <= 1 - level``; the sign of ``shift`` says which way.
+    Decisive needs ``min_seeds`` seed pairs and ``p <= 1 - level``; the sign of ``shift`` says which
+    way. A standard error of 0 (``se``: every query ties, e.g. every sentence fits the length
+    limit) is a degenerate interval: nothing was measured, so nothing is decided.
     """
+    if se is not None and not se > 0:
+        return "no variation", "no variation: nothing measured (every query gives the same difference)"
     if n_seeds < min_seeds:
         return "undecided", f"inconclusive: needs >= {min_seeds} seeds (has {n_seeds})"
     if p_value > 1 - level:
@@ -243,4 +296,4 @@ def outcome_of(
 def decide(test: SeedTest, p_value: float | None = None, min_seeds: int = MIN_SEEDS) -> tuple[Outcome, str]:
     """:func:`outcome_of` for ``test``; ``p_value`` overrides the test's own (a Holm-adjusted one)."""
     p = test.p_value if p_value is None else p_value
-    return outcome_of(test.n_seeds, p, test.direction * test.estimate - test.margin, test.level, min_seeds)
+    return outcome_of(test.n_seeds, p, test.shift, test.level, min_seeds, se=test.se)
