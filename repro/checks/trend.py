@@ -951,9 +951,7 @@ def _group_gains(name: str, r: TrendResult) -> tuple[Verdict, float | None]:
         return Verdict.NOT_CHECKED, None
     g = r.gain_at[name]
     # Untrained models (min_seeds 1) are decided over languages and items, as comparisons are.
-    outcome, _ = outcome_of(
-        g.n_seeds, g.p_value if g.p_value is not None else 1.0, g.observed, min_seeds=r.min_seeds
-    )
+    outcome, _ = outcome_of(g.n_seeds, g.p_value if g.p_value is not None else 1.0, g.observed, min_seeds=r.min_seeds)
     verdict = {"supported": Verdict.REPRODUCED, "contradicted": Verdict.NOT_REPRODUCED}.get(
         outcome, Verdict.INCONCLUSIVE
     )
