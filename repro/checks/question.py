@@ -137,9 +137,7 @@ def finding_of(terms: Sequence[ModelTerm], scale: str, n_seeds: int, min_seeds: 
 def adjust_question(results: Sequence[CheckResult]) -> list[CheckResult]:
     """The question's trend results with every model p-value Holm-adjusted over the whole question,
     and each check's finding re-decided from its adjusted terms."""
-    from repro.checks.trend import TrendResult
-
-    trends = [r for r in results if isinstance(r, TrendResult) and r.model]
+    trends = [r for r in results if _is_trend(r) and r.model]
     ps: list[float] = []
     for r in trends:
         for t in r.model:
@@ -164,9 +162,7 @@ def adjust_question(results: Sequence[CheckResult]) -> list[CheckResult]:
 
 def two_sentences(results: Sequence[CheckResult]) -> str | None:
     """The research question's answer in two sentences, from the adjusted findings of its trend checks."""
-    from repro.checks.trend import TrendResult
-
-    trends = [r for r in results if isinstance(r, TrendResult) and r.finding and r.at is not None]
+    trends = [r for r in results if _is_trend(r) and r.finding and r.at is not None]
     if not any(r.model for r in trends):
         return None
     groups: dict[str, list[str]] = {}
@@ -214,3 +210,8 @@ def _seen_low01(r: Any) -> list[str]:
 
     unseen = set(r.details.get("groups", {}).get("unseen", []))
     return [g for g in r.details.get("curve", {}) if g not in unseen and resource_class(g) <= 1]
+
+
+def _is_trend(result: CheckResult) -> bool:
+    # A trend result, told by its fields: this module sits below trend.py, which imports it.
+    return hasattr(result, "model") and hasattr(result, "redecided")
