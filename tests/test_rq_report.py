@@ -378,7 +378,9 @@ def test_not_checked_without_trained_results_or_ids(tmp_path: Path) -> None:
     out = verify(path, "multiseed", results_root=tmp_path / "results", run_missing=False, progress=False)
     r = out.research_question.checks[0]
     assert r.verdict == Verdict.NOT_CHECKED and "lack 'bitext/" in r.headline and "/ids'" in r.headline
-    assert out.research_question.checks[1].verdict == Verdict.INCONCLUSIVE  # TyDi-GoldP is unaffected (decided as before)
+    assert (
+        out.research_question.checks[1].verdict == Verdict.INCONCLUSIVE
+    )  # TyDi-GoldP is unaffected (decided as before)
 
 
 # ---------------------------------------------------------------- the multiseed profile and Tatoeba's ids

@@ -24,6 +24,9 @@ def value(seed: int, arm: str, item: int, shift: float = 0.0) -> float:
     """A deterministic 'loss' of one item: arm b is 0.25 worse, ``shift`` makes odd items worse than
     even ones, plus a seed- and item-specific wobble."""
     wobble = 0.01 * ((seed * 7 + item * 13) % 11) + 0.001 * seed
+    # An arm-specific part too, so that paired differences vary over items and seeds (an exact tie
+    # would be "no variation: nothing measured", never decided).
+    wobble += 0.003 * ((seed * 5 + item * 3 + 7 * sorted(OFFSET).index(arm)) % 4)
     return 1.0 + OFFSET[arm] + wobble + shift * (item % 2) * (1 + 0.1 * ((item * 3 + seed) % 5))
 
 
