@@ -53,6 +53,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from repro.cache import portable
 from repro.errors import ReproError
 from repro.evaluation.declarations import Declaration, register_declaration
 from repro.evaluation.measures import MeasureSpec, Setting
@@ -259,11 +260,14 @@ def run_command(spec: CommandSpec, payload: dict[str, Any], step_dir: Path, labe
         (out / name).unlink(missing_ok=True)
     log = step_dir / "command.log"
     argv = filled_argv(spec, payload["values"], out)
+    # What the record and the log show names no machine: the interpreter as `python`, the working
+    # folder as the experiment file writes it (relative to that file), the step folder via portable().
+    shown = [portable("python" if a == sys.executable else a) for a in argv]
     env = {**os.environ, **spec.env}
     started = time.time()
     t0 = time.perf_counter()
     with open(log, "w", encoding="utf-8") as fh:
-        fh.write(f"$ {shlex.join(argv)}\n(cwd {spec.workdir()})\n")
+        fh.write(f"$ {shlex.join(shown)}\n(cwd {spec.cwd}, relative to the experiment file)\n")
         fh.flush()
         try:
             proc = subprocess.run(
@@ -294,8 +298,8 @@ def run_command(spec: CommandSpec, payload: dict[str, Any], step_dir: Path, labe
             f"into {out}; log: {log}"
         )
     return {
-        "argv": argv,
-        "cwd": str(spec.workdir()),
+        "argv": shown,
+        "cwd": spec.cwd,
         "exit_code": code,
         "wall_seconds": round(seconds, 3),
         "host": socket.gethostname(),
