@@ -115,6 +115,20 @@ def read_json(path: Path) -> Any:
         ) from None
 
 
+def load_record(path: Path, what: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The JSON record at ``path``, or why it cannot be checked: ``(None, [])`` when there is no file,
+    ``(None, [problem])`` when it is unreadable or not a mapping (``what`` names the kind of record)."""
+    if not path.is_file():
+        return None, []
+    try:
+        record = read_json(path)
+    except CorruptFile as exc:
+        return None, [str(exc)]
+    if not isinstance(record, dict):
+        return None, [f"{path}: not a {what}"]
+    return record, []
+
+
 def sealed_text(record: dict[str, Any], files: Mapping[str, str] | None = None) -> str:
     """The file text of a sealed record, as results are written (indent 1, UTF-8 as is)."""
     return json.dumps(seal(record, files), indent=1, ensure_ascii=False, default=str) + "\n"

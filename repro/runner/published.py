@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-from repro.integrity import CorruptFile, check_record, is_sealed, read_json
+from repro.integrity import CorruptFile, check_record, is_sealed, load_record, read_json
 from repro.runner.experiment import point_label
 
 
@@ -53,14 +53,9 @@ def slot_problems(results_dir: Path, kind: str, point: dict[str, Any] | None, ta
     Empty when the slot is empty, matches, or is unsealed (see :func:`slot_sealed`).
     """
     path = published_path(results_dir, kind, point, task)
-    if not path.is_file():
-        return []
-    try:
-        record = read_json(path)
-    except CorruptFile as exc:
-        return [str(exc)]
-    if not isinstance(record, dict):
-        return [f"{path}: not a result record"]
+    record, problems = load_record(path, "result record")
+    if record is None:
+        return problems
     problems = check_record(record, path)
     if problems or kind != "eval" or not record.get("train"):
         return problems

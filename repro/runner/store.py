@@ -32,7 +32,7 @@ from repro.atomic import atomic_write_text
 from repro.cache import repro_home
 from repro.errors import first_line
 from repro.evaluation.version import EVAL_VERSION
-from repro.integrity import CorruptFile, check_record, file_sha256, read_json, sealed_text
+from repro.integrity import CorruptFile, check_record, file_sha256, load_record, read_json, sealed_text
 from repro.runner.command import COMMAND_VERSION
 from repro.training.version import TRAIN_VERSION
 
@@ -134,14 +134,9 @@ class StepStore:
         records held hashes (nothing to compare).
         """
         done = self.root / key / "done.json"
-        if not done.is_file():
-            return []
-        try:
-            record = read_json(done)
-        except CorruptFile as exc:
-            return [str(exc)]
-        if not isinstance(record, dict):
-            return [f"{done}: not a step record"]
+        record, problems = load_record(done, "step record")
+        if record is None:
+            return problems
         recorded = (record.get("integrity") or {}).get("files") or {}
         problems = [p for p in check_record(record, done, files=()) if p]
         for name, sha in recorded.items():

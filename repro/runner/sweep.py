@@ -39,7 +39,7 @@ from repro.evaluation.result import load_per_query
 from repro.evaluation.subset import payload_entry, run_options
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
-from repro.integrity import CorruptFile, bytes_sha256, read_json, sealed_text
+from repro.integrity import CorruptFile, bytes_sha256, check_record, load_record, read_json, sealed_text
 from repro.provenance import provenance
 from repro.runner.command import (
     RESULT_FORMAT,
@@ -719,13 +719,6 @@ def run_experiment(
 
 def summary_problems(results_dir: Path) -> list[str]:
     """What does not match in a published ``summary.json`` (empty if it matches, is unsealed or absent)."""
-    from repro.integrity import check_record
-
     path = Path(results_dir) / "summary.json"
-    if not path.is_file():
-        return []
-    try:
-        record = read_json(path)
-    except CorruptFile as exc:
-        return [str(exc)]
-    return check_record(record, path) if isinstance(record, dict) else [f"{path}: not a summary"]
+    record, problems = load_record(path, "summary")
+    return problems if record is None else check_record(record, path)
