@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import sys
 from collections import Counter
 from pathlib import Path
@@ -64,7 +65,7 @@ def main() -> None:
     calls: list[tuple[str, str]] = []
     followed: list[str] = []
 
-    def profile(frame, event, arg):  # noqa: ANN001 - sys.setprofile's signature
+    def profile(frame, event, arg):
         if event != "call":
             return
         module = module_of(frame.f_code.co_filename)
@@ -92,7 +93,7 @@ def main() -> None:
     modules = list(dict.fromkeys(m for m, _ in calls))
     layered = [(m, layer_of(m)) for m, _ in calls]
     layered = [(m, x) for m, x in layered if x is not None]
-    returns = {(a, b) for (a, la), (b, lb) in zip(layered, layered[1:]) if lb > la}
+    returns = {(a, b) for (a, la), (b, lb) in itertools.pairwise(layered) if lb > la}
     print(f"command: repro {' '.join(args)}")
     print(f"calls: {len(calls)}; stops (distinct functions): {len(stops)}; modules: {len(modules)}")
     print(f"returns to a higher layer: {len(returns)}")
