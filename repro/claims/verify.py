@@ -25,7 +25,7 @@ from repro.checks.question import adjust_question, two_sentences
 from repro.checks.resource_table import resource_table_state
 from repro.checks.tested import adjust_family, combine
 from repro.checks.trend import TrendResult
-from repro.claims.registry import Claim, Registry, load_registry
+from repro.claims.registry import Claim, Registry, ResearchQuestion, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
 from repro.errors import ReproError, first_line
 from repro.evaluation.record import EvalRecord
@@ -231,57 +231,14 @@ def verify(
         raise ReproError(f"{registry_path}: " + "; ".join(problems))
 
     needed = sorted({e for _, ch in _all_checks(registry) for e in ch.experiments(ctx)})
-    records = []
-    for name in needed:
-        exp = ctx.experiment(name)
-        out_dir = ctx.results(name).root
-        foreign = None
-        if run_missing:
-            from repro.runner.sweep import run_experiment
-
-            outcome = run_experiment(exp, out_dir, progress=progress)
-            computed, cached, secs = len(outcome.computed), len(outcome.cached), outcome.seconds
-        elif not (out_dir / "summary.json").is_file():
-            raise ReproError(
-                f"no results for experiment {name} at profile {profile} in {out_dir}; run without --no-run"
-            )
-        else:
-            computed = cached = 0
-            secs = 0.0
-            foreign = _check_published(exp, out_dir)
-        summary = read_json(out_dir / "summary.json") if (out_dir / "summary.json").is_file() else {}
-        records.append(
-            ExperimentRecord(
-                name=name,
-                path=str(registry.experiments[name]),
-                profile=profile,
-                results_dir=str(out_dir),
-                summary=summary,
-                computed_steps=computed,
-                cached_steps=cached,
-                seconds=round(secs, 1),
-                sample=exp.eval.sample if exp.command is None else None,
-                **({"key_mismatch": foreign} if foreign else {}),
-            )
-        )
-
+    records = [_experiment_record(registry, ctx, name, run_missing, progress) for name in needed]
     claims = [c for c in registry.claims if not claim_ids or c.id in claim_ids]
     many = progress and len(claims) >= 200
     verdicts = [_judge(c, ctx, on_check) for c in tqdm(claims, desc="claims", unit="claim", disable=not many)]
-    answer = None
     rq = registry.research_question
+    answer = None
     if rq and (not claim_ids or "RQ" in claim_ids or rq.id in claim_ids):
-        # The question's tests are one family: Holm over all of them decides each finding.
-        results = adjust_question(_run_checks(rq.ref(), rq.checks, ctx, on_check))
-        detail = answer_text(results)
-        answer = QuestionAnswer(
-            id=rq.id,
-            text=rq.text,
-            answer=two_sentences(results) or detail,
-            detail=detail,
-            checks=results,
-            classes=resource_table_state() if any(isinstance(r, TrendResult) for r in results) else [],
-        )
+        answer = _answer(rq, ctx, on_check)
     out = VerdictsFile(
         registry=registry.name,
         registry_path=str(registry_path),
@@ -304,6 +261,57 @@ def verify(
     saved = _merged(VerdictsFile.load(path), out, registry) if claim_ids and path.is_file() else out
     saved.save(path)
     return out
+
+
+def _experiment_record(
+    registry: Registry, ctx: CheckContext, name: str, run_missing: bool, progress: bool
+) -> ExperimentRecord:
+    """Run experiment ``name`` (or, with ``run_missing`` off, check its published results) and record it."""
+    exp = ctx.experiment(name)
+    out_dir = ctx.results(name).root
+    foreign = None
+    if run_missing:
+        from repro.runner.sweep import run_experiment
+
+        outcome = run_experiment(exp, out_dir, progress=progress)
+        computed, cached, secs = len(outcome.computed), len(outcome.cached), outcome.seconds
+    elif not (out_dir / "summary.json").is_file():
+        raise ReproError(
+            f"no results for experiment {name} at profile {ctx.profile} in {out_dir}; run without --no-run"
+        )
+    else:
+        computed = cached = 0
+        secs = 0.0
+        foreign = _check_published(exp, out_dir)
+    summary = read_json(out_dir / "summary.json") if (out_dir / "summary.json").is_file() else {}
+    return ExperimentRecord(
+        name=name,
+        path=str(registry.experiments[name]),
+        profile=ctx.profile,
+        results_dir=str(out_dir),
+        summary=summary,
+        computed_steps=computed,
+        cached_steps=cached,
+        seconds=round(secs, 1),
+        sample=exp.eval.sample if exp.command is None else None,
+        **({"key_mismatch": foreign} if foreign else {}),
+    )
+
+
+def _answer(
+    rq: ResearchQuestion, ctx: CheckContext, on_check: Callable[[str, CheckResult], None] | None
+) -> QuestionAnswer:
+    """The research question's answer: its tests one family (Holm over all of them decides each finding)."""
+    results = adjust_question(_run_checks(rq.ref(), rq.checks, ctx, on_check))
+    detail = answer_text(results)
+    return QuestionAnswer(
+        id=rq.id,
+        text=rq.text,
+        answer=two_sentences(results) or detail,
+        detail=detail,
+        checks=results,
+        classes=resource_table_state() if any(isinstance(r, TrendResult) for r in results) else [],
+    )
 
 
 def _check_own_name(registry: Registry, path: Path, verdicts: Path) -> None:

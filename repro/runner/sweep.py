@@ -585,39 +585,71 @@ def run_experiment(
     warning); a published one raises a ReproError naming the file, unless ``republish``: then it is
     recomputed (or taken from a matching cached copy) and published again.
     """
-    from repro.runner.summary import summarize, write_summary
-
-    store = store or StepStore(fallback=True)
-    executor = executor or SerialExecutor()
-    parallel = not isinstance(executor, SerialExecutor)
-    steps = plan(exp)
-    by_key = {s.key: s for s in steps}
-    outcome = SweepOutcome(results_dir=results_dir)
-    encoders = _EncoderCache()
+    run = _Run(exp, Path(results_dir), store or StepStore(fallback=True), executor or SerialExecutor(), progress)
     t0 = time.perf_counter()
-    # A publish killed between its two renames left the old point folder aside: put it back.
-    for label in {point_label(s.point) for s in steps}:
-        recover_dir(Path(results_dir) / label)
-    mismatched: set[str] = set()
-    problems: list[str] = []
-    for step in steps:
-        if found := slot_problems(results_dir, step.kind, step.point, step.task):
-            problems += found
-            mismatched.add(step.key)
-    if problems and not republish:
-        raise published_mismatch(exp, list(dict.fromkeys(problems)))
-    for problem in dict.fromkeys(problems):
-        warn(f"{problem}: recomputed and published again (--republish)")
-    bar = tqdm(total=len(steps), desc=f"{exp.name} [{exp.profile}]", unit="step", disable=not progress, position=0)
+    run.check_slots(republish)
+    try:
+        run.schedule()
+        run.execute()
+    finally:
+        run.bar.close()
+    run.outcome.seconds = time.perf_counter() - t0
+    _write_run_summary(exp, run.results_dir, run.outcome)
+    return run.outcome
 
-    # What each step needs: nothing (published), publishing (in the store), or a job.
-    jobs: dict[str, Job] = {}
-    retrain: set[str] = set()
-    waiting: dict[str, list[Step]] = {}  # job key -> the planned steps it completes (one key, several points)
-    checked: set[str] = set()
 
-    def cached(step: Step) -> bool:
+class _Run:
+    """One run of an experiment's plan: what each step needs (nothing, publishing, or a job) and the
+    jobs' bookkeeping. A published step is done; a cached one is published from the store; any
+    other is a job, and a published model whose weights an evaluation needs is retrained."""
+
+    def __init__(self, exp: Experiment, results_dir: Path, store: StepStore, executor: Executor, progress: bool):
+        self.exp, self.results_dir, self.store, self.executor, self.progress = (
+            exp,
+            results_dir,
+            store,
+            executor,
+            progress,
+        )
+        self.parallel = not isinstance(executor, SerialExecutor)
+        self.steps = plan(exp)
+        self.by_key = {s.key: s for s in self.steps}
+        self.outcome = SweepOutcome(results_dir=results_dir)
+        self.encoders = _EncoderCache()
+        self.jobs: dict[str, Job] = {}
+        self.retrain: set[str] = set()
+        self.waiting: dict[str, list[Step]] = {}  # job key -> the planned steps it completes (one key, several points)
+        self.checked: set[str] = set()
+        self.mismatched: set[str] = set()
+        # Opened once the slots are checked: a run refused for a tampered file prints its error alone.
+        self.bar = tqdm(total=len(self.steps), desc=f"{exp.name} [{exp.profile}]", unit="step", disable=True)
+
+    def check_slots(self, republish: bool) -> None:
+        """Put back half-swapped point folders, then check every published slot's hashes: a mismatch
+        is a ReproError, or (``republish``) a warning and the step computed again."""
+        # A publish killed between its two renames left the old point folder aside: put it back.
+        for label in {point_label(s.point) for s in self.steps}:
+            recover_dir(self.results_dir / label)
+        problems: list[str] = []
+        for step in self.steps:
+            if found := slot_problems(self.results_dir, step.kind, step.point, step.task):
+                problems += found
+                self.mismatched.add(step.key)
+        if problems and not republish:
+            raise published_mismatch(self.exp, list(dict.fromkeys(problems)))
+        for problem in dict.fromkeys(problems):
+            warn(f"{problem}: recomputed and published again (--republish)")
+        self.bar = tqdm(
+            total=len(self.steps),
+            desc=f"{self.exp.name} [{self.exp.profile}]",
+            unit="step",
+            disable=not self.progress,
+            position=0,
+        )
+
+    def cached(self, step: Step) -> bool:
         """Whether the store holds ``step`` with every file matching; a mismatch is warned and dropped."""
+        store = self.store
         if store.record(step.key) is None:
             if (store.root / step.key / "done.json").is_file():
                 warn(
@@ -625,80 +657,94 @@ def run_experiment(
                 )
                 store.discard(step.key)
             return False
-        if step.key in checked:
+        if step.key in self.checked:
             return True
         if found := _cached_problems(step, store):
             warn(f"{found[0]}; computing {_step_label(step)} again")
             store.discard(step.key)
             return False
-        checked.add(step.key)
+        self.checked.add(step.key)
         return True
 
-    def published(step: Step) -> bool:
-        return step.key not in mismatched and is_published(step, results_dir)
+    def published(self, step: Step) -> bool:
+        return step.key not in self.mismatched and is_published(step, self.results_dir)
 
-    def add_job(step: Step) -> None:
-        if step.key in jobs:
-            waiting[step.key].append(step)
+    def add_job(self, step: Step) -> None:
+        if step.key in self.jobs:
+            self.waiting[step.key].append(step)
             return
-        deps = (step.depends_on,) if step.depends_on in jobs else ()
-        args = (exp, step, str(store.root), progress and not parallel) + (() if parallel else (encoders,))
-        jobs[step.key] = Job(step.key, execute_step, args, depends_on=deps, label=_step_label(step))
-        waiting[step.key] = [step]
+        deps = (step.depends_on,) if step.depends_on in self.jobs else ()
+        args = (self.exp, step, str(self.store.root), self.progress and not self.parallel)
+        args += () if self.parallel else (self.encoders,)
+        self.jobs[step.key] = Job(step.key, execute_step, args, depends_on=deps, label=_step_label(step))
+        self.waiting[step.key] = [step]
 
-    for step in steps:
-        if published(step):
-            outcome.published.append(step.key)
-            bar.update(1)
-            continue
-        if step.key not in jobs and cached(step):
-            try:
-                _publish(step, store, results_dir)
-            except CorruptFile as exc:
-                warn(f"{exc}; computing {_step_label(step)} again")
-                store.discard(step.key)
-                add_job(step)
+    def schedule(self) -> None:
+        """Count the published steps, publish the cached ones, and make a job of every other."""
+        for step in self.steps:
+            if self.published(step):
+                self.outcome.published.append(step.key)
+                self.bar.update(1)
                 continue
-            outcome.cached.append(step.key)
-            bar.update(1)
-            continue
-        dep = by_key.get(step.depends_on) if step.depends_on else None
-        # An evaluation still to compute needs its model: a published one missing from the store (or
-        # whose cached weights do not match) is retrained.
-        if dep is not None and dep.key not in jobs and (needs_retrain(dep, results_dir, store) or not cached(dep)):
-            add_job(dep)
-            if published(dep):
-                retrain.add(dep.key)
-        add_job(step)
+            if step.key not in self.jobs and self.cached(step):
+                try:
+                    _publish(step, self.store, self.results_dir)
+                except CorruptFile as exc:
+                    warn(f"{exc}; computing {_step_label(step)} again")
+                    self.store.discard(step.key)
+                    self.add_job(step)
+                    continue
+                self.outcome.cached.append(step.key)
+                self.bar.update(1)
+                continue
+            dep = self.by_key.get(step.depends_on) if step.depends_on else None
+            # An evaluation still to compute needs its model: a published one missing from the store (or
+            # whose cached weights do not match) is retrained.
+            if (
+                dep is not None
+                and dep.key not in self.jobs
+                and (needs_retrain(dep, self.results_dir, self.store) or not self.cached(dep))
+            ):
+                self.add_job(dep)
+                if self.published(dep):
+                    self.retrain.add(dep.key)
+            self.add_job(step)
 
-    def on_done(job: JobOutcome) -> None:
+    def on_done(self, job: JobOutcome) -> None:
+        """Publish what a finished job completes (every point that shares its key)."""
         if job.status != "done":
-            bar.update(0 if job.key in retrain else len(waiting[job.key]))
+            self.bar.update(0 if job.key in self.retrain else len(self.waiting[job.key]))
             return
-        first, *more = waiting[job.key]
-        (outcome.computed if job.value == "computed" else outcome.cached).append(job.key)
-        outcome.cached.extend(s.key for s in more)  # the same step at another point: computed once
-        if job.key in retrain and job.value == "computed":
-            outcome.retrained.append(job.key)
-            _check_retrained(first, store, results_dir)
-        for s in waiting[job.key]:
-            if job.key in retrain and published(s):
+        first, *more = self.waiting[job.key]
+        (self.outcome.computed if job.value == "computed" else self.outcome.cached).append(job.key)
+        self.outcome.cached.extend(s.key for s in more)  # the same step at another point: computed once
+        if job.key in self.retrain and job.value == "computed":
+            self.outcome.retrained.append(job.key)
+            _check_retrained(first, self.store, self.results_dir)
+        for s in self.waiting[job.key]:
+            if job.key in self.retrain and self.published(s):
                 continue  # trained again for its weights: published (and counted) already
-            _publish(s, store, results_dir)
-            bar.set_postfix_str(_step_label(s))
-            bar.update(1)
+            _publish(s, self.store, self.results_dir)
+            self.bar.set_postfix_str(_step_label(s))
+            self.bar.update(1)
 
-    try:
-        outcomes = executor.run(list(jobs.values()), on_done=on_done)
-    except ExecutionFailed as exc:
-        if executor.log_folder is not None:
-            _write_jobs(executor.log_folder, exc.outcomes)
-        raise
-    finally:
-        bar.close()
-    if executor.log_folder is not None:
-        _write_jobs(executor.log_folder, outcomes)
-    outcome.seconds = time.perf_counter() - t0
+    def execute(self) -> None:
+        """Run the jobs; their list goes to ``jobs.json`` in the executor's log folder, failed or not."""
+        log_folder = self.executor.log_folder
+        try:
+            outcomes = self.executor.run(list(self.jobs.values()), on_done=self.on_done)
+        except ExecutionFailed as exc:
+            if log_folder is not None:
+                _write_jobs(log_folder, exc.outcomes)
+            raise
+        if log_folder is not None:
+            _write_jobs(log_folder, outcomes)
+
+
+def _write_run_summary(exp: Experiment, results_dir: Path, outcome: SweepOutcome) -> None:
+    """Write the sweep summary when anything was published or the stored one differs from the results."""
+    from repro.runner.summary import summarize, write_summary
+
     summary = summarize(exp, results_dir)
     summary["run"] = {
         "computed_steps": len(outcome.computed),
@@ -713,7 +759,6 @@ def run_experiment(
                 f"{results_dir / 'summary.json'} did not match its record or its results: written again from the results"
             )
         write_summary(summary, results_dir)
-    return outcome
 
 
 def summary_problems(results_dir: Path) -> list[str]:
