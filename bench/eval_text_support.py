@@ -19,6 +19,7 @@ from pathlib import Path
 
 from repro.checks.text_support import support_model
 from repro.checks.text_support.calibration import Report, evaluate, fit, judge_pairs, load_pairs
+from repro.claims.registry import load_registry
 from repro.sources.loader import load_document
 from repro.sources.sentences import iter_sentences
 
@@ -72,6 +73,8 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, default=ROOT / "bench" / "text_support_reliability.png")
     args = ap.parse_args()
     doc = load_document(MIRROR)
+    registry = ROOT / "claims" / "hybrid.yaml"
+    vocab = load_registry(registry).vocab(registry)
     pairs = load_pairs(PAIRS, doc)
     background = [s for _, s in iter_sentences(doc)]
     tune = [p for p in pairs if p.split == "tune"]
@@ -83,14 +86,14 @@ def main() -> None:
         modes.append(("rules + e5 cosine", Encoder("e5-small", max_length=128, batch_size=32)))
     held_reports = {}
     for name, enc in modes:
-        fitted = fit(judge_pairs(tune, background, encoder=enc), with_encoder=enc is not None)
+        fitted = fit(judge_pairs(tune, background, encoder=enc, vocab=vocab), with_encoder=enc is not None)
         committed = support_model.COEF if enc is not None else support_model.COEF_NO_ENCODER
         print(f"\n== {name}: coefficients refitted on {len(tune)} tuning pairs")
         print("  refit:     " + ", ".join(f"{k} {v:+.3f}" for k, v in fitted["coef"].items()))
         print("  committed: " + ", ".join(f"{k} {v:+.3f}" for k, v in committed.items()))
         print(f"  alignment a cue needs: refit {fitted['aligned_at']}, committed {support_model.ALIGNED_AT}")
-        show(f"{name} / tune", evaluate(judge_pairs(tune, background, encoder=enc)))
-        r = evaluate(judge_pairs(held, background, encoder=enc))
+        show(f"{name} / tune", evaluate(judge_pairs(tune, background, encoder=enc, vocab=vocab)))
+        r = evaluate(judge_pairs(held, background, encoder=enc, vocab=vocab))
         show(f"{name} / held-out", r)
         for s in r.errors:
             j = s.judgement

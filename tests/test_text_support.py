@@ -14,7 +14,7 @@ from repro.checks.text_support.calibration import evaluate, fit, judge_pairs, lo
 from repro.checks.text_support.numbers_match import match_numbers
 from repro.checks.text_support.search import SUPPORTED_AT, find_support
 from repro.checks.text_support.support_model import judge, support_probability
-from repro.claims.registry import Claim, Paper, Registry
+from repro.claims.registry import Claim, Paper, Registry, load_registry
 from repro.claims.verify import claim_verdict
 from repro.errors import ReproError
 from repro.sources.loader import load_document
@@ -26,6 +26,8 @@ from tests.paper_fixtures import CLAIM, make_paper
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "papers" / "2408.10536-openreview.md"
 PAIRS = REPO / "tests" / "data" / "text_support_pairs.yaml"
+# The seed paper's own method names come from its registry's vocabulary, not the shared one.
+HYBRID = load_registry(REPO / "claims" / "hybrid.yaml").vocab(REPO / "claims" / "hybrid.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +115,13 @@ def test_relative_change_is_recomputed_from_the_stated_pair() -> None:
 
 def test_numbers_absent_are_never_supported_on_overlap() -> None:
     passage = "We fine-tune pre-trained models using AdamW with a learning rate of 3e-5 and a batch size of 100."
-    j = judge("We fine-tune pre-trained models using AdamW for 10 epochs.", passage)
+    j = judge("We fine-tune pre-trained models using AdamW for 10 epochs.", passage, vocab=HYBRID)
     assert j.numbers.status == "absent" and j.verdict == "not stated"
-    j = judge("We fine-tune pre-trained models using AdamW with a batch size of 32.", passage)
+    j = judge("We fine-tune pre-trained models using AdamW with a batch size of 32.", passage, vocab=HYBRID)
     assert j.verdict == "contradicted" and "32" in j.reason and "100" in j.reason
-    j = judge("Pre-trained models are fine-tuned with AdamW, learning rate 3e-5, batch size 100.", passage)
+    j = judge(
+        "Pre-trained models are fine-tuned with AdamW, learning rate 3e-5, batch size 100.", passage, vocab=HYBRID
+    )
     assert j.verdict == "supported"
 
 
@@ -188,7 +192,7 @@ def test_numbers_absent_are_never_supported_on_overlap() -> None:
     ],
 )
 def test_judge_each_kind_of_contradiction(claim: str, passage: str, verdict: str, why: str) -> None:
-    j = judge(claim, passage)
+    j = judge(claim, passage, vocab=HYBRID)
     assert j.verdict == verdict, (j.verdict, j.reasons, j.support)
     if why:
         assert why in j.reason, j.reasons
@@ -214,17 +218,17 @@ def test_labelled_pairs_are_split_by_passage(pairs) -> None:
 def test_committed_coefficients_are_the_fit_on_the_tuning_pairs(pairs, mirror) -> None:
     background = [s for _, s in iter_sentences(mirror)]
     tune = [p for p in pairs if p.split == "tune"]
-    fitted = fit(judge_pairs(tune, background), with_encoder=False)
+    fitted = fit(judge_pairs(tune, background, vocab=HYBRID), with_encoder=False)
     for k, v in support_model.COEF_NO_ENCODER.items():
         assert fitted["coef"][k] == pytest.approx(v, abs=0.01), k
     assert fitted["aligned_at"] == pytest.approx(support_model.ALIGNED_AT)
     with pytest.raises(ReproError, match="held-out pairs must stay unseen"):
-        fit(judge_pairs(pairs[-3:], background), with_encoder=False)
+        fit(judge_pairs(pairs[-3:], background, vocab=HYBRID), with_encoder=False)
 
 
 def test_heldout_false_support_rate_is_at_most_five_percent(pairs, mirror) -> None:
     background = [s for _, s in iter_sentences(mirror)]
-    report = evaluate(judge_pairs([p for p in pairs if p.split == "heldout"], background))
+    report = evaluate(judge_pairs([p for p in pairs if p.split == "heldout"], background, vocab=HYBRID))
     assert report.false_support <= 0.05, [(s.pair.id, s.judgement.verdict) for s in report.errors]
     # Calling everything "not stated" would pass the line above: each label must also be recognised.
     assert report.accuracy["supported"] >= 0.8
@@ -255,13 +259,13 @@ HYBRID_TRUE = [
 def test_issue_claims_are_contradicted_and_true_ones_supported(mirror, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("REPRO_HOME", str(tmp_path))
     for claim in ISSUE_FALSE:
-        s = find_support(claim, mirror)
+        s = find_support(claim, mirror, vocab=HYBRID)
         assert s.verdict == "contradicted", (claim, s.best)
         assert s.best.reason and s.support < SUPPORTED_AT
-    s = find_support(ISSUE_FALSE[3], mirror)
+    s = find_support(ISSUE_FALSE[3], mirror, vocab=HYBRID)
     assert "30.1%" in s.best.reason and "286.6" in s.best.quote
     for claim in HYBRID_TRUE:
-        s = find_support(claim, mirror)
+        s = find_support(claim, mirror, vocab=HYBRID)
         assert s.verdict == "supported", (claim, s.passages[:2])
 
 

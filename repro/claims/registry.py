@@ -20,6 +20,7 @@ from repro.checks.context import CheckContext
 from repro.claims.claim_types import ClaimType
 from repro.errors import ReproError
 from repro.sources.consistency import Finding
+from repro.sources.vocabulary import Vocabulary, registry_vocabulary
 from repro.yamlfile import line_of, read_yaml
 
 # One entry under ``checks:``: every registered kind, dispatched on its ``kind`` field.
@@ -129,6 +130,11 @@ class Registry(BaseModel):
     arms: dict[str, Arm] = Field(default_factory=dict)
     research_question: ResearchQuestion | None = None
     findings: list[Finding] = Field(default_factory=list, description="what drafting found inconsistent in the paper")
+    vocabulary: dict[str, Any] | str | None = Field(
+        default=None,
+        description="the paper's methods, arms and aliases (categories as in repro/sources/vocabulary.yaml), "
+        "or the path of such a file; laid over the shared vocabulary",
+    )
     claims: list[Claim] = Field(default_factory=list)
 
     @field_validator("claims")
@@ -147,6 +153,10 @@ class Registry(BaseModel):
             if c.id == claim_id:
                 return c
         raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
+
+    def vocab(self, path: Path) -> Vocabulary:
+        """The registry's vocabulary laid over the shared one (``path``: this registry's file)."""
+        return registry_vocabulary(self.vocabulary, Path(path).parent)
 
     def experiment_paths(self, path: Path) -> dict[str, Path]:
         """Experiment name -> its YAML file; ``path`` is this registry's file, relative entries start at its folder."""
@@ -174,6 +184,7 @@ class Registry(BaseModel):
             paper_arxiv=self.paper.arxiv,
             results_root=Path(results_root),
             progress=progress,
+            vocabulary=self.vocab(path),
         )
         if papers_dirs is not None:
             ctx.papers_dirs = list(papers_dirs)
@@ -223,9 +234,14 @@ def load_registry(path: Path) -> Registry:
     if not isinstance(raw, dict):
         raise ReproError(f"{path}:1: a registry must be a mapping with name and claims")
     try:
-        return Registry.model_validate(raw)
+        registry = Registry.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         loc, msg = _message(errors[0])
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReproError(f"{path}:{line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}{more}") from None
+    try:
+        registry.vocab(path)
+    except ReproError as exc:
+        raise ReproError(f"{path}:{line_of(node, ('vocabulary',))}: {exc}") from None
+    return registry

@@ -32,11 +32,14 @@ from repro.checks.text_support.words import tokens
 from repro.errors import ReproError
 from repro.sources.document import Document
 from repro.sources.sentences import iter_sentences
+from repro.sources.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from repro.models.encoder import Encoder
 
 LABELS = ("supported", "contradicted", "unstated")
+# Features that need the encoder (its cosine and the NLI head on its embeddings).
+ENCODER_FEATURES = ("cosine", "entailment", "contradiction")
 PREDICTED = {"supported": "supported", "contradicted": "contradicted", "unstated": "not stated"}
 
 
@@ -129,15 +132,23 @@ def judge_pairs(
     pairs: list[Pair],
     background: list[str],
     encoder: Encoder | None = None,
+    vocab: Vocabulary | None = None,
 ) -> list[Scored]:
     """Judge every pair; IDF comes from ``background`` (the document's sentences) plus the passages."""
     weight = idf_weights(background + sorted({p.passage for p in pairs}))
     cosines: list[float | None] = [None] * len(pairs)
+    nli: list[tuple[float, float, float] | None] = [None] * len(pairs)
     if encoder is not None:
-        q = encoder.encode([p.claim for p in pairs], "query", progress=False)
+        from repro.checks.text_support.nli_head import load_head
+
+        q = encoder.encode([p.claim.replace("[", "").replace("]", "") for p in pairs], "query", progress=False)
         d = encoder.encode([p.passage for p in pairs], "passage", progress=False)
         cosines = [float(x) for x in np.sum(q * d, axis=1)]
-    return [Scored(p, judge(p.claim, p.passage, weight=weight, cosine=c)) for p, c in zip(pairs, cosines)]
+        nli = [tuple(float(x) for x in row) for row in load_head().probabilities(q, d)]  # type: ignore[misc]
+    return [
+        Scored(p, judge(p.claim, p.passage, weight=weight, cosine=c, vocab=vocab, nli=n))
+        for p, c, n in zip(pairs, cosines, nli)
+    ]
 
 
 def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
@@ -148,7 +159,7 @@ def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
     """
     if any(s.pair.split != "tune" for s in scored):
         raise ReproError("fit only on the tuning pairs; the held-out pairs must stay unseen")
-    names = [f for f in FEATURES if with_encoder or f != "cosine"]
+    names = [f for f in FEATURES if with_encoder or f not in ENCODER_FEATURES]
     X = np.array([[s.judgement.features[f] for f in names] for s in scored])
     y = np.array([float(s.pair.label == "supported") for s in scored])
     # The constant "bias" feature is the solver's own unpenalised bias.

@@ -52,16 +52,25 @@ class NumberMatch:
         """One line for people: which number differs, or which is missing."""
         if self.conflicts:
             said, there = self.conflicts[0]
-            return f"the claim says {said}, the passage {', '.join(there)}"
+            unit = "another unit: " if self.conflict_kinds[:1] == ["unit"] else ""
+            return f"{unit}the claim says {said}, the passage {', '.join(there)}"
         if self.missing:
             return f"the passage does not give {', '.join(self.missing)}"
         return ""
 
 
 def kind(q: Quantity) -> str:
-    """What a quantity measures, for deciding whether two differing numbers contradict."""
-    if q.unit in ("%", "point"):
-        return "%"
+    """What a quantity measures, for deciding whether two differing numbers contradict.
+
+    A relative change in per cent ("21%") and an absolute one in points ("21 points", "21
+    percentage points", "21 pp") are different kinds: the same value in the other unit is a
+    unit conflict, not a match.
+    """
+    if q.unit == "%":
+        t = q.text.lower()
+        return "point" if t.endswith(("pp", "point", "points")) else "%"
+    if q.unit == "point":
+        return "point"
     if q.unit == "x":
         return "x"
     if q.name:
@@ -96,6 +105,19 @@ def _compatible(c: Quantity, p: Quantity) -> bool:
     return {kc.split(":")[0], kp.split(":")[0]} == {"param", "count"}
 
 
+def _ratios(passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]:
+    """Ratios recomputed from the passage's stated pairs ("from 0.2 to 0.4": 2x): (value, tolerance, evidence)."""
+    out = []
+    for a, b in stated_pairs(passage, pqs):
+        big, small = (a, b) if abs(a.value) >= abs(b.value) else (b, a)
+        if small.value == 0:
+            continue
+        ratio = abs(big.value / small.value)
+        tol = ratio * (big.tolerance / max(abs(big.value), 1e-12) + small.tolerance / max(abs(small.value), 1e-12))
+        out.append((ratio, tol, f"{ratio:.2f}x (recomputed from {a.text} and {b.text})"))
+    return out
+
+
 def _derived(claim: str, passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]:
     """Percentages recomputed from the passage's stated pairs: (value, tolerance, evidence)."""
     down, up = bool(_DOWN.search(claim)), bool(_UP.search(claim))
@@ -120,6 +142,10 @@ def _direction(text: str) -> int:
     """+1 for an increase, -1 for a decrease, 0 when the text does not say."""
     up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
     return 0 if up == down else (1 if up else -1)
+
+
+def _with_unit(q: Quantity) -> str:
+    return f"{q.text} points" if q.unit == "point" else q.text
 
 
 def match_numbers(claim: str, passage: str) -> NumberMatch:
@@ -148,14 +174,25 @@ def match_numbers(claim: str, passage: str) -> NumberMatch:
         if hit is not None:
             out.matched.append((c.text, hit.text))
             continue
-        if kind(c) == "%":
-            d = next((d for d in derived if c.agrees(d[0], d[1])), None)
+        if kind(c) in ("%", "x"):
+            options = derived if kind(c) == "%" else _ratios(passage, pqs)
+            d = next((d for d in options if c.agrees(d[0], d[1])), None)
             if d is not None:
                 out.matched.append((c.text, d[2]))
                 continue
+        # The same value in the other unit: "21 points" where the passage says "21%".
+        other_unit = next(
+            (p for p in pqs if {kind(c), kind(p)} == {"%", "point"} and c.agrees(p.value, p.tolerance)), None
+        )
+        if other_unit is not None:
+            out.conflicts.append((_with_unit(c), [_with_unit(other_unit)]))
+            out.conflict_kinds.append("unit")
+            continue
         same = [p.text for p in pqs if kind(p) == kind(c)]
         if kind(c) == "%":
             same += [d[2] for d in derived]
+        elif kind(c) == "x":
+            same += [d[2] for d in _ratios(passage, pqs)]
         if same:
             out.conflicts.append((c.text, same))
             out.conflict_kinds.append(kind(c))

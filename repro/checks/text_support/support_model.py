@@ -12,8 +12,9 @@
    claim: the IDF-weighted share of the claim's content words in the passage (the *alignment*,
    swapped names left out) reaches :data:`ALIGNED_AT`. Then the verdict is **contradicted**.
 2. **Support probability**: a logistic model of the alignment, the dense cosine of claim and
-   passage (when an encoder is given), and whether the passage carries the claim's numbers and
-   names. Its coefficients (:data:`COEF`, :data:`COEF_NO_ENCODER`) were fitted by
+   passage and the offline NLI head's P(entailment) and P(contradiction)
+   (:mod:`~repro.checks.text_support.nli_head`, when an encoder is given: it is what lets a claim
+   in other words be supported), and whether the passage carries the claim's numbers and names. Its coefficients (:data:`COEF`, :data:`COEF_NO_ENCODER`) were fitted by
    :func:`repro.checks.text_support.calibration.fit` on the tuning part of
    tests/data/text_support_pairs.yaml; ``python bench/eval_text_support.py`` refits them and reports
    the held-out part.
@@ -36,6 +37,7 @@ from repro.checks.text_support.numbers_match import NumberMatch, match_numbers
 from repro.checks.text_support.polarity import is_question, negation_conflict, opposite_conflict
 from repro.checks.text_support.quantifiers import closed_list_conflict, only_conflict, universal_conflict
 from repro.checks.text_support.words import stem, tokens
+from repro.sources.vocabulary import Vocabulary
 
 PairVerdict = Literal["supported", "contradicted", "not stated"]
 
@@ -54,6 +56,8 @@ FEATURES = (
     "numbers_missing",
     "names_missing",
     "cue",
+    "entailment",
+    "contradiction",
 )
 # Fitted by repro.checks.text_support.calibration.fit on the tuning pairs (see bench/eval_text_support.py).
 COEF: dict[str, float] = {
@@ -66,6 +70,8 @@ COEF: dict[str, float] = {
     "numbers_missing": -0.852,
     "names_missing": -0.818,
     "cue": -3.705,
+    "entailment": 0.0,
+    "contradiction": 0.0,
 }
 COEF_NO_ENCODER: dict[str, float] = {
     "bias": -0.811,
@@ -77,6 +83,8 @@ COEF_NO_ENCODER: dict[str, float] = {
     "numbers_missing": -0.856,
     "names_missing": -0.821,
     "cue": -3.708,
+    "entailment": 0.0,
+    "contradiction": 0.0,
 }
 COSINE_CENTER = 0.85  # e5 cosines of unrelated English sentences sit near 0.75-0.80, paraphrases above 0.88
 
@@ -92,6 +100,8 @@ class Judgement:
     numbers: NumberMatch | None = None
     missing_names: list[str] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
+    swapped: set[str] = field(default_factory=set)  # the claim's names a swap explains
+    note: str = ""  # why a cue was set aside
 
     @property
     def reason(self) -> str:
@@ -102,7 +112,7 @@ class Judgement:
             return self.numbers.explain()
         if self.missing_names:
             return f"the passage does not name {', '.join(self.missing_names)}"
-        return ""
+        return self.note
 
 
 def alignment(claim_toks: list[str], passage_toks: list[str], weight: Callable[[str], float]) -> float:
@@ -155,8 +165,10 @@ def features_of(
     numbers: NumberMatch,
     missing: list[str],
     cue: bool,
+    nli: tuple[float, float, float] | None = None,
 ) -> dict[str, float]:
-    """The model's inputs (see :data:`FEATURES`); ``novel`` is :func:`novel_run`, capped at 3."""
+    """The model's inputs (see :data:`FEATURES`); ``novel`` is :func:`novel_run`, capped at 3;
+    ``nli`` the head's (entailment, neutral, contradiction) probabilities."""
     return {
         "bias": 1.0,
         "alignment": aligned,
@@ -167,18 +179,22 @@ def features_of(
         "numbers_missing": float(numbers.status in ("absent", "mismatch")),
         "names_missing": float(bool(missing)),
         "cue": float(cue),
+        "entailment": 0.0 if nli is None else nli[0] - 1 / 3,
+        "contradiction": 0.0 if nli is None else nli[2] - 1 / 3,
     }
 
 
-def contradiction_cues(claim: str, passage: str, weight: Callable[[str], float]) -> tuple[list[str], set[str]]:
+def contradiction_cues(
+    claim: str, passage: str, weight: Callable[[str], float], vocab: Vocabulary | None = None
+) -> tuple[list[str], set[str]]:
     """Every contradiction cue of the pair, and the claim's names a swap explains."""
     if is_question(passage):
         return [], set()
-    ents = match_entities(claim, passage)
+    ents = match_entities(claim, passage, vocab)
     reasons: list[str] = []
     swapped: set[str] = set()
-    c_rel = relations(claim, ents.names("claim"))
-    p_rel = relations(passage, ents.names("passage"))
+    c_rel = relations(claim, ents.names("claim"), vocab)
+    p_rel = relations(passage, ents.names("passage"), vocab)
     role = role_conflict(c_rel, p_rel)
     if role:
         reasons.append(role)
@@ -225,18 +241,22 @@ def judge(
     passage: str,
     weight: Callable[[str], float] | None = None,
     cosine: float | None = None,
+    vocab: Vocabulary | None = None,
+    nli: tuple[float, float, float] | None = None,
 ) -> Judgement:
     """Supported, contradicted or not stated: what ``passage`` says about ``claim`` (module docstring).
 
     ``weight`` gives a stem's IDF in the document (default: every word counts 1); ``cosine`` is the
-    dense similarity of the two texts, if an encoder computed it.
+    dense similarity of the two texts, if an encoder computed it; ``vocab`` the registry's
+    vocabulary (default: the shared one); ``nli`` the NLI head's (entailment, neutral,
+    contradiction) probabilities.
     """
     weight = weight or (lambda s: 1.0)
     c_toks, p_toks = tokens(claim), tokens(passage)
     aligned = alignment(c_toks, p_toks, weight)
     numbers = match_numbers(claim, passage)
-    ents = match_entities(claim, passage)
-    reasons, swapped = contradiction_cues(claim, passage, weight)
+    ents = match_entities(claim, passage, vocab)
+    reasons, swapped = contradiction_cues(claim, passage, weight, vocab)
     if numbers.status == "mismatch":
         reasons.insert(0, f"different number: {numbers.explain()}")
     # Alignment for cues: the swapped names are expected to be missing.
@@ -244,9 +264,11 @@ def judge(
     aligned_rest = alignment([t for t in c_toks if t not in swapped_toks], p_toks, weight) if swapped else aligned
     missing = [n for n in ents.missing if n not in swapped]
     feats = features_of(
-        aligned, proximity(c_toks, p_toks), cosine, novel_run(c_toks, p_toks), numbers, missing, bool(reasons)
+        aligned, proximity(c_toks, p_toks), cosine, novel_run(c_toks, p_toks), numbers, missing, bool(reasons), nli
     )
     prob = support_probability(feats, with_encoder=cosine is not None)
+    if nli is not None:
+        feats["entailment_p"] = round(nli[0], 4)
     specific = numbers.status == "mismatch" and numbers.specific
     if reasons and (aligned_rest >= ALIGNED_AT or (specific and aligned_rest >= ALIGNED_AT_SPECIFIC)):
         verdict: PairVerdict = "contradicted"
@@ -268,4 +290,5 @@ def judge(
         numbers=numbers,
         missing_names=missing,
         features=feats,
+        swapped=swapped,
     )
