@@ -116,6 +116,42 @@ def load_pairs(path: Path, mirror: Document | None) -> list[Pair]:
     return out
 
 
+def evidence_pairs(path: Path, doc: Document, split: str = "tune") -> list[Pair]:
+    """Labelled claims of another paper (bench/data/heldout-papers/claims/*.yaml) as pairs.
+
+    Each claim's ``evidence`` (a quote of a sentence, or a Markdown table row ``| a | b |``) is
+    resolved to the passage of ``doc`` the text check would judge: the sentence that contains it,
+    or the table row written out as a sentence (:func:`repro.checks.text_support.search.passages_of`).
+    """
+    from repro.checks.text_support.search import passages_of
+
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    items = [it for it in passages_of(doc) if it.kind != "sentence pair"]
+    out = []
+    for c in raw["claims"]:
+        ev = " ".join(c["evidence"].split())
+        if ev.startswith("|"):
+            cells = [x.strip() for x in ev.strip("|").split("|") if x.strip()]
+            hits = [it.text for it in items if it.kind == "table row" and all(f": {x}" in it.text for x in cells[1:])]
+            hits = [h for h in hits if cells[0].lower() in h.lower()] or hits
+        else:
+            hits = [it.text for it in items if ev in " ".join(it.text.split())]
+        if not hits:
+            raise ReproError(f"{path}: claim {c['id']}: evidence not found in {doc.source}: {ev[:60]}")
+        out.append(
+            Pair(
+                id=c["id"],
+                split=split,
+                label=c["label"],
+                phenomenon=c["kind"],
+                claim=c["claim"],
+                passage=hits[0],
+                source=str(doc.source),
+            )
+        )
+    return out
+
+
 def idf_weights(texts: list[str]) -> Callable[[str], float]:
     """IDF of each stem over ``texts`` (unseen stems get the largest IDF)."""
     df: dict[str, int] = {}

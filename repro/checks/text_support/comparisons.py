@@ -25,15 +25,29 @@ import re
 from repro.sources.vocabulary import Vocabulary, load_vocabulary
 
 _CUE = re.compile(
-    r"\b(?P<up>outperform\w*|surpass\w*|beat\w*|exceed\w*|better than|superior to|higher|greater|larger|more)\b"
-    r"|\b(?P<down>underperform\w*|worse than|inferior to|lags? behind|trails?|lower|smaller|less|fewer)\b",
+    r"\b(?P<up>outperform\w*|surpass\w*|beat\w*|exceed\w*|better than|superior to|higher|greater|larger|more|"
+    r"richer|faster|stronger|longer|wider|bigger|heavier|deeper)\b"
+    r"|\b(?P<down>underperform\w*|worse than|inferior to|lags? behind|trails?|lower|smaller|less|fewer|"
+    r"poorer|slower|weaker|shorter|narrower|lighter)\b",
     re.I,
 )
 _THAN = re.compile(r"\b(than|compared (?:to|with)|relative to|over|against)\b", re.I)
 _CLAUSE = re.compile(r"[;:]|,\s*(?:but|while|whereas|although|however)\b|\bwhile\b|\bwhereas\b|\bbut\b", re.I)
 
 Relation = tuple[str, str, int]
-_SIZE_WORDS = ("higher", "greater", "larger", "more", "lower", "smaller", "less", "fewer")
+_SIZE_WORDS = (
+    "higher",
+    "greater",
+    "larger",
+    "more",
+    "lower",
+    "smaller",
+    "less",
+    "fewer",
+    "longer",
+    "shorter",
+    "bigger",
+)
 
 
 @functools.lru_cache(maxsize=4)

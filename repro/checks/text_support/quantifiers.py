@@ -19,7 +19,7 @@ import re
 from repro.checks.text_support.words import STOP, stem, words
 
 EXCLUSIVE = frozenset(["only", "solely", "exclusively", "purely", "just", "alone"])
-UNIVERSAL = frozenset(["all", "every", "always", "each", "entire", "whole"])
+UNIVERSAL = frozenset(["all", "every", "always", "each", "entire", "whole", "both"])
 PARTIAL = frozenset(
     [
         "most",

@@ -47,7 +47,7 @@ from repro.checks.text_support.support_model import SUPPORTED_AT, Judgement, jud
 from repro.checks.text_support.words import tokens
 from repro.sources.document import Block, DocTable, Document, format_location
 from repro.sources.sentences import iter_sentences
-from repro.sources.vocabulary import Vocabulary, load_vocabulary
+from repro.sources.vocabulary import Vocabulary, document_names, load_vocabulary
 
 if TYPE_CHECKING:
     from repro.checks.text_support.nli import NLIJudge
@@ -165,6 +165,10 @@ class _Index:
 
         self.doc = doc
         self.items = passages_of(doc)
+        # The paper's own names (sites, samples, methods) that no vocabulary knows, for swaps.
+        singles_text = [it.text for it in self.items if it.kind != "sentence pair"]
+        self.vocab = vocab.extended({"names": document_names(singles_text, vocab)})
+        vocab = self.vocab
         self.toks = [tokens(it.text) for it in self.items]
         self.bm25 = BM25Okapi([t or ["_"] for t in self.toks])
         self.names = [{m.id for m in vocab.find(it.text) if not m.generic} for it in self.items]
@@ -311,6 +315,7 @@ def find_support(
     fused = np.zeros(len(index.items))
     for order in ranks:
         fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    vocab = index.vocab
     claim_names = {m.id for m in vocab.find(claim_text) if not m.generic}
     candidates = _candidates(index, fused, claim_names, pool)
     if nli is not None:
@@ -334,6 +339,11 @@ def find_support(
             )
             for k, i in enumerate(candidates)
         ]
+    for k, i in enumerate(candidates):
+        # Two sentences side by side may state the claim together, but a contradiction must come
+        # from one sentence (or one table row): the other sentence's numbers are about something else.
+        if index.items[i].kind == "sentence pair" and judged[k].verdict == "contradicted":
+            judged[k].verdict = "not stated"
     _void_swaps(judged, [index.names[i] for i in candidates])
     passages = [
         _passage(index.items[i], float(bm[i]), None if cos is None else float(cos[i]), j)
