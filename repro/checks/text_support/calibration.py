@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 LABELS = ("supported", "contradicted", "unstated")
 # Features that need the encoder (its cosine and the NLI head on its embeddings).
 ENCODER_FEATURES = ("cosine", "entailment", "contradiction")
+# Features that are evidence against support: their coefficients may not be positive.
+AGAINST = ("novel_run", "numbers_missing", "names_missing", "cue")
 PREDICTED = {"supported": "supported", "contradicted": "contradicted", "unstated": "not stated"}
 
 
@@ -196,12 +198,19 @@ def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
     if any(s.pair.split != "tune" for s in scored):
         raise ReproError("fit only on the tuning pairs; the held-out pairs must stay unseen")
     names = [f for f in FEATURES if with_encoder or f not in ENCODER_FEATURES]
-    X = np.array([[s.judgement.features[f] for f in names] for s in scored])
     y = np.array([float(s.pair.label == "supported") for s in scored])
     # The constant "bias" feature is the solver's own unpenalised bias.
     assert names[0] == "bias"
-    coef_rest, bias = logistic(X[:, 1:], y, np.ones(len(y)), l2=0.5)
-    w = np.concatenate([[bias], coef_rest])
+    while True:
+        X = np.array([[s.judgement.features[f] for f in names] for s in scored])
+        coef_rest, bias = logistic(X[:, 1:], y, np.ones(len(y)), l2=0.5)
+        w = np.concatenate([[bias], coef_rest])
+        # Evidence against support may not raise it: a feature fitted with the wrong sign (it stands
+        # in for another one it is correlated with) is left out and the rest refitted.
+        wrong = [f for f, v in zip(names, w) if f in AGAINST and v > 0]
+        if not wrong:
+            break
+        names = [f for f in names if f not in wrong]
     coef = {f: 0.0 for f in FEATURES}
     coef.update({f: round(float(v), 3) for f, v in zip(names, w)})
     # The alignment from which a cue means "contradicted": the one that classifies the tuning

@@ -11,6 +11,7 @@ passage **swaps** it: a contradiction when the rest of the claim is there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from repro.sources.quantities import quantities
@@ -53,13 +54,18 @@ def match_entities(claim: str, passage: str, vocab: Vocabulary | None = None) ->
     return out
 
 
-def _holder(text: str, start: int, mentions: list[Mention]) -> Mention | None:
-    """The name a number at ``start`` belongs to: the nearest before it in its clause, else the nearest after."""
+def _holder(text: str, start: int, mentions: list[Mention], reach: int = 40) -> Mention | None:
+    """The name a number at ``start`` belongs to: the nearest within ``reach`` characters before it
+    in its clause, else the nearest after."""
     named = [m for m in mentions if not m.generic]
-    before = [m for m in named if m.start + len(m.text) <= start and ";" not in text[m.start + len(m.text) : start]]
+    before = [
+        m
+        for m in named
+        if 0 <= start - (m.start + len(m.text)) <= reach and not re.search(r"[;,]", text[m.start + len(m.text) : start])
+    ]
     if before:
         return before[-1]
-    after = [m for m in named if m.start >= start and ";" not in text[start : m.start]]
+    after = [m for m in named if 0 <= m.start - start <= reach and not re.search(r"[;,]", text[start : m.start])]
     return after[0] if after else None
 
 

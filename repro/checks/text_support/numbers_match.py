@@ -163,7 +163,11 @@ def direction_conflict(claim: str, passage: str) -> str | None:
         return None
     said = 1 if up else -1
     for a, b in stated_pairs(passage):
-        if not re.search(r"\bfrom\s*$", passage[max(0, a.start - 8) : a.start]) or a.value == b.value:
+        if (
+            not re.search(r"\bfrom\s*$", passage[max(0, a.start - 8) : a.start])
+            or not re.fullmatch(r"\s*(?:%|[^\W\d]{1,4}\b)?\s*to\s*", passage[a.end : b.start])
+            or a.value == b.value
+        ):
             continue
         there = 1 if b.value > a.value else -1
         if there != said:

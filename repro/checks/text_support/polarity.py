@@ -42,6 +42,7 @@ NEGATORS = NEGATIONS | frozenset(
         "fails",
         "failed",
         "unable",
+        "outside",
     ]
 )
 # "leaves X unaddressed", "remains untested": a negation carried by the word itself, with the

@@ -236,10 +236,9 @@ def _passage(it: _Item, bm: float, cos: float | None, j: Judgement) -> Passage:
 def decide(passages: list[Passage]) -> tuple[Verdict, list[Passage]]:
     """The document's verdict from its judged passages, and the passages ordered deciding one first.
 
-    A supporting passage wins over a contradicting one unless the contradicting one is closer to
-    the claim (higher alignment): a passage that denies the claim as closely as another states it
-    is the stronger evidence, but of two equally close, the one that states it exactly is not
-    overruled. The other side's best passage is kept right after the deciding one.
+    A supporting passage wins over a contradicting one only if it is closer to the claim (higher
+    alignment): a passage that denies the claim as closely as another shares its words is the
+    stronger evidence. The other side's best passage is kept right after the deciding one.
     """
     supporting = sorted((p for p in passages if p.verdict == "supported"), key=lambda p: (-p.support, -p.alignment))
     contradicting = sorted(
