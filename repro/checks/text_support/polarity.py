@@ -39,8 +39,15 @@ NEGATORS = NEGATIONS | frozenset(
         "lack",
         "lacking",
         "absent",
+        "fails",
+        "failed",
+        "unable",
+        "outside",
     ]
 )
+# "leaves X unaddressed", "remains untested": a negation carried by the word itself, with the
+# verb it denies as its scope ("address"), so that it agrees with "does not address".
+_UN_PARTICIPLE = re.compile(r"^un(?!der|til|less|ique|iform|ivers|it)([a-z]{3,}(?:ed|en))$")
 # "separate and distinct from", "disjoint from": the relation is denied for what follows "from".
 RELATIONAL = re.compile(
     r"\b(?:separate|distinct|disjoint|different|apart|excluded|independent)\s+(?:and\s+\w+\s+)?from\b|\binstead of\b",
@@ -117,6 +124,10 @@ def negation_scopes(text: str) -> list[list[str]]:
     toks = [lowered[a:b] for a, b in marks]
     relational_ends = {m.end() for m in RELATIONAL.finditer(lowered)}
     for i, tok in enumerate(toks):
+        un = _UN_PARTICIPLE.match(tok)
+        if un and un.group(1) not in ("seen", "labeled", "labelled") and stem(un.group(1)) not in NEGATIVE_PREDICATES:
+            scopes.append([stem(un.group(1))])
+            continue
         starts_scope = tok in NEGATORS or tok.endswith("n't") or marks[i][1] in relational_ends
         if not starts_scope:
             continue
