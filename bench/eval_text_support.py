@@ -7,21 +7,25 @@ labelled claims of the DEV papers from other fields (bench/data/heldout-papers, 
 bench/eval_text_heldout.py; their claims' evidence passages, :func:`evidence_pairs`), so that the
 coefficients are not the seed paper's alone. The support model's
 coefficients are refitted on the tuning pairs only and compared with the ones in
-repro/checks/text_support/support_model.py; the held-out pairs are then judged with the committed coefficients.
+repro/checks/text_support/support_model.json; the held-out pairs are then judged with the committed coefficients.
 Prints accuracy per label, the false-support rate (a contradicted or unstated claim called
 supported; target <= 5 %), accuracy per phenomenon and the errors; draws the reliability plot
 (predicted support vs how often the pair was supported) into bench/text_support_reliability.png.
 
-    python bench/eval_text_support.py [--encoder] [--plot bench/text_support_reliability.png]
+    python bench/eval_text_support.py [--encoder [--write]] [--plot bench/text_support_reliability.png]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from text_support_fit import Report, evaluate, evidence_pairs, fit, judge_pairs, load_pairs, write_model
+
 from repro.checks.text_support import support_model
-from repro.checks.text_support.calibration import Report, evaluate, evidence_pairs, fit, judge_pairs, load_pairs
 from repro.claims.registry import load_registry
 from repro.sources.loader import load_document
 from repro.sources.sentences import iter_sentences
@@ -91,6 +95,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--encoder", action="store_true", help="also run with e5-small cosines (slower)")
     ap.add_argument("--plot", type=Path, default=ROOT / "bench" / "text_support_reliability.png")
+    ap.add_argument(
+        "--write", action="store_true", help="write the refitted coefficients to support_model.json (needs --encoder)"
+    )
     args = ap.parse_args()
     doc = load_document(MIRROR)
     registry = ROOT / "claims" / "hybrid.yaml"
@@ -106,11 +113,13 @@ def main() -> None:
 
         modes.append(("rules + e5 cosine", Encoder("e5-small", max_length=128, batch_size=32)))
     held_reports = {}
+    fits = {}
     for name, enc in modes:
         scored_tune = judge_pairs(tune, background, encoder=enc, vocab=vocab)
         for dev_pairs, dev_background, dev_vocab in dev:
             scored_tune += judge_pairs(dev_pairs, dev_background, encoder=enc, vocab=dev_vocab)
         fitted = fit(scored_tune, with_encoder=enc is not None)
+        fits[enc is not None] = fitted
         committed = support_model.COEF if enc is not None else support_model.COEF_NO_ENCODER
         print(f"\n== {name}: coefficients refitted on {len(scored_tune)} tuning pairs ({len(tune)} of the seed paper)")
         print("  refit:     " + ", ".join(f"{k} {v:+.3f}" for k, v in fitted["coef"].items()))
@@ -126,6 +135,10 @@ def main() -> None:
             )
         held_reports[name] = r
     plot(held_reports, args.plot)
+    if args.write:
+        if True not in fits:
+            ap.error("--write needs --encoder (both coefficient sets are written)")
+        print(f"wrote {write_model(fits[True], fits[False])}")
 
 
 if __name__ == "__main__":

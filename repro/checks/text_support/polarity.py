@@ -136,6 +136,11 @@ def negation_scopes(text: str) -> list[list[str]]:
         end = _CLAUSE_END.search(lowered, marks[i][1])
         stop = end.start() if end else len(lowered)
         scope_words = [toks[j] for j in range(i + 1, len(toks)) if marks[j][0] < stop]
+        if marks[i][1] in relational_ends and tok == "of":
+            # "random instead of by saliency increased error": the relation denies its noun phrase,
+            # not the sentence's verb after it.
+            verb = next((k for k, w in enumerate(scope_words) if k and re.fullmatch(r"[a-z]{3,}ed", w)), None)
+            scope_words = scope_words[:verb][:4]
         content = [stem(w) for w in scope_words if w not in STOP and w not in NEGATORS and w not in FUNCTION]
         if content and content[0] in NEGATIVE_PREDICATES:
             continue
@@ -201,6 +206,9 @@ def opposite_conflict(claim: str, passage: str, skip: Callable[[str], bool] = la
                 agreeing = set().union(*[_neighbours(p, j) for j, t in enumerate(p) if t in first]) if p else set()
                 for j, t in enumerate(p):
                     if t not in second or skip(t) or t in cset:
+                        continue
+                    # "not public" says what "unavailable" says: a negated opposite agrees.
+                    if any(w in NEGATORS or w.endswith("n't") for w in p[max(0, j - 2) : j]):
                         continue
                     near = (near_c & _neighbours(p, j)) - agreeing
                     if near:

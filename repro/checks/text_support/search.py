@@ -37,6 +37,7 @@ import contextlib
 import hashlib
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -44,7 +45,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from repro.cache import repro_home, slug
-from repro.checks.text_support.support_model import SUPPORTED_AT, Judgement, judge
+from repro.checks.text_support.support_model import ALIGNED_AT_SPECIFIC, SUPPORTED_AT, Judgement, judge
 from repro.checks.text_support.words import tokens
 from repro.sources.document import Block, DocTable, Document, format_location
 from repro.sources.sentences import iter_sentences
@@ -77,6 +78,7 @@ class Passage(BaseModel):
     cosine: float | None = None
     entailment: float | None = Field(default=None, description="the NLI head's P(entailment), when an encoder ran")
     alignment: float = 0.0
+    proximity: float = Field(default=0.0, exclude=True, description="the share of the claim's word pairs kept close")
     support: float = Field(description="calibrated probability that the passage states the claim")
     verdict: Literal["supported", "contradicted", "not stated"] = "not stated"
     reason: str = Field(default="", description="why it contradicts, or what it lacks")
@@ -114,6 +116,8 @@ class _Item:
     kind: PassageKind
     block: Block | None
     table: DocTable | None = None
+    parts: tuple[int, int] | None = None  # a sentence pair: the indices of its two sentences
+    row: int | None = None  # a table row: its row in ``table``
 
     @property
     def page(self) -> int | None:
@@ -139,23 +143,58 @@ def table_row_text(table: DocTable, row: int) -> str | None:
 def passages_of(doc: Document) -> list[_Item]:
     """Every passage of ``doc`` (module docstring): sentences, neighbouring pairs, table rows."""
     items: list[_Item] = []
-    by_block: dict[int, list[str]] = {}
-    blocks: dict[int, Block] = {}
+    by_block: dict[int, list[int]] = {}
     for block, sentence in iter_sentences(doc):
         if len(sentence.split()) < 3:
             continue
+        by_block.setdefault(id(block), []).append(len(items))
         items.append(_Item(sentence, "sentence", block))
-        by_block.setdefault(id(block), []).append(sentence)
-        blocks[id(block)] = block
-    for key, sentences in by_block.items():
-        for a, b in itertools.pairwise(sentences):
-            items.append(_Item(f"{a} {b}", "sentence pair", blocks[key]))
+    for indices in list(by_block.values()):
+        for a, b in itertools.pairwise(indices):
+            items.append(_Item(f"{items[a].text} {items[b].text}", "sentence pair", items[a].block, parts=(a, b)))
     for table in doc.tables:
         for row in sorted({c.row for c in table.cells}):
             text = table_row_text(table, row)
             if text:
-                items.append(_Item(text, "table row", None, table))
+                items.append(_Item(text, "table row", None, table, row=row))
     return items
+
+
+def cell_swap(claim: str, item: _Item) -> str | None:
+    """A claim that gives a table row's value to another column than the table does.
+
+    "On Tiny-ImageNet the baseline had 22.4" against the row ``Baseline: CIFAR-100: 22.4;
+    Tiny-ImageNet: 39.9``: the claim names one column header and gives it the value of another.
+    """
+    if item.table is None or item.row is None:
+        return None
+    from repro.sources.quantities import quantities
+
+    cells = [c for c in item.table.cells if c.row == item.row and c.value is not None and c.col_header]
+    low = claim.lower()
+    named = [c for c in cells if _names_header(low, c.col_header)]
+    # A claim naming two columns may be about their mean or difference: only one is decisive.
+    if len({c.col_header for c in named}) != 1:
+        return None
+    for q in quantities(claim):
+        at = [c for c in cells if abs(c.value - q.value) <= c.half_unit + 1e-9]
+        if not at or any(c in named for c in at):
+            continue
+        other = [c for c in named if c.col_header not in {a.col_header for a in at}]
+        if other:
+            return (
+                f"swapped column: the claim gives {q.text} to {other[0].col_header}, "
+                f"{item.table.label} to {at[0].col_header} ({other[0].col_header}: {other[0].text})"
+            )
+    return None
+
+
+def _names_header(claim_lower: str, header: str) -> bool:
+    """Whether the claim names a column header (its distinctive words, not a bare unit or symbol)."""
+    head = re.sub(r"\(.*?\)", "", header).strip().lower()
+    if len(head) < 3 or not re.search(r"[a-z]", head):
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", claim_lower) is not None
 
 
 class _Index:
@@ -231,6 +270,7 @@ def _passage(it: _Item, bm: float, cos: float | None, j: Judgement) -> Passage:
         cosine=None if cos is None else round(cos, 4),
         entailment=j.features.get("entailment_p"),
         alignment=j.alignment,
+        proximity=j.features.get("proximity", 0.0),
         support=j.support,
         verdict=j.verdict,
         reason=j.reason,
@@ -240,16 +280,20 @@ def _passage(it: _Item, bm: float, cos: float | None, j: Judgement) -> Passage:
 def decide(passages: list[Passage]) -> tuple[Verdict, list[Passage]]:
     """The document's verdict from its judged passages, and the passages ordered deciding one first.
 
-    A supporting passage wins over a contradicting one only if it is closer to the claim (higher
-    alignment): a passage that denies the claim as closely as another shares its words is the
+    A supporting passage wins over a contradicting one only if it is at least as close to the claim
+    (alignment, then the claim's word pairs kept close, :func:`~.support_model.proximity`): a passage that denies the claim as closely as another shares its words is the
     stronger evidence. The other side's best passage is kept right after the deciding one.
     """
     supporting = sorted((p for p in passages if p.verdict == "supported"), key=lambda p: (-p.support, -p.alignment))
     contradicting = sorted(
-        (p for p in passages if p.verdict == "contradicted"), key=lambda p: (-p.alignment, p.support)
+        (p for p in passages if p.verdict == "contradicted"),
+        key=lambda p: (-round(p.alignment, 2), -p.proximity, p.support),
     )
     rest = sorted((p for p in passages if p.verdict == "not stated"), key=lambda p: (-p.support, -p.alignment))
-    if supporting and (not contradicting or max(s.alignment for s in supporting) >= contradicting[0].alignment - 1e-9):
+    def closeness(p: Passage) -> tuple[float, float]:
+        return (round(p.alignment, 2), p.proximity)
+
+    if supporting and (not contradicting or max(closeness(s) for s in supporting) >= closeness(contradicting[0])):
         return "supported", supporting[:1] + contradicting[:1] + supporting[1:] + rest
     if contradicting:
         return "contradicted", contradicting[:1] + supporting[:1] + contradicting[1:] + supporting[1:] + rest
@@ -342,11 +386,42 @@ def find_support(
             )
             for k, i in enumerate(candidates)
         ]
-    for k, i in enumerate(candidates):
+    def judge_item(i: int) -> Judgement:
+        nli_row = None
+        if q is not None and emb is not None:
+            from repro.checks.text_support.nli_head import load_head
+
+            nli_row = tuple(float(x) for x in load_head().probabilities(q[None, :], emb[i : i + 1])[0])
+        return judge(
+            claim_text,
+            index.items[i].text,
+            weight=index.weight,
+            cosine=None if cos is None else float(cos[i]),
+            vocab=vocab,
+            nli=nli_row,
+        )
+
+    for k, i in enumerate(list(candidates)):
+        item, j = index.items[i], judged[k]
+        if item.kind == "table row" and j.verdict != "contradicted" and j.alignment >= ALIGNED_AT_SPECIFIC:
+            swap = cell_swap(claim_text, item)
+            if swap:
+                j.verdict, j.reasons = "contradicted", [swap, *j.reasons]
         # Two sentences side by side may state the claim together, but a contradiction must come
         # from one sentence (or one table row): the other sentence's numbers are about something else.
-        if index.items[i].kind == "sentence pair" and judged[k].verdict == "contradicted":
-            judged[k].verdict = "not stated"
+        if item.kind == "sentence pair" and j.verdict == "contradicted":
+            j.verdict = "not stated"
+        # Nor does a pair support a claim that one of its sentences, read alone, contradicts.
+        if item.kind == "sentence pair" and j.verdict == "supported" and nli is None and item.parts:
+            for part in item.parts:
+                if part in candidates:
+                    pj = judged[candidates.index(part)]
+                else:
+                    pj = judge_item(part)
+                    candidates.append(part)
+                    judged.append(pj)
+                if pj.verdict == "contradicted":
+                    j.verdict, j.note = "not stated", "one of its sentences contradicts the claim"
     _void_swaps(judged, [index.names[i] for i in candidates])
     passages = [
         _passage(index.items[i], float(bm[i]), None if cos is None else float(cos[i]), j)

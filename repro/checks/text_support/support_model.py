@@ -14,10 +14,10 @@
 2. **Support probability**: a logistic model of the alignment, the dense cosine of claim and
    passage and the offline NLI head's P(entailment) and P(contradiction)
    (:mod:`~repro.checks.text_support.nli_head`, when an encoder is given: it is what lets a claim
-   in other words be supported), and whether the passage carries the claim's numbers and names. Its coefficients (:data:`COEF`, :data:`COEF_NO_ENCODER`) were fitted by
-   :func:`repro.checks.text_support.calibration.fit` on the tuning part of
-   tests/data/text_support_pairs.yaml; ``python bench/eval_text_support.py`` refits them and reports
-   the held-out part.
+   in other words be supported), and whether the passage carries the claim's numbers and names. Its coefficients (:data:`COEF`, :data:`COEF_NO_ENCODER`, read from
+   support_model.json) were fitted by ``fit`` in bench/text_support_fit.py on the tuning part of
+   tests/data/text_support_pairs.yaml and the DEV papers' claims; ``python bench/eval_text_support.py``
+   refits them and reports the held-out part.
 3. **Verdict**: supported when the probability reaches :data:`SUPPORTED_AT`, no cue fired, every
    number of the claim is in the passage and every name it gives is there; otherwise not stated.
    A claim with numbers is never supported on word overlap alone.
@@ -26,10 +26,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from repro.checks.text_support.comparisons import compared_pairs, relations, role_conflict
@@ -67,34 +69,26 @@ FEATURES = (
     "entailment",
     "contradiction",
 )
-# Fitted by repro.checks.text_support.calibration.fit on the tuning pairs: the seed paper's and the
-# DEV papers' from other fields (see bench/eval_text_support.py, which refits and prints them).
-COEF: dict[str, float] = {
-    "bias": -1.566,
-    "alignment": 0.801,
-    "proximity": 1.716,
-    "cosine": 0.721,
-    "novel_run": -0.454,
-    "numbers_match": 2.227,
-    "numbers_missing": 0.0,
-    "names_missing": -1.028,
-    "cue": -2.883,
-    "entailment": 0.756,
-    "contradiction": 0.087,
-}
-COEF_NO_ENCODER: dict[str, float] = {
-    "bias": -1.539,
-    "alignment": 0.931,
-    "proximity": 1.911,
-    "cosine": 0.0,
-    "novel_run": -0.618,
-    "numbers_match": 2.259,
-    "numbers_missing": 0.0,
-    "names_missing": -1.132,
-    "cue": -2.898,
-    "entailment": 0.0,
-    "contradiction": 0.0,
-}
+# Fitted by bench/text_support_fit.py on the tuning pairs (the seed paper's and the DEV papers'
+# from other fields) and committed as support_model.json: ``python bench/eval_text_support.py
+# --encoder --write`` refits and rewrites it.
+MODEL_FILE = Path(__file__).with_name("support_model.json")
+
+
+def _load_coefficients(path: Path = MODEL_FILE) -> tuple[dict[str, float], dict[str, float]]:
+    """The committed (with encoder, without encoder) coefficients, every feature present."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for key in ("coef", "coef_no_encoder"):
+        coef = {f: float(raw[key].get(f, 0.0)) for f in FEATURES}
+        unknown = set(raw[key]) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"{path}: {key} has unknown features {sorted(unknown)}")
+        out.append(coef)
+    return out[0], out[1]
+
+
+COEF, COEF_NO_ENCODER = _load_coefficients()
 COSINE_CENTER = 0.85  # e5 cosines of unrelated English sentences sit near 0.75-0.80, paraphrases above 0.88
 
 
@@ -122,6 +116,21 @@ class Judgement:
         if self.missing_names:
             return f"the passage does not name {', '.join(self.missing_names)}"
         return self.note
+
+
+# Sentences that announce what the paper will discuss ("We first discuss the training datasets"):
+# they share a claim's words but state nothing about them.
+_ROADMAP = re.compile(
+    r"\b(?:we (?:first |then |next |now |briefly )?(?:discuss|describe|introduce|present|outline|review|detail)"
+    r"|(?:is|are) organi[sz]ed (?:into|as)|the (?:rest|remainder) of th(?:is|e) (?:paper|section|appendix)"
+    r"|this (?:section|appendix|chapter) (?:describes|presents|introduces|discusses|gives))\b",
+    re.I,
+)
+
+
+def is_roadmap(passage: str) -> bool:
+    """Whether ``passage`` only announces what a paper discusses (it then supports no claim)."""
+    return _ROADMAP.search(passage) is not None
 
 
 def alignment(claim_toks: list[str], passage_toks: list[str], weight: Callable[[str], float]) -> float:
@@ -328,6 +337,7 @@ def judge(
         and numbers.status in ("none", "match")
         and not missing
         and not is_question(passage)
+        and not is_roadmap(passage)
     ):
         verdict = "supported"
     else:

@@ -1,5 +1,8 @@
 """Fitting and measuring the text check's judge on hand-labelled claim / passage pairs.
 
+Fitting code lives here, outside the package: repro/checks/text_support/support_model.py only
+reads the fitted coefficients (support_model.json) that :func:`write_model` writes.
+
 The pairs live in a YAML file (tests/data/text_support_pairs.yaml): each has a claim, a passage
 (quoted, or ``{mirror: ANCHOR}``: the sentence of the paper's mirrored text that contains ANCHOR),
 a label (supported, contradicted, unstated), a phenomenon and a split (tune or heldout).
@@ -222,6 +225,22 @@ def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
         if ok >= best_ok:
             best, best_ok = round(float(at), 2), ok
     return {"coef": coef, "aligned_at": best}
+
+
+def write_model(with_encoder: dict[str, Any], without_encoder: dict[str, Any], path: Path | None = None) -> Path:
+    """Write two :func:`fit` results as the support model's coefficient file (default: the committed one)."""
+    import json
+
+    path = path or support_model.MODEL_FILE
+    raw = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    raw.update(
+        features=list(FEATURES),
+        coef=with_encoder["coef"],
+        coef_no_encoder=without_encoder["coef"],
+        aligned_at_refit={"with_encoder": with_encoder["aligned_at"], "no_encoder": without_encoder["aligned_at"]},
+    )
+    path.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def evaluate(scored: list[Scored], bins: int = 5) -> Report:
