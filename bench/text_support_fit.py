@@ -44,7 +44,7 @@ LABELS = ("supported", "contradicted", "unstated")
 # Features that need the encoder (its cosine and the NLI head on its embeddings).
 ENCODER_FEATURES = ("cosine", "entailment", "contradiction")
 # Features that are evidence against support: their coefficients may not be positive.
-AGAINST = ("novel_run", "numbers_missing", "names_missing", "cue")
+AGAINST = ("novel_run", "numbers_missing", "names_missing", "cue", "contradiction")
 PREDICTED = {"supported": "supported", "contradicted": "contradicted", "unstated": "not stated"}
 
 

@@ -240,7 +240,7 @@ def test_committed_coefficients_are_the_fit_on_the_tuning_pairs(pairs, mirror, t
     # The package reads what the fitting script writes, feature by feature; an unknown one is refused.
     path = write_model({"coef": support_model.COEF, "aligned_at": 0.3}, fitted, tmp_path / "m.json")
     assert support_model._load_coefficients(path) == (support_model.COEF, fitted["coef"])
-    path.write_text(path.read_text().replace('"cue"', '"cues"', 1))
+    path.write_text(path.read_text().replace('"cue":', '"cues":', 1))
     with pytest.raises(ValueError, match="unknown features"):
         support_model._load_coefficients(path)
     # On gold passages a cue could count from a lower alignment; among retrieved passages (most of

@@ -86,9 +86,10 @@ ANTONYMS: list[tuple[frozenset[str], frozenset[str]]] = [
     (frozenset(map(stem, a.split())), frozenset(map(stem, b.split())))
     for a, b in [
         (
-            "increase increases increased increasing raise raises raised more higher greater larger grow grows rise",
-            "reduce reduces reduced reducing decrease decreases decreased lower less fewer drop drops fall falls "
-            "smaller mitigate mitigates decline cut cuts",
+            "increase increases increased increasing raise raises raised more higher greater larger grow grows grew "
+            "rise rises rose",
+            "reduce reduces reduced reducing decrease decreases decreased lower less fewer drop drops dropped fall "
+            "falls fell smaller mitigate mitigates decline declined cut cuts shrink shrinks shrank",
         ),
         (
             "best better superior strong stronger strongest outperform outperforms",

@@ -56,6 +56,9 @@ SUPPORTED_AT = 0.5
 ALIGNED_AT = 0.35
 ALIGNED_AT_SPECIFIC = 0.25
 ALIGNED_AT_NUMBER = 0.42
+# A passage sharing less of the claim's words than this supports it only when the NLI head reads
+# entailment: a matching small number ("two years" against "2 were legumes") is no evidence.
+SUPPORT_ALIGNED_AT = 0.3
 FEATURES = (
     "bias",
     "alignment",
@@ -213,7 +216,10 @@ def _mask_names(text: str, mentions: list) -> str:
 def only_names_conflict(claim: str, passage: str, ents: EntityMatch) -> str | None:
     """The claim's "only at X" where the passage gives the same for X and another name of X's kind."""
     restricted = set(restricted_terms(claim))
-    if not restricted or any(w in EXCLUSIVE for w in words(passage)):
+    # The passage restricting as often as the claim does ("Fencing alone ... only at X" against
+    # "Fencing alone ... at X and at Y": its "alone" is the claim's "alone", not its "only").
+    said = sum(w in EXCLUSIVE for w in words(claim))
+    if not restricted or sum(w in EXCLUSIVE for w in words(passage)) >= said:
         return None
     for m in ents.claim:
         if m.generic or not set(tokens(m.text)) & restricted or m.id not in ents.ids("passage"):
@@ -338,6 +344,7 @@ def judge(
         and not missing
         and not is_question(passage)
         and not is_roadmap(passage)
+        and (aligned >= SUPPORT_ALIGNED_AT or (nli is not None and nli[0] >= 0.5))
     ):
         verdict = "supported"
     else:
