@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import require
 
+from bench.text_support_fit import evaluate, fit, judge_pairs, load_pairs
 from repro.checks.base import CheckResult, Verdict
 from repro.checks.text import TextCheck
 from repro.checks.text_support import support_model
-from bench.text_support_fit import evaluate, fit, judge_pairs, load_pairs
 from repro.checks.text_support.numbers_match import match_numbers
 from repro.checks.text_support.search import SUPPORTED_AT, find_support
 from repro.checks.text_support.support_model import judge, support_probability
@@ -309,7 +309,9 @@ def test_a_roadmap_sentence_supports_nothing_and_a_negated_opposite_agrees() -> 
     assert judge(claim, roadmap).verdict == "not stated"
     stated = "The evaluation datasets were also used for training the models."
     assert judge(claim, stated).verdict == "supported"
-    announced = judge(claim, "Next, we introduce the evaluation datasets, which were also used for training the models.")
+    announced = judge(
+        claim, "Next, we introduce the evaluation datasets, which were also used for training the models."
+    )
     assert announced.verdict == "not stated" and announced.support == judge(claim, stated).support
     # "not public" says "unavailable"; "private" would contradict it.
     claim = "Results use the 10,000 validation images, since test labels are unavailable."

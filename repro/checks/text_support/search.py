@@ -290,6 +290,7 @@ def decide(passages: list[Passage]) -> tuple[Verdict, list[Passage]]:
         key=lambda p: (-round(p.alignment, 2), -p.proximity, p.support),
     )
     rest = sorted((p for p in passages if p.verdict == "not stated"), key=lambda p: (-p.support, -p.alignment))
+
     def closeness(p: Passage) -> tuple[float, float]:
         return (round(p.alignment, 2), p.proximity)
 
@@ -386,6 +387,7 @@ def find_support(
             )
             for k, i in enumerate(candidates)
         ]
+
     def judge_item(i: int) -> Judgement:
         nli_row = None
         if q is not None and emb is not None:
