@@ -420,18 +420,11 @@ class TrendCheck(Check):
         for x in xs:
             per_lang: dict[str, list[float]] = {}
             for label, _ in at_x[x]:
-                for lang, row in rs.result(label, metric.task)["tables"][metric.setting].items():
-                    per_lang.setdefault(lang, []).append(float(row[metric.measure]))
+                for lang, value in rs.result(label, metric.task).rows(metric).items():
+                    per_lang.setdefault(lang, []).append(value)
             for lang, vals in per_lang.items():
                 curve.setdefault(lang, {})[x] = float(np.mean(vals))
-        base = (
-            {
-                lang: float(row[metric.measure])
-                for lang, row in rs.result("base", metric.task)["tables"][metric.setting].items()
-            }
-            if rs.exists("base", metric.task)
-            else {}
-        )
+        base = rs.result("base", metric.task).rows(metric) if rs.exists("base", metric.task) else {}
         langs = sorted(curve)
         unseen = [lang for lang in langs if self._is_unseen(lang)]
         seen = [lang for lang in langs if lang not in unseen]
@@ -770,8 +763,7 @@ class TrendCheck(Check):
             out: dict[Any, dict[str, float]] = {}
             for label, point in at_x[x]:
                 seed = 0 if point is None else point.get("seed", 0)
-                rows = rs.result(label, metric.task)["tables"][metric.setting]
-                out[seed] = {lang: float(row[metric.measure]) for lang, row in rows.items()}
+                out[seed] = rs.result(label, metric.task).rows(metric)
             return out
 
         va, vr = per_seed(at), per_seed(ref)
