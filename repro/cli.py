@@ -530,13 +530,22 @@ def claims_group() -> None:
     default=None,
     help="Minimum claim-likeness confidence (default: the calibrated one, see docs/claims-extraction.md).",
 )
-@json_option("Print candidates and table issues as JSON.")
+@click.option(
+    "--vocabulary",
+    "vocabulary",
+    type=PATH,
+    default=None,
+    help="A vocabulary YAML of the paper's methods, arms and aliases (default: the --into registry's "
+    "`vocabulary:`, else the shared one).",
+)
+@json_option("Print candidates, findings and the tables read (as tables) as JSON.")
 def claims_extract(
     arxiv_id: str | None,
     pdf: Path | None,
     text_file: Path | None,
     into: Path | None,
     threshold: float | None,
+    vocabulary: Path | None,
     as_json: bool,
 ) -> None:
     """List claim candidates of a paper (quote, page/section, confidence) and optionally merge them."""
@@ -561,7 +570,19 @@ def claims_extract(
     doc = load_document(path)
     for warning in doc.warnings:
         click.echo(f"warning: {warning}", err=True)
-    extraction = extract_candidates(doc, threshold=threshold)
+    from repro.sources.vocabulary import load_vocabulary
+
+    if vocabulary is not None:
+        if not vocabulary.is_file():
+            raise ReproError(f"vocabulary file {vocabulary} not found")
+        vocab = load_vocabulary(vocabulary.resolve())
+    elif into is not None and into.is_file():
+        from repro.claims.registry import load_registry
+
+        vocab = load_registry(into).vocab(into)
+    else:
+        vocab = load_vocabulary()
+    extraction = extract_candidates(doc, vocab=vocab, threshold=threshold)
     for warning in extraction.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

@@ -14,6 +14,7 @@ from conftest import require
 
 from repro.claims.extract import extract_candidates
 from repro.claims.merge import merge_candidates, similar
+from repro.claims.registry import load_registry
 from repro.errors import ReproError
 from repro.sources.loader import load_document
 from repro.sources.markdown import parse_markdown
@@ -24,6 +25,8 @@ from tests.paper_fixtures import BACKGROUND, CHINESE, CLAIM, FOOTNOTE, GREEK, RU
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = REPO.parent / "shared" / "papers" / "2408.10536-openreview.md"
+# The seed paper's method names and arms come from its registry's vocabulary.
+HYBRID = load_registry(REPO / "claims" / "hybrid.yaml").vocab(REPO / "claims" / "hybrid.yaml")
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +148,7 @@ def test_sentences() -> None:
 
 
 def test_candidates_from_pdf(doc) -> None:
-    ex = extract_candidates(doc)
+    ex = extract_candidates(doc, vocab=HYBRID)
     texts = [c.text for c in ex.candidates]
     assert CLAIM in texts and BACKGROUND not in texts
     cand = next(c for c in ex.candidates if c.text == CLAIM)
@@ -163,14 +166,14 @@ def test_candidates_from_pdf(doc) -> None:
     # "Table 1 shows that ..." scores 0.15 with the learned model (every "Table N ..." sentence of its
     # training data is a roadmap, not a claim: a known miss, docs/claims-extraction.md); the table
     # numbers it refers to are still attached.
-    low = extract_candidates(doc, threshold=0.1)
+    low = extract_candidates(doc, vocab=HYBRID, threshold=0.1)
     table_claim = next(c for c in low.candidates if c.text.startswith("Table 1 shows"))
     assert {"what": "Hybrid / de", "value": 0.67, "where": "Table 1"} in table_claim.reported
     assert len(ex.table_issues) == 1
 
 
 def test_merge_creates_dedups_and_keeps_comments(doc, tmp_path: Path) -> None:
-    cands = extract_candidates(doc).candidates
+    cands = extract_candidates(doc, vocab=HYBRID).candidates
     target = tmp_path / "claims" / "paper.yaml"
     added, skipped = merge_candidates(target, cands, arxiv="2408.10536")
     data = yaml.safe_load(target.read_text())
@@ -290,9 +293,8 @@ def test_load_document_rejects_missing_and_binary(tmp_path: Path) -> None:
 )
 def test_claim_types(sentence: str, kind: str) -> None:
     from repro.claims.claim_types import claim_type
-    from repro.sources.vocabulary import load_vocabulary
 
-    assert claim_type(sentence, load_vocabulary().find(sentence)) == kind
+    assert claim_type(sentence, HYBRID.find(sentence)) == kind
 
 
 def test_setup_values_and_the_experiment_beside_them() -> None:
@@ -326,7 +328,7 @@ def test_findings_of_the_mirrored_paper() -> None:
     from repro.sources.consistency import check_document
 
     require(MIRROR.is_file(), f"the papers mirror ({MIRROR})", "put the offline mirror at ../shared")
-    found = check_document(load_document(MIRROR))
+    found = check_document(load_document(MIRROR), HYBRID)
     msgs = [(f.kind, f.message) for f in found]
     assert ("table mean", next(m for k, m in msgs if k == "table mean")) and sum(
         k == "table mean" for k, _ in msgs
@@ -358,7 +360,7 @@ def test_findings_of_a_made_up_paper() -> None:
         "We use two datasets: XQuAD-R and MLQA-R.\n\nFigure 1: The only figure.\n\n"
         "Table 1: Results.\n\n| Model | en | Mean |\n|---|---|---|\n| X-Y | .5 | .5 |\n"
     )
-    found = check_document(parse_markdown(text, "t.md", "0"))
+    found = check_document(parse_markdown(text, "t.md", "0"), HYBRID)
     change = next(f for f in found if f.kind == "relative change")
     assert change.message.startswith("the text states 50%") and "30.1%" in change.message
     assert "(from 410.2 to 286.6)" in change.quote
@@ -399,7 +401,7 @@ def test_drafted_setup_claim_against_the_experiment(tmp_path: Path) -> None:
     reg = tmp_path / "drafts.yaml"
     sweep = REPO / "experiments" / "hybrid-sweep.yaml"
     reg.write_text(f"name: drafts\nexperiments:\n  sweep: {sweep}\nclaims: []\n")
-    ex = extract_candidates(load_document(MIRROR))
+    ex = extract_candidates(load_document(MIRROR), vocab=HYBRID)
     merge_candidates(reg, ex.candidates, arxiv="2408.10536")
     loaded = load_registry(reg)
     setup = next(c for c in loaded.claims if "batch size of 100" in c.text)
@@ -489,7 +491,7 @@ def test_claim_model_refit_reproduces_the_committed_file(claim_encoder) -> None:
 def test_cue_only_scoring_and_the_fallback(doc, monkeypatch: pytest.MonkeyPatch) -> None:
     from repro.claims import claim_model, extract
 
-    ex = extract_candidates(doc, use_encoder=False)
+    ex = extract_candidates(doc, vocab=HYBRID, use_encoder=False)
     texts = [c.text for c in ex.candidates]
     assert CLAIM in texts and BACKGROUND not in texts and ex.warnings == []
 
@@ -497,7 +499,7 @@ def test_cue_only_scoring_and_the_fallback(doc, monkeypatch: pytest.MonkeyPatch)
         raise ReproError("no model here")
 
     monkeypatch.setattr(extract, "default_encoder", broken)
-    ex = extract_candidates(doc)
+    ex = extract_candidates(doc, vocab=HYBRID)
     assert len(ex.warnings) == 1 and "cue features only" in ex.warnings[0] and "no model here" in ex.warnings[0]
     assert [c.text for c in ex.candidates] == texts
     assert claim_model.load_model().cue_only.threshold == extract.default_threshold(use_encoder=False)

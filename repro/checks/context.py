@@ -24,6 +24,7 @@ from repro.integrity import check_record, read_json
 if TYPE_CHECKING:
     from repro.models.encoder import Encoder
     from repro.runner.experiment import Experiment
+    from repro.sources.vocabulary import Vocabulary
 
 
 def default_papers_dirs() -> list[Path]:
@@ -116,6 +117,7 @@ class CheckContext:
     results_root: Path = Path("results")
     papers_dirs: list[Path] = field(default_factory=default_papers_dirs)
     progress: bool = True
+    vocabulary: Vocabulary | None = None  # the registry's (laid over the shared one); None = the shared one
     _experiments: dict[str, Experiment] = field(default_factory=dict, repr=False)
 
     # -- experiments and arms -------------------------------------------------------------------

@@ -75,7 +75,7 @@ class TextCheck(Check):
             from repro.checks.text_support.nli import load_nli
 
             nli = load_nli(self.nli)
-        support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k, nli=nli)
+        support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k, nli=nli, vocab=ctx.vocabulary)
         best = support.best
         details = {
             "source": str(path),
@@ -86,9 +86,12 @@ class TextCheck(Check):
             "passages": [p.model_dump() for p in support.passages],
         }
         table = Table(
-            title="best passages",
-            columns=["verdict", "support", "where", "quote", "why"],
-            rows=[[p.verdict, p.support, p.location, p.quote, p.reason] for p in support.passages],
+            title="best evidence",
+            columns=["verdict", "support", "entailment", "bm25", "cosine", "kind", "where", "quote", "why"],
+            rows=[
+                [p.verdict, p.support, p.entailment, p.bm25, p.cosine, p.kind, p.location, p.quote, p.reason]
+                for p in support.passages
+            ],
         )
         refutes = False
         if support.verdict == "contradicted":

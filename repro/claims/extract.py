@@ -38,7 +38,7 @@ from repro.claims.claim_types import (
 from repro.errors import ReproError, first_line
 from repro.evaluation.declarations import DECLARATIONS
 from repro.sources.consistency import Finding, check_document
-from repro.sources.document import Document, TableIssue
+from repro.sources.document import DocTable, Document, TableIssue
 from repro.sources.quantities import quantities
 from repro.sources.sentences import iter_sentences
 from repro.sources.tables import check_means
@@ -188,6 +188,9 @@ class Extraction(BaseModel):
     candidates: list[ClaimCandidate]
     table_issues: list[TableIssue] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list, description="the paper checked against itself")
+    tables: list[DocTable] = Field(
+        default_factory=list, description="the document's tables (kept out of the prose): caption, rows, cells"
+    )
     warnings: list[str] = Field(default_factory=list, description="e.g. scored without the sentence encoder")
 
 
@@ -383,5 +386,6 @@ def extract_candidates(
         candidates=candidates,
         table_issues=issues,
         findings=check_document(doc, vocab),
+        tables=doc.tables,
         warnings=warnings,
     )

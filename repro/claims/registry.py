@@ -21,6 +21,7 @@ from repro.claims.claim_types import ClaimType
 from repro.errors import ReproError
 from repro.names import inside, repository_root, slug_problem
 from repro.sources.consistency import Finding
+from repro.sources.vocabulary import Vocabulary, registry_vocabulary
 from repro.yamlfile import line_of, read_yaml, size_limit
 
 # Limits that keep a registry something a person wrote: a larger file or a longer claim text is
@@ -150,6 +151,11 @@ class Registry(BaseModel):
     )
     research_question: ResearchQuestion | None = None
     findings: list[Finding] = Field(default_factory=list, description="what drafting found inconsistent in the paper")
+    vocabulary: dict[str, Any] | str | None = Field(
+        default=None,
+        description="the paper's methods, arms and aliases (categories as in repro/sources/vocabulary.yaml), "
+        "or the path of such a file; laid over the shared vocabulary",
+    )
     claims: list[Claim] = Field(default_factory=list)
 
     @field_validator("name")
@@ -175,6 +181,10 @@ class Registry(BaseModel):
             if c.id == claim_id:
                 return c
         raise ReproError(f"no claim {claim_id}; known: {', '.join(c.id for c in self.claims)}")
+
+    def vocab(self, path: Path) -> Vocabulary:
+        """The registry's vocabulary laid over the shared one (``path``: this registry's file)."""
+        return registry_vocabulary(self.vocabulary, Path(path).parent)
 
     def experiment_paths(self, path: Path, allow_outside: bool = False) -> dict[str, Path]:
         """Experiment name -> its YAML file; ``path`` is this registry's file, relative entries start at its folder.
@@ -216,6 +226,7 @@ class Registry(BaseModel):
             paper_arxiv=self.paper.arxiv,
             results_root=Path(results_root),
             progress=progress,
+            vocabulary=self.vocab(path),
         )
         if papers_dirs is not None:
             ctx.papers_dirs = list(papers_dirs)
@@ -318,7 +329,7 @@ def load_registry(path: Path) -> Registry:
     else:
         refresh_check_kinds()
     try:
-        return Registry.model_validate(raw)
+        registry = Registry.model_validate(raw)
     except ValidationError as exc:
         # Every problem at once, each with its line: a user fixes the file in one pass.
         found = []
@@ -326,3 +337,8 @@ def load_registry(path: Path) -> Registry:
             loc, msg = _message(err)
             found.append(f"{path}:{line_of(node, loc)}: {_field_path(loc) or '(top level)'}: {msg}")
         raise ReproError("; ".join(dict.fromkeys(found))) from None
+    try:
+        registry.vocab(path)
+    except ReproError as exc:
+        raise ReproError(f"{path}:{line_of(node, ('vocabulary',))}: {exc}") from None
+    return registry

@@ -339,7 +339,7 @@ def count_conflicts(sentences: list[_Sentence]) -> list[Finding]:
     return out
 
 
-def listed_counts(sentences: list[_Sentence]) -> list[Finding]:
+def listed_counts(sentences: list[_Sentence], vocab: Vocabulary | None = None) -> list[Finding]:
     """ "three distinct datasets: A and B": a stated count the list after it does not have."""
     cat_of = {"datasets": "datasets", "benchmarks": "datasets", "languages": "languages", "models": "methods"}
     out = []
@@ -353,7 +353,7 @@ def listed_counts(sentences: list[_Sentence]) -> list[Finding]:
             rest = re.sub(r"\([^()]*\)", "", s.text[m.end() :])
             rest = re.split(r"\.(?:\s|\d|$)|;", rest, maxsplit=1)[0]
             listed = {x.id for x in s.mentions if x.category == category and x.start >= m.end()}
-            listed &= {x.id for x in load_vocabulary().find(rest) if x.category == category}
+            listed &= {x.id for x in (vocab or load_vocabulary()).find(rest) if x.category == category}
             if listed and len(listed) != n:
                 out.append(
                     s.finding(
@@ -414,5 +414,5 @@ def check_document(doc: Document, vocab: Vocabulary | None = None) -> list[Findi
         + relative_changes(sentences)
         + references(doc, sentences)
         + wrong_tables(doc, sentences)
-        + listed_counts(sentences)
+        + listed_counts(sentences, vocab)
     )

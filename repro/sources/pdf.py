@@ -12,6 +12,10 @@ Heuristics (all relative to the body font size, the most common span size weight
 - **captions**: blocks starting ``Table N:`` / ``Figure N.``.
 - **tables**: ``page.find_tables()``, only on pages with ruling lines or a table caption (it is the
   slow step); table text is kept out of the prose.
+- **hyphens at line breaks**: "retrie-" + "val" is one word, "dual-" + "salt" and "Cell-to-" +
+  "cell" keep their hyphen. The document decides: a form it prints elsewhere wins (``dual-salt``
+  or ``retrieval``); otherwise the hyphen stays when the part before already holds a hyphen or
+  both parts are words the document uses on their own, and goes otherwise.
 - page numbers and running heads (bare numbers in the top/bottom 6 % of the page) are dropped.
 - a damaged file (truncated, broken cross-references) that MuPDF repairs is read with a warning in
   :attr:`Document.warnings` saying from how many pages text was recovered; one it cannot recover
@@ -35,7 +39,7 @@ from repro.sources.document import CAPTION_RE, Block, DocTable, Document
 from repro.sources.tables import build_cells, clean_cell, merge_blank_columns
 
 # Bump when the parsing changes so cached documents are rebuilt.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 _NUMBERED_HEADING_RE = re.compile(r"^(?:(\d+(?:\.\d+){0,3})|([A-Z](?:\.\d+){0,3}))\.?\s+\S")
 _BOLD = 16  # PyMuPDF span flag bit for bold
 
@@ -110,6 +114,8 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
         tables: list[DocTable] = []
         sizes: Counter[float] = Counter()
         images = 0
+        global _WORDS
+        _WORDS = _document_words(pdf)
         for pno in range(pdf.page_count):
             page = pdf[pno]
             try:
@@ -203,12 +209,47 @@ def _raw_block(b: dict, page: int) -> _RawBlock | None:
     return rb
 
 
+# The words of the document being parsed (lower case, with their hyphenated forms), for line-break hyphens.
+_WORDS: set[str] = set()
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def _document_words(pdf) -> set[str]:  # pdf: pymupdf.Document
+    """Every word the document prints whole (not at a line end before a hyphen), lower case."""
+    words: set[str] = set()
+    for page in pdf:
+        for line in page.get_text("text", flags=0).splitlines():
+            found = _WORD.findall(line.rstrip().removesuffix("-") if line.rstrip().endswith("-") else line)
+            if line.rstrip().endswith("-") and found:
+                found = found[:-1]
+            words.update(w.lower() for w in found)
+    return words
+
+
+def join_hyphenated(left: str, right: str, words: set[str] | None = None) -> str:
+    """``left`` (ending in a hyphen at a line break) and ``right`` as one text: hyphen kept or dropped.
+
+    See the module docstring; ``words`` are the document's words (default: the one being parsed).
+    """
+    words = _WORDS if words is None else words
+    a = _WORD.findall(left[:-1])[-1] if _WORD.findall(left[:-1]) else ""
+    b = _WORD.match(right).group(0) if _WORD.match(right) else ""
+    whole, hyphened = (a + b).lower(), f"{a}-{b}".lower()
+    last_a, first_b = a.split("-")[-1].lower(), b.split("-")[0].lower()
+    keep = hyphened in words or (
+        whole not in words and ("-" in a or (last_a in words and first_b in words and len(last_a) > 1))
+    )
+    return left + right if keep else left[:-1] + right
+
+
 def _join_lines(lines: list[str]) -> str:
     """Lines of a block as one string; a word hyphenated across a line break is rejoined."""
     out = lines[0]
     for nxt in lines[1:]:
         if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
-            out = out[:-1] + nxt
+            out = join_hyphenated(out, nxt)
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalnum() and (nxt[:1].isupper() or nxt[:1].isdigit()):
+            out = out + nxt  # a name broken at its hyphen: "XQuAD-" + "R"
         else:
             out = f"{out} {nxt}"
     return " ".join(out.split())
@@ -310,7 +351,7 @@ def _join_continuations(blocks: list[Block]) -> list[Block]:
             and not prev.text.rstrip().endswith((".", "!", "?", ":", ";"))
         ):
             joined = (
-                prev.text[:-1] + b.text
+                join_hyphenated(prev.text, b.text)
                 if prev.text.endswith("-") and prev.text[-2:-1].isalpha()
                 else f"{prev.text} {b.text}"
             )

@@ -8,7 +8,9 @@ digits inside names (``XLM-R``, ``R@10``, ``A100``, ``COVID-19``) and footnote m
 word or a full stop (``respectively.2``, ``2The evaluation``).
 
 Number words (``one`` ... ``twenty``, ``thirty`` ... ``ninety``, ``hundred``) count as numbers, so
-"nine languages" and "9 languages" are the same quantity. Each quantity keeps its printed precision:
+"nine languages" and "9 languages" are the same quantity. Multipliers are ratios (unit ``x``):
+"twofold", "two-fold", "twice", "doubles", "triples"; fractions of a change are percentages
+(approximate): "a third" (33.3 %), "half", "halves" (50 %), "a quarter" (25 %), "two thirds". Each quantity keeps its printed precision:
 ``30.1`` stands for anything in [30.05, 30.15], ``30`` for [29.5, 30.5].
 
 :func:`stated_pairs` finds the pairs of values a sentence sets against each other ("from 261.5 to
@@ -422,7 +424,43 @@ def quantities(text: str) -> list[Quantity]:
                     approximate=approximate or bool(mult),
                 )
             )
+    out += _word_ratios(masked)
+    out.sort(key=lambda q: q.start)
     return _share_units(masked, out)
+
+
+_MULTIPLIERS = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
+_MULTIPLIER = re.compile(
+    r"(?<![\w-])(?:(?P<n>two|three|four|five|ten)[- ]?fold|(?P<twice>twice|doubl(?:e|es|ed|ing))|(?P<thrice>tripl(?:e|es|ed|ing)))(?![\w-])",
+    re.IGNORECASE,
+)
+_FRACTIONS = {"a third": 100 / 3, "one third": 100 / 3, "two thirds": 200 / 3, "a quarter": 25.0, "half": 50.0}
+_FRACTION = re.compile(
+    r"(?<![\w-])(?P<f>a third|one third|two thirds|two-thirds|a quarter|one quarter|half|halv(?:e|es|ed|ing))(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _word_ratios(text: str) -> list[Quantity]:
+    """Multipliers ("twofold", "doubles": unit ``x``) and fractions ("a third", "halves": ``%``, approximate)."""
+    out = []
+    for m in _MULTIPLIER.finditer(text):
+        value = 2.0 if m.group("twice") else 3.0 if m.group("thrice") else float(_MULTIPLIERS[m.group("n").lower()])
+        out.append(Quantity(value=value, text=m.group(0), unit="x", start=m.start(), end=m.end()))
+    for m in _FRACTION.finditer(text):
+        word = m.group("f").lower().replace("-", " ").replace("one quarter", "a quarter")
+        if word.startswith("halv"):
+            word = "half"
+        if (
+            word == "half"
+            and re.match(r"\s+(?:of|the|a|an)\b", text[m.end() :])
+            and not re.search(r"\b(?:by|to)\s*$", text[: m.start()])
+        ):
+            continue  # "half of the languages" is a share, not a change
+        out.append(
+            Quantity(value=_FRACTIONS[word], text=m.group(0), unit="%", start=m.start(), end=m.end(), approximate=True)
+        )
+    return out
 
 
 def _share_units(text: str, qs: list[Quantity]) -> list[Quantity]:

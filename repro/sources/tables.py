@@ -34,6 +34,15 @@ def _kind(row: list[str]) -> str:
     return "header"
 
 
+def _percent_header(rows: list[list[str]]) -> bool:
+    """A first row of percentages over rows that print none ("10 % | 25 % | 100 %" above the values)."""
+    if len(rows) < 2 or not rows[0][1:]:
+        return False
+    head = rows[0][1:]
+    below = [c for r in rows[1:] for c in r[1:] if c]
+    return all(c.strip().endswith("%") for c in head if c) and not any(c.strip().endswith("%") for c in below)
+
+
 def build_cells(rows: list[list[str]]) -> list[Cell]:
     """Every numeric or textual data cell of ``rows`` with its row and column headers."""
     cells: list[Cell] = []
@@ -41,7 +50,7 @@ def build_cells(rows: list[list[str]]) -> list[Cell]:
     group = ""
     previous = "data"
     for r, row in enumerate(rows):
-        kind = _kind(row)
+        kind = "header" if r == 0 and _percent_header(rows) else _kind(row)
         if kind == "header":
             if previous != "header":
                 headers = []

@@ -9,9 +9,10 @@ The machinery behind the ``text`` check kind (:mod:`repro.checks.text`), bottom 
   :mod:`~repro.checks.text_support.entity_match` (swapped names),
   :mod:`~repro.checks.text_support.numbers_match` (numbers, recomputed percentages);
 - :mod:`~repro.checks.text_support.support_model`: the project's judge of one claim against one
-  passage (the cues plus a calibrated support probability), fitted and measured by
-  :mod:`~repro.checks.text_support.calibration`; :mod:`~repro.checks.text_support.nli` is the
-  optional NLI cross-encoder judge;
+  passage (the cues plus a calibrated support probability whose coefficients are
+  ``support_model.json``, fitted and measured by bench/text_support_fit.py);
+  :mod:`~repro.checks.text_support.nli_head` the offline NLI head on e5 embeddings;
+  :mod:`~repro.checks.text_support.nli` the optional NLI cross-encoder judge (``--nli MODEL``);
 - :mod:`~repro.checks.text_support.search`: passages of a document retrieved, judged and turned
   into one verdict (:func:`~repro.checks.text_support.search.find_support`).
 

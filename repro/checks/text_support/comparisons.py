@@ -8,26 +8,68 @@ sentences about the same pair contradict when their normalised signs differ ("X 
 
 ``names`` maps the text to its named things in order: ``[(start, id), ...]`` (the vocabulary's
 mentions, so that "the proposed method" and "hybrid batching" are one id).
+
+The sign is about *quality* (+1: left is better). Words of size ("higher", "lower", "more") say
+the opposite of quality for a measure where lower is better: "hybrid has a higher rank distance
+than X-Y" puts hybrid below X-Y. Which measures those are comes from the measure declarations
+(:mod:`repro.evaluation.declarations`: ``higher_is_better=False``, with their aliases) and from the
+vocabulary's metrics marked ``lower_is_better`` (a registry adds its own).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
+from repro.sources.vocabulary import Vocabulary, load_vocabulary
+
 _CUE = re.compile(
-    r"\b(?P<up>outperform\w*|surpass\w*|beat\w*|exceed\w*|better than|superior to|higher|greater|larger|more)\b"
-    r"|\b(?P<down>underperform\w*|worse than|inferior to|lags? behind|trails?|lower|smaller|less|fewer)\b",
+    r"\b(?P<up>outperform\w*|surpass\w*|beat\w*|exceed\w*|better than|superior to|higher|greater|larger|more|"
+    r"richer|faster|stronger|longer|wider|bigger|heavier|deeper)\b"
+    r"|\b(?P<down>underperform\w*|worse than|inferior to|lags? behind|trails?|lower|smaller|less|fewer|"
+    r"poorer|slower|weaker|shorter|narrower|lighter)\b",
     re.I,
 )
 _THAN = re.compile(r"\b(than|compared (?:to|with)|relative to|over|against)\b", re.I)
 _CLAUSE = re.compile(r"[;:]|,\s*(?:but|while|whereas|although|however)\b|\bwhile\b|\bwhereas\b|\bbut\b", re.I)
 
 Relation = tuple[str, str, int]
+_SIZE_WORDS = (
+    "higher",
+    "greater",
+    "larger",
+    "more",
+    "lower",
+    "smaller",
+    "less",
+    "fewer",
+    "longer",
+    "shorter",
+    "bigger",
+)
 
 
-def relations(text: str, names: list[tuple[int, str]]) -> list[Relation]:
-    """Every (left, right, sign) comparison in ``text`` (sign +1: left is better/higher/more)."""
+@functools.lru_cache(maxsize=4)
+def lower_is_better_terms(vocab: Vocabulary | None = None) -> re.Pattern[str]:
+    """A pattern of every name of a measure where lower is better (declarations and vocabulary)."""
+    from repro.evaluation.declarations import DECLARATIONS
+
+    names: set[str] = set()
+    for decl in DECLARATIONS.values():
+        for metric in decl.metrics().values():
+            if not metric.spec.higher_is_better:
+                names |= {metric.spec.name, *metric.spec.aliases}
+    for ent in (vocab or load_vocabulary()).entities.get("metrics", []):
+        if ent.lower_is_better:
+            names |= {ent.id, *ent.aliases}
+    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.I) if alts else re.compile(r"(?!x)x")
+
+
+def relations(text: str, names: list[tuple[int, str]], vocab: Vocabulary | None = None) -> list[Relation]:
+    """Every (left, right, sign) comparison in ``text`` (sign +1: left is better; module docstring)."""
+    lower_better = lower_is_better_terms(vocab)
     out: list[Relation] = []
     bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
     for lo, hi in itertools.pairwise(bounds):
@@ -46,7 +88,10 @@ def relations(text: str, names: list[tuple[int, str]]) -> list[Relation]:
                 than = _THAN.search(text, lo + m.end(), hi)
                 right = [n for pos, n in names if than and than.start() < pos < hi]
             if left and right and left[-1] != right[0]:
-                out.append((left[-1], right[0], 1 if m.group("up") else -1))
+                sign = 1 if m.group("up") else -1
+                if m.group(0).lower() in _SIZE_WORDS and lower_better.search(clause):
+                    sign = -sign
+                out.append((left[-1], right[0], sign))
     return out
 
 

@@ -11,11 +11,13 @@ passage **swaps** it: a contradiction when the rest of the claim is there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from repro.sources.quantities import quantities
 from repro.sources.vocabulary import Mention, Vocabulary, load_vocabulary
 
-SWAP_CATEGORIES = ("datasets", "methods", "languages", "metrics", "settings")
+SWAP_CATEGORIES = ("datasets", "methods", "languages", "metrics", "settings", "names")
 
 
 @dataclass
@@ -49,4 +51,40 @@ def match_entities(claim: str, passage: str, vocab: Vocabulary | None = None) ->
         # A generic self-reference in the passage is the paper's method: it can stand in a swap.
         if only_c and only_p:
             out.swaps.append((cat, only_c[0], only_p[0]))
+    return out
+
+
+def _holder(text: str, start: int, mentions: list[Mention], reach: int = 40) -> Mention | None:
+    """The name a number at ``start`` belongs to: the nearest within ``reach`` characters before it
+    in its clause, else the nearest after."""
+    named = [m for m in mentions if not m.generic]
+    before = [
+        m
+        for m in named
+        if 0 <= start - (m.start + len(m.text)) <= reach and not re.search(r"[;,]", text[m.start + len(m.text) : start])
+    ]
+    if before:
+        return before[-1]
+    after = [m for m in named if 0 <= m.start - start <= reach and not re.search(r"[;,]", text[start : m.start])]
+    return after[0] if after else None
+
+
+def number_swaps(claim: str, passage: str, ents: EntityMatch) -> list[tuple[str, str, str, str]]:
+    """Numbers both sides give, held by different names: (category, number, claim's name, passage's name).
+
+    "Al-1 delivered 155.8 mAh/g" against "Ti-1 delivered 155.8 mAh/g and outperformed Al-1": the
+    passage gives the number to a name the claim does not mention.
+    """
+    out = []
+    claim_ids = ents.ids("claim")
+    pqs = quantities(passage)
+    for c in quantities(claim):
+        if c.decimals == 0 and c.value < 10:
+            continue  # small round numbers ("two sites", "3 seeds") are not tied to one name
+        hits = [p for p in pqs if p.unit == c.unit and c.agrees(p.value, p.tolerance)]
+        if len(hits) != 1:
+            continue
+        mine, theirs = _holder(claim, c.start, ents.claim), _holder(passage, hits[0].start, ents.passage)
+        if mine and theirs and mine.id != theirs.id and mine.category == theirs.category and theirs.id not in claim_ids:
+            out.append((mine.category, c.text, mine.id, theirs.id))
     return out

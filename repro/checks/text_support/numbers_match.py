@@ -26,8 +26,13 @@ from typing import Literal
 from repro.sources.quantities import Quantity, quantities, relative_change, stated_pairs
 
 Status = Literal["none", "match", "mismatch", "absent"]
-_DOWN = re.compile(r"\b(reduc\w*|decreas\w*|lower\w*|drop\w*|fall\w*|fell|cut\w*|declin\w*|shrink\w*|less)\b", re.I)
-_UP = re.compile(r"\b(increas\w*|rais\w*|improv\w*|gain\w*|grow\w*|boost\w*|higher|more|rise|rose)\b", re.I)
+_DOWN = re.compile(
+    r"\b(reduc\w*|decreas\w*|lower\w*|drop\w*|fall\w*|fell|cut\w*|declin\w*|shrink\w*|shorten\w*|less)\b", re.I
+)
+_UP = re.compile(
+    r"\b(increas\w*|rais\w*|improv\w*|gain\w*|grow\w*|grew|boost\w*|higher|more|rise|rises|rose|lengthen\w*)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -52,16 +57,25 @@ class NumberMatch:
         """One line for people: which number differs, or which is missing."""
         if self.conflicts:
             said, there = self.conflicts[0]
-            return f"the claim says {said}, the passage {', '.join(there)}"
+            unit = "another unit: " if self.conflict_kinds[:1] == ["unit"] else ""
+            return f"{unit}the claim says {said}, the passage {', '.join(there)}"
         if self.missing:
             return f"the passage does not give {', '.join(self.missing)}"
         return ""
 
 
 def kind(q: Quantity) -> str:
-    """What a quantity measures, for deciding whether two differing numbers contradict."""
-    if q.unit in ("%", "point"):
-        return "%"
+    """What a quantity measures, for deciding whether two differing numbers contradict.
+
+    A relative change in per cent ("21%") and an absolute one in points ("21 points", "21
+    percentage points", "21 pp") are different kinds: the same value in the other unit is a
+    unit conflict, not a match.
+    """
+    if q.unit == "%":
+        t = q.text.lower()
+        return "point" if t.endswith(("pp", "point", "points")) else "%"
+    if q.unit == "point":
+        return "point"
     if q.unit == "x":
         return "x"
     if q.name:
@@ -96,6 +110,19 @@ def _compatible(c: Quantity, p: Quantity) -> bool:
     return {kc.split(":")[0], kp.split(":")[0]} == {"param", "count"}
 
 
+def _ratios(passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]:
+    """Ratios recomputed from the passage's stated pairs ("from 0.2 to 0.4": 2x): (value, tolerance, evidence)."""
+    out = []
+    for a, b in stated_pairs(passage, pqs):
+        big, small = (a, b) if abs(a.value) >= abs(b.value) else (b, a)
+        if small.value == 0:
+            continue
+        ratio = abs(big.value / small.value)
+        tol = ratio * (big.tolerance / max(abs(big.value), 1e-12) + small.tolerance / max(abs(small.value), 1e-12))
+        out.append((ratio, tol, f"{ratio:.2f}x (recomputed from {a.text} and {b.text})"))
+    return out
+
+
 def _derived(claim: str, passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]:
     """Percentages recomputed from the passage's stated pairs: (value, tolerance, evidence)."""
     down, up = bool(_DOWN.search(claim)), bool(_UP.search(claim))
@@ -122,6 +149,111 @@ def _direction(text: str) -> int:
     return 0 if up == down else (1 if up else -1)
 
 
+# Verbs of change only ("improves" says better, not up: an error rate improves by falling).
+_UP_VERB = re.compile(r"\b(increas\w*|rais\w*|ris(?:e|es|ing)|rose|grew|grow\w*|boost\w*|lengthen\w*|climb\w*)\b", re.I)
+_DOWN_VERB = re.compile(
+    r"\b(reduc\w*|decreas\w*|lower(?:s|ed|ing)|drop\w*|fall\w*|fell|cut\w*|declin\w*|shrink\w*|shorten\w*)\b", re.I
+)
+
+
+def direction_conflict(claim: str, passage: str) -> str | None:
+    """The claim says a quantity rose where the passage's "from A to B" fell (or the reverse)."""
+    up, down = bool(_UP_VERB.search(claim)), bool(_DOWN_VERB.search(claim))
+    if up == down:
+        return None
+    said = 1 if up else -1
+    for a, b in stated_pairs(passage):
+        if (
+            not re.search(r"\bfrom\s*$", passage[max(0, a.start - 8) : a.start])
+            or not re.fullmatch(r"\s*(?:%|[^\W\d]{1,4}\b)?\s*to\s*", passage[a.end : b.start])
+            or a.value == b.value
+        ):
+            continue
+        there = 1 if b.value > a.value else -1
+        if there != said:
+            went = "rose" if there > 0 else "fell"
+            return (
+                f"opposite direction: the claim says {'an increase' if said > 0 else 'a decrease'}, "
+                f"the passage {went} from {a.text} to {b.text}"
+            )
+    return None
+
+
+# Units of measurement after a number, by spelling -> canonical symbol.
+_UNITS = {
+    "mah/g": "mAh/g",
+    "kj/g": "kJ/g",
+    "j/g": "J/g",
+    "kg": "kg",
+    "mg": "mg",
+    "µg": "µg",
+    "g": "g",
+    "km": "km",
+    "cm": "cm",
+    "mm": "mm",
+    "µm": "µm",
+    "um": "µm",
+    "nm": "nm",
+    "m": "m",
+    "ms": "ms",
+    "s": "s",
+    "sec": "s",
+    "seconds": "s",
+    "second": "s",
+    "min": "min",
+    "minute": "min",
+    "minutes": "min",
+    "h": "h",
+    "hour": "h",
+    "hours": "h",
+    "day": "d",
+    "days": "d",
+    "week": "wk",
+    "weeks": "wk",
+    "month": "mo",
+    "months": "mo",
+    "year": "yr",
+    "years": "yr",
+    "°c": "°C",
+    "k": "K",
+    "mv": "mV",
+    "kv": "kV",
+    "v": "V",
+    "ma": "mA",
+    "a": "A",
+    "kw": "kW",
+    "w": "W",
+    "mω": "mΩ",
+    "ω": "Ω",
+    "khz": "kHz",
+    "mhz": "MHz",
+    "ghz": "GHz",
+    "hz": "Hz",
+    "gb": "GB",
+    "mb": "MB",
+    "px": "px",
+    "pixel": "px",
+    "pixels": "px",
+    "mmhg": "mmHg",
+    "db": "dB",
+    "usd": "$",
+}
+_UNIT_AFTER = re.compile(
+    r"(?:\s?[±×x]\s?[\d.]+)?\s?(mAh/g|kJ/g|J/g|mmHg|[kmµu]?[gmsVAWΩ]|[kMG]?Hz|°C|K|dB|GB|MB|px|pixels?|sec|seconds?|min|minutes?|"
+    r"h|hours?|days?|weeks?|months?|years?|kg|km|cm|mm|nm|ms|mV|kV|mA|kW|mΩ)(?![\w/])"
+)
+
+
+def physical_unit(text: str, q: Quantity) -> str | None:
+    """The unit of measurement printed right after ``q`` ("48 h", "142 mV", "11.2 µm"), canonical, or None."""
+    m = _UNIT_AFTER.match(text, q.end)
+    return _UNITS.get(m.group(1).lower()) if m else None
+
+
+def _with_unit(q: Quantity) -> str:
+    return f"{q.text} points" if q.unit == "point" else q.text
+
+
 def match_numbers(claim: str, passage: str) -> NumberMatch:
     """Match every number of ``claim`` against ``passage`` (see the module docstring)."""
     cqs = quantities(claim)
@@ -131,7 +263,17 @@ def match_numbers(claim: str, passage: str) -> NumberMatch:
     derived = _derived(claim, passage, pqs)
     out = NumberMatch(status="match")
     for c in cqs:
-        hit = next((p for p in pqs if _compatible(c, p) and _agree(c, p)), None)
+        cu_hit = physical_unit(claim, c)
+        hit = next(
+            (
+                p
+                for p in pqs
+                if _compatible(c, p)
+                and _agree(c, p)
+                and not (cu_hit and (pu := physical_unit(passage, p)) is not None and pu != cu_hit)
+            ),
+            None,
+        )
         if hit is not None and kind(c) == "%":
             # "increases ... by 21%" is not "a 21% reduction": the change must go the same way.
             there = _direction(passage[max(0, hit.start - 40) : hit.end + 25])
@@ -148,14 +290,43 @@ def match_numbers(claim: str, passage: str) -> NumberMatch:
         if hit is not None:
             out.matched.append((c.text, hit.text))
             continue
-        if kind(c) == "%":
-            d = next((d for d in derived if c.agrees(d[0], d[1])), None)
+        if kind(c) in ("%", "x"):
+            options = derived if kind(c) == "%" else _ratios(passage, pqs)
+            d = next((d for d in options if c.agrees(d[0], d[1])), None)
             if d is not None:
                 out.matched.append((c.text, d[2]))
                 continue
+        # The same value in another unit of measurement: "48 minutes" where the passage says "48 h".
+        cu = physical_unit(claim, c)
+        other_phys = (
+            next(
+                (
+                    p
+                    for p in pqs
+                    if c.agrees(p.value, p.tolerance) and (pu := physical_unit(passage, p)) is not None and pu != cu
+                ),
+                None,
+            )
+            if cu
+            else None
+        )
+        if other_phys is not None:
+            out.conflicts.append((f"{c.text} {cu}", [f"{other_phys.text} {physical_unit(passage, other_phys)}"]))
+            out.conflict_kinds.append("unit")
+            continue
+        # The same value in the other unit: "21 points" where the passage says "21%".
+        other_unit = next(
+            (p for p in pqs if {kind(c), kind(p)} == {"%", "point"} and c.agrees(p.value, p.tolerance)), None
+        )
+        if other_unit is not None:
+            out.conflicts.append((_with_unit(c), [_with_unit(other_unit)]))
+            out.conflict_kinds.append("unit")
+            continue
         same = [p.text for p in pqs if kind(p) == kind(c)]
         if kind(c) == "%":
             same += [d[2] for d in derived]
+        elif kind(c) == "x":
+            same += [d[2] for d in _ratios(passage, pqs)]
         if same:
             out.conflicts.append((c.text, same))
             out.conflict_kinds.append(kind(c))

@@ -39,8 +39,15 @@ NEGATORS = NEGATIONS | frozenset(
         "lack",
         "lacking",
         "absent",
+        "fails",
+        "failed",
+        "unable",
+        "outside",
     ]
 )
+# "leaves X unaddressed", "remains untested": a negation carried by the word itself, with the
+# verb it denies as its scope ("address"), so that it agrees with "does not address".
+_UN_PARTICIPLE = re.compile(r"^un(?!der|til|less|ique|iform|ivers|it)([a-z]{3,}(?:ed|en))$")
 # "separate and distinct from", "disjoint from": the relation is denied for what follows "from".
 RELATIONAL = re.compile(
     r"\b(?:separate|distinct|disjoint|different|apart|excluded|independent)\s+(?:and\s+\w+\s+)?from\b|\binstead of\b",
@@ -79,9 +86,10 @@ ANTONYMS: list[tuple[frozenset[str], frozenset[str]]] = [
     (frozenset(map(stem, a.split())), frozenset(map(stem, b.split())))
     for a, b in [
         (
-            "increase increases increased increasing raise raises raised more higher greater larger grow grows rise",
-            "reduce reduces reduced reducing decrease decreases decreased lower less fewer drop drops fall falls "
-            "smaller mitigate mitigates decline cut cuts",
+            "increase increases increased increasing raise raises raised more higher greater larger grow grows grew "
+            "rise rises rose",
+            "reduce reduces reduced reducing decrease decreases decreased lower less fewer drop drops dropped fall "
+            "falls fell smaller mitigate mitigates decline declined cut cuts shrink shrinks shrank",
         ),
         (
             "best better superior strong stronger strongest outperform outperforms",
@@ -117,6 +125,10 @@ def negation_scopes(text: str) -> list[list[str]]:
     toks = [lowered[a:b] for a, b in marks]
     relational_ends = {m.end() for m in RELATIONAL.finditer(lowered)}
     for i, tok in enumerate(toks):
+        un = _UN_PARTICIPLE.match(tok)
+        if un and un.group(1) not in ("seen", "labeled", "labelled") and stem(un.group(1)) not in NEGATIVE_PREDICATES:
+            scopes.append([stem(un.group(1))])
+            continue
         starts_scope = tok in NEGATORS or tok.endswith("n't") or marks[i][1] in relational_ends
         if not starts_scope:
             continue
@@ -125,6 +137,11 @@ def negation_scopes(text: str) -> list[list[str]]:
         end = _CLAUSE_END.search(lowered, marks[i][1])
         stop = end.start() if end else len(lowered)
         scope_words = [toks[j] for j in range(i + 1, len(toks)) if marks[j][0] < stop]
+        if marks[i][1] in relational_ends and tok == "of":
+            # "random instead of by saliency increased error": the relation denies its noun phrase,
+            # not the sentence's verb after it.
+            verb = next((k for k, w in enumerate(scope_words) if k and re.fullmatch(r"[a-z]{3,}ed", w)), None)
+            scope_words = scope_words[:verb][:4]
         content = [stem(w) for w in scope_words if w not in STOP and w not in NEGATORS and w not in FUNCTION]
         if content and content[0] in NEGATIVE_PREDICATES:
             continue
@@ -190,6 +207,9 @@ def opposite_conflict(claim: str, passage: str, skip: Callable[[str], bool] = la
                 agreeing = set().union(*[_neighbours(p, j) for j, t in enumerate(p) if t in first]) if p else set()
                 for j, t in enumerate(p):
                     if t not in second or skip(t) or t in cset:
+                        continue
+                    # "not public" says what "unavailable" says: a negated opposite agrees.
+                    if any(w in NEGATORS or w.endswith("n't") for w in p[max(0, j - 2) : j]):
                         continue
                     near = (near_c & _neighbours(p, j)) - agreeing
                     if near:

@@ -19,7 +19,7 @@ import re
 from repro.checks.text_support.words import STOP, stem, words
 
 EXCLUSIVE = frozenset(["only", "solely", "exclusively", "purely", "just", "alone"])
-UNIVERSAL = frozenset(["all", "every", "always", "each", "entire", "whole"])
+UNIVERSAL = frozenset(["all", "every", "always", "each", "entire", "whole", "both"])
 PARTIAL = frozenset(
     [
         "most",
@@ -104,7 +104,7 @@ def universal_conflict(claim: str, passage: str) -> str | None:
     pws = words(passage)
     if any(w in UNIVERSAL for w in pws):
         return None
-    partial = _partial(passage)
+    partial = _partial(passage) if universal != "both" else None  # "both sites" is not "all" of a set
     if partial:
         return f"all against some: the claim says '{universal}', the passage '{partial}'"
     restricted = restricted_terms(passage)

@@ -1,12 +1,20 @@
 """Does the source text say what a claim says, say otherwise, or not say it -- and where?
 
-Every sentence of the document's prose is a passage (with its page or section). Passages are
-ranked by reciprocal-rank fusion of BM25 (rank_bm25, on stemmed content words) and the cosine of
-e5 embeddings (``query: `` claim against ``passage: `` sentences); the :data:`POOL` best are then
-judged one by one by :func:`repro.checks.text_support.support_model.judge` (the project's own
-method: number matching, negation, opposite words, swapped names and roles, quantifiers, and a
-calibrated support probability), or, when a Hugging Face NLI cross-encoder is given, by
-:class:`repro.checks.text_support.nli.NLIJudge`.
+Passages are every sentence of the document's prose, every two neighbouring sentences of a
+paragraph (a claim often joins what two sentences say), and every row of every table, written out
+as a sentence with its table, caption and headers ("Table 7 (...): X-X-mono, XLM-R / Mean: 410.2").
+They are ranked by reciprocal-rank fusion of BM25 (rank_bm25, on stemmed content words) and the
+cosine of e5 embeddings (``query: `` claim against ``passage: `` passages); the :data:`POOL` best,
+plus the best passages that name what the claim names (a claim about XQuAD-R is judged against a
+sentence about XQuAD-R whenever the paper has one, not only against the MLQA-R sentence beside it),
+are judged one by one by :func:`repro.checks.text_support.support_model.judge` (the project's own
+method: number matching, units, negation, opposite words, swapped names and roles, the direction of
+a measure, quantifiers, and a calibrated support probability that includes the offline NLI head's
+P(entailment), :mod:`repro.checks.text_support.nli_head`), or, when a Hugging Face NLI
+cross-encoder is given, by :class:`repro.checks.text_support.nli.NLIJudge`.
+
+The index of a paper (passages, BM25, their embeddings) is built once per process and its
+embeddings are cached on disk, keyed by the paper's SHA-256, the encoder and the passages.
 
 The verdict over the document:
 
@@ -17,6 +25,8 @@ The verdict over the document:
   from 286.6 and 410.2)");
 - **not found** otherwise.
 
+A contradiction that rests on a swapped name (the claim says XQuAD-R, the passage MLQA-R) does not
+count when another judged passage names the claim's own thing and is about the rest of the claim.
 When the text holds both a supporting and a contradicting passage (a paper that contradicts
 itself), both are kept in :attr:`TextSupport.passages`.
 """
@@ -24,17 +34,22 @@ itself), both are kept in :attr:`TextSupport.passages`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import itertools
 import math
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from repro.cache import repro_home, slug
-from repro.checks.text_support.support_model import SUPPORTED_AT, Judgement, judge
+from repro.checks.text_support.support_model import ALIGNED_AT_SPECIFIC, SUPPORTED_AT, Judgement, judge
 from repro.checks.text_support.words import tokens
-from repro.sources.document import Document, format_location
+from repro.sources.document import Block, DocTable, Document, format_location
 from repro.sources.sentences import iter_sentences
+from repro.sources.vocabulary import Vocabulary, document_names, load_vocabulary
 
 if TYPE_CHECKING:
     from repro.checks.text_support.nli import NLIJudge
@@ -42,27 +57,37 @@ if TYPE_CHECKING:
 
 RRF_K = 60
 POOL = 30
+# Passages naming what the claim names, added to the pool whatever their rank.
+FOCUS = 6
+# Bump when the passages change, so that cached embeddings are not reused for other passages.
+INDEX_VERSION = 2
 Verdict = Literal["supported", "contradicted", "not found"]
+PassageKind = Literal["sentence", "sentence pair", "table row"]
 __all__ = ["SUPPORTED_AT", "Passage", "TextSupport", "find_support"]
 
 
 class Passage(BaseModel):
-    """One candidate sentence with where it is and what it says about the claim."""
+    """One candidate passage with where it is and what it says about the claim."""
 
     quote: str
+    kind: PassageKind = "sentence"
     page: int | None = None
     section: str | None = None
+    table: str | None = None
     bm25: float = 0.0
     cosine: float | None = None
+    entailment: float | None = Field(default=None, description="the NLI head's P(entailment), when an encoder ran")
     alignment: float = 0.0
+    proximity: float = Field(default=0.0, exclude=True, description="the share of the claim's word pairs kept close")
     support: float = Field(description="calibrated probability that the passage states the claim")
     verdict: Literal["supported", "contradicted", "not stated"] = "not stated"
     reason: str = Field(default="", description="why it contradicts, or what it lacks")
 
     @property
     def location(self) -> str:
-        """``p. 3, §2 Method`` or the section alone."""
-        return format_location(self.page, self.section)
+        """``p. 3, §2 Method`` or the section alone (and the table, for a table row)."""
+        where = format_location(self.page, self.section)
+        return f"{self.table}, {where}" if self.table else where
 
 
 class TextSupport(BaseModel):
@@ -85,23 +110,119 @@ class TextSupport(BaseModel):
         return [p for p in self.passages if p.verdict == "contradicted"]
 
 
-class _Index:
-    """Passages of one document with BM25, IDF and (lazily) their embeddings."""
+@dataclass
+class _Item:
+    text: str
+    kind: PassageKind
+    block: Block | None
+    table: DocTable | None = None
+    parts: tuple[int, int] | None = None  # a sentence pair: the indices of its two sentences
+    row: int | None = None  # a table row: its row in ``table``
 
-    def __init__(self, doc: Document) -> None:
+    @property
+    def page(self) -> int | None:
+        return self.table.page if self.table is not None else self.block.page if self.block else None
+
+    @property
+    def section(self) -> str | None:
+        return self.table.section if self.table is not None else self.block.section if self.block else None
+
+
+def table_row_text(table: DocTable, row: int) -> str | None:
+    """A table row as one sentence: ``Table 7 (caption): row header, col header: value; ...``."""
+    cells = [c for c in table.cells if c.row == row and c.text]
+    if not cells:
+        return None
+    caption = " ".join(table.caption.split()[:18])
+    head = f"{table.label} ({caption})" if caption else table.label
+    label = cells[0].row_header
+    parts = [f"{c.col_header}: {c.text}" if c.col_header else c.text for c in cells]
+    return f"{head}: {label}: " + "; ".join(parts) + "."
+
+
+def passages_of(doc: Document) -> list[_Item]:
+    """Every passage of ``doc`` (module docstring): sentences, neighbouring pairs, table rows."""
+    items: list[_Item] = []
+    by_block: dict[int, list[int]] = {}
+    for block, sentence in iter_sentences(doc):
+        if len(sentence.split()) < 3:
+            continue
+        by_block.setdefault(id(block), []).append(len(items))
+        items.append(_Item(sentence, "sentence", block))
+    for indices in list(by_block.values()):
+        for a, b in itertools.pairwise(indices):
+            items.append(_Item(f"{items[a].text} {items[b].text}", "sentence pair", items[a].block, parts=(a, b)))
+    for table in doc.tables:
+        for row in sorted({c.row for c in table.cells}):
+            text = table_row_text(table, row)
+            if text:
+                items.append(_Item(text, "table row", None, table, row=row))
+    return items
+
+
+def cell_swap(claim: str, item: _Item) -> str | None:
+    """A claim that gives a table row's value to another column than the table does.
+
+    "On Tiny-ImageNet the baseline had 22.4" against the row ``Baseline: CIFAR-100: 22.4;
+    Tiny-ImageNet: 39.9``: the claim names one column header and gives it the value of another.
+    """
+    if item.table is None or item.row is None:
+        return None
+    from repro.sources.quantities import quantities
+
+    cells = [c for c in item.table.cells if c.row == item.row and c.value is not None and c.col_header]
+    low = claim.lower()
+    named = [c for c in cells if _names_header(low, c.col_header)]
+    # A claim naming two columns may be about their mean or difference: only one is decisive.
+    if len({c.col_header for c in named}) != 1:
+        return None
+    for q in quantities(claim):
+        at = [c for c in cells if abs(c.value - q.value) <= c.half_unit + 1e-9]
+        if not at or any(c in named for c in at):
+            continue
+        other = [c for c in named if c.col_header not in {a.col_header for a in at}]
+        if other:
+            return (
+                f"swapped column: the claim gives {q.text} to {other[0].col_header}, "
+                f"{item.table.label} to {at[0].col_header} ({other[0].col_header}: {other[0].text})"
+            )
+    return None
+
+
+def _names_header(claim_lower: str, header: str) -> bool:
+    """Whether the claim names a column header (its distinctive words, not a bare unit or symbol)."""
+    head = re.sub(r"\(.*?\)", "", header).strip().lower()
+    if len(head) < 3 or not re.search(r"[a-z]", head):
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", claim_lower) is not None
+
+
+class _Index:
+    """Passages of one document with BM25, IDF, their named things and (lazily) their embeddings."""
+
+    def __init__(self, doc: Document, vocab: Vocabulary) -> None:
         from rank_bm25 import BM25Okapi
 
         self.doc = doc
-        self.items = [(block, sentence) for block, sentence in iter_sentences(doc) if len(sentence.split()) >= 3]
-        self.toks = [tokens(s) for _, s in self.items]
+        self.items = passages_of(doc)
+        # The paper's own names (sites, samples, methods) that no vocabulary knows, for swaps.
+        singles_text = [it.text for it in self.items if it.kind != "sentence pair"]
+        self.vocab = vocab.extended({"names": document_names(singles_text, vocab)})
+        vocab = self.vocab
+        self.toks = [tokens(it.text) for it in self.items]
         self.bm25 = BM25Okapi([t or ["_"] for t in self.toks])
-        n = len(self.toks)
+        self.names = [{m.id for m in vocab.find(it.text) if not m.generic} for it in self.items]
+        # IDF over sentences only: a pair repeats its sentences' words.
+        singles = [t for t, it in zip(self.toks, self.items) if it.kind != "sentence pair"]
+        n = len(singles)
         df: dict[str, int] = {}
-        for t in self.toks:
+        for t in singles:
             for w in set(t):
                 df[w] = df.get(w, 0) + 1
         self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
         self.default_idf = math.log(1 + n)
+        digest = hashlib.sha256("\n".join(it.text for it in self.items).encode("utf-8")).hexdigest()[:12]
+        self.key = f"{doc.sha256}-v{INDEX_VERSION}-{digest}"
         self._emb: dict[str, np.ndarray] = {}
 
     def weight(self, stem: str) -> float:
@@ -109,16 +230,17 @@ class _Index:
         return self.idf.get(stem, self.default_idf)
 
     def embeddings(self, encoder: Encoder) -> np.ndarray:
+        """The passages' e5 embeddings, from the on-disk cache when this paper was indexed before."""
         # Precision is part of the key: bf16 and fp32 passages give slightly different supports.
         key = f"{encoder.model_id}-{encoder.precision}"
         if key not in self._emb:
-            cache = repro_home() / "papers" / "embeddings" / f"{self.doc.sha256}-{slug(key)}-{len(self.items)}.npy"
+            cache = repro_home() / "papers" / "embeddings" / f"{self.key}-{slug(key)}-{len(self.items)}.npy"
             try:
                 self._emb[key] = np.load(cache) if cache.is_file() else None
             except (OSError, ValueError, EOFError):
                 self._emb[key] = None  # a damaged cache file: computed again below
             if self._emb[key] is None or len(self._emb[key]) != len(self.items):
-                emb = encoder.encode([s for _, s in self.items], "passage", progress=False)
+                emb = encoder.encode([it.text for it in self.items], "passage", progress="indexing the paper")
                 from repro.atomic import atomic_write
 
                 with contextlib.suppress(OSError):  # a read-only or full $REPRO_HOME: not kept
@@ -127,23 +249,28 @@ class _Index:
         return self._emb[key]
 
 
-_INDEXES: dict[str, _Index] = {}
+_INDEXES: dict[tuple[str, int], _Index] = {}
 
 
-def _index(doc: Document) -> _Index:
-    if doc.sha256 not in _INDEXES:
-        _INDEXES[doc.sha256] = _Index(doc)
-    return _INDEXES[doc.sha256]
+def _index(doc: Document, vocab: Vocabulary) -> _Index:
+    key = (doc.sha256, id(vocab))
+    if key not in _INDEXES:
+        _INDEXES[key] = _Index(doc, vocab)
+    return _INDEXES[key]
 
 
-def _passage(block, sentence: str, bm: float, cos: float | None, j: Judgement) -> Passage:
+def _passage(it: _Item, bm: float, cos: float | None, j: Judgement) -> Passage:
     return Passage(
-        quote=sentence,
-        page=block.page,
-        section=block.section,
+        quote=it.text,
+        kind=it.kind,
+        page=it.page,
+        section=it.section,
+        table=it.table.label if it.table is not None else None,
         bm25=round(bm, 3),
         cosine=None if cos is None else round(cos, 4),
+        entailment=j.features.get("entailment_p"),
         alignment=j.alignment,
+        proximity=j.features.get("proximity", 0.0),
         support=j.support,
         verdict=j.verdict,
         reason=j.reason,
@@ -153,20 +280,54 @@ def _passage(block, sentence: str, bm: float, cos: float | None, j: Judgement) -
 def decide(passages: list[Passage]) -> tuple[Verdict, list[Passage]]:
     """The document's verdict from its judged passages, and the passages ordered deciding one first.
 
-    A supporting passage wins over a contradicting one only if it is closer to the claim (higher
-    alignment): a passage that denies the claim as closely as another shares its words is the
+    A supporting passage wins over a contradicting one only if it is at least as close to the claim
+    (alignment, then the claim's word pairs kept close, :func:`~.support_model.proximity`): a passage that denies the claim as closely as another shares its words is the
     stronger evidence. The other side's best passage is kept right after the deciding one.
     """
     supporting = sorted((p for p in passages if p.verdict == "supported"), key=lambda p: (-p.support, -p.alignment))
     contradicting = sorted(
-        (p for p in passages if p.verdict == "contradicted"), key=lambda p: (-p.alignment, p.support)
+        (p for p in passages if p.verdict == "contradicted"),
+        key=lambda p: (-round(p.alignment, 2), -p.proximity, p.support),
     )
     rest = sorted((p for p in passages if p.verdict == "not stated"), key=lambda p: (-p.support, -p.alignment))
-    if supporting and (not contradicting or supporting[0].alignment > contradicting[0].alignment):
+
+    def closeness(p: Passage) -> tuple[float, float]:
+        return (round(p.alignment, 2), p.proximity)
+
+    if supporting and (not contradicting or max(closeness(s) for s in supporting) >= closeness(contradicting[0])):
         return "supported", supporting[:1] + contradicting[:1] + supporting[1:] + rest
     if contradicting:
         return "contradicted", contradicting[:1] + supporting[:1] + contradicting[1:] + supporting[1:] + rest
     return "not found", rest
+
+
+def _candidates(index: _Index, fused: np.ndarray, claim_names: set[str], pool: int) -> list[int]:
+    """The ``pool`` best by fused rank, plus the best :data:`FOCUS` that name most of the claim's names."""
+    order = [int(i) for i in np.argsort(-fused, kind="stable")]
+    chosen = order[:pool]
+    if claim_names:
+        cover = [len(claim_names & n) for n in index.names]
+        most = max(cover)
+        if most:
+            focus = [i for i in order if cover[i] == most][:FOCUS]
+            chosen += [i for i in focus if i not in chosen]
+    return chosen
+
+
+def _void_swaps(judged: list[Judgement], names: list[set[str]]) -> None:
+    """A contradiction resting only on a swapped name is void when another passage names it and aligns."""
+    for j in judged:
+        if j.verdict != "contradicted" or not j.swapped or any(not r.startswith("swapped ") for r in j.reasons):
+            continue
+        about = [
+            k
+            for k, (other, n) in enumerate(zip(judged, names))
+            if other is not j and j.swapped <= n and other.alignment >= j.alignment - 0.1
+        ]
+        if about:
+            j.verdict = "not stated"
+            j.reasons = []
+            j.note = f"about another {', '.join(sorted(j.swapped))}: the text has passages about it"
 
 
 def find_support(
@@ -176,38 +337,96 @@ def find_support(
     top_k: int = 3,
     pool: int = POOL,
     nli: NLIJudge | None = None,
+    vocab: Vocabulary | None = None,
 ) -> TextSupport:
     """What ``document`` says about ``claim_text``: the verdict and the ``top_k`` passages behind it.
 
-    Candidates are the ``pool`` best by reciprocal-rank fusion of BM25 and dense cosine; each is
-    judged (module docstring), by ``nli`` instead of the project's rules when it is given.
+    Candidates are the ``pool`` best by reciprocal-rank fusion of BM25 and dense cosine, plus the
+    best passages naming the claim's names; each is judged (module docstring), by ``nli`` instead
+    of the project's rules when it is given. ``vocab`` is the registry's vocabulary (default: the
+    shared one).
     """
-    index = _index(document)
+    vocab = vocab or load_vocabulary()
+    index = _index(document, vocab)
     if not index.items:
         return TextSupport(claim=claim_text, verdict="not found", support=0.0, passages=[])
     claim_toks = tokens(claim_text)
     bm = np.asarray(index.bm25.get_scores(claim_toks or ["_"]), dtype=float)
     ranks = [np.argsort(-bm, kind="stable")]
     cos = None
+    q = emb = None
     if encoder is not None:
         q = encoder.encode([claim_text.replace("[", "").replace("]", "")], "query", progress=False)[0]
-        cos = index.embeddings(encoder) @ q
+        emb = index.embeddings(encoder)
+        cos = emb @ q
         ranks.append(np.argsort(-cos, kind="stable"))
     fused = np.zeros(len(index.items))
     for order in ranks:
         fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
-    candidates = [int(i) for i in np.argsort(-fused, kind="stable")[:pool]]
+    vocab = index.vocab
+    claim_names = {m.id for m in vocab.find(claim_text) if not m.generic}
+    candidates = _candidates(index, fused, claim_names, pool)
     if nli is not None:
         # A cross-encoder is slow: it judges the best third of the pool.
         candidates = candidates[: max(top_k, pool // 3)]
-        judged = nli.judge_many(claim_text, [index.items[i][1] for i in candidates], weight=index.weight)
+        judged = nli.judge_many(claim_text, [index.items[i].text for i in candidates], weight=index.weight)
     else:
+        entail = None
+        if q is not None and emb is not None:
+            from repro.checks.text_support.nli_head import load_head
+
+            entail = load_head().probabilities(np.repeat(q[None, :], len(candidates), 0), emb[candidates])
         judged = [
-            judge(claim_text, index.items[i][1], weight=index.weight, cosine=None if cos is None else float(cos[i]))
-            for i in candidates
+            judge(
+                claim_text,
+                index.items[i].text,
+                weight=index.weight,
+                cosine=None if cos is None else float(cos[i]),
+                vocab=vocab,
+                nli=None if entail is None else tuple(float(x) for x in entail[k]),
+            )
+            for k, i in enumerate(candidates)
         ]
+
+    def judge_item(i: int) -> Judgement:
+        nli_row = None
+        if q is not None and emb is not None:
+            from repro.checks.text_support.nli_head import load_head
+
+            nli_row = tuple(float(x) for x in load_head().probabilities(q[None, :], emb[i : i + 1])[0])
+        return judge(
+            claim_text,
+            index.items[i].text,
+            weight=index.weight,
+            cosine=None if cos is None else float(cos[i]),
+            vocab=vocab,
+            nli=nli_row,
+        )
+
+    for k, i in enumerate(list(candidates)):
+        item, j = index.items[i], judged[k]
+        if item.kind == "table row" and j.verdict != "contradicted" and j.alignment >= ALIGNED_AT_SPECIFIC:
+            swap = cell_swap(claim_text, item)
+            if swap:
+                j.verdict, j.reasons = "contradicted", [swap, *j.reasons]
+        # Two sentences side by side may state the claim together, but a contradiction must come
+        # from one sentence (or one table row): the other sentence's numbers are about something else.
+        if item.kind == "sentence pair" and j.verdict == "contradicted":
+            j.verdict = "not stated"
+        # Nor does a pair support a claim that one of its sentences, read alone, contradicts.
+        if item.kind == "sentence pair" and j.verdict == "supported" and nli is None and item.parts:
+            for part in item.parts:
+                if part in candidates:
+                    pj = judged[candidates.index(part)]
+                else:
+                    pj = judge_item(part)
+                    candidates.append(part)
+                    judged.append(pj)
+                if pj.verdict == "contradicted":
+                    j.verdict, j.note = "not stated", "one of its sentences contradicts the claim"
+    _void_swaps(judged, [index.names[i] for i in candidates])
     passages = [
-        _passage(index.items[i][0], index.items[i][1], float(bm[i]), None if cos is None else float(cos[i]), j)
+        _passage(index.items[i], float(bm[i]), None if cos is None else float(cos[i]), j)
         for i, j in zip(candidates, judged)
     ]
     verdict, ordered = decide(passages)
@@ -217,5 +436,5 @@ def find_support(
         verdict=verdict,
         support=best.support if best else 0.0,
         passages=ordered[:top_k],
-        method=nli.model_id if nli is not None else "rules",
+        method=nli.model_id if nli is not None else "rules + NLI head" if encoder is not None else "rules",
     )

@@ -1,5 +1,8 @@
 """Fitting and measuring the text check's judge on hand-labelled claim / passage pairs.
 
+Fitting code lives here, outside the package: repro/checks/text_support/support_model.py only
+reads the fitted coefficients (support_model.json) that :func:`write_model` writes.
+
 The pairs live in a YAML file (tests/data/text_support_pairs.yaml): each has a claim, a passage
 (quoted, or ``{mirror: ANCHOR}``: the sentence of the paper's mirrored text that contains ANCHOR),
 a label (supported, contradicted, unstated), a phenomenon and a split (tune or heldout).
@@ -32,11 +35,16 @@ from repro.checks.text_support.words import tokens
 from repro.errors import ReproError
 from repro.sources.document import Document
 from repro.sources.sentences import iter_sentences
+from repro.sources.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from repro.models.encoder import Encoder
 
 LABELS = ("supported", "contradicted", "unstated")
+# Features that need the encoder (its cosine and the NLI head on its embeddings).
+ENCODER_FEATURES = ("cosine", "entailment", "contradiction")
+# Features that are evidence against support: their coefficients may not be positive.
+AGAINST = ("novel_run", "numbers_missing", "names_missing", "cue", "contradiction")
 PREDICTED = {"supported": "supported", "contradicted": "contradicted", "unstated": "not stated"}
 
 
@@ -113,6 +121,42 @@ def load_pairs(path: Path, mirror: Document | None) -> list[Pair]:
     return out
 
 
+def evidence_pairs(path: Path, doc: Document, split: str = "tune") -> list[Pair]:
+    """Labelled claims of another paper (bench/data/heldout-papers/claims/*.yaml) as pairs.
+
+    Each claim's ``evidence`` (a quote of a sentence, or a Markdown table row ``| a | b |``) is
+    resolved to the passage of ``doc`` the text check would judge: the sentence that contains it,
+    or the table row written out as a sentence (:func:`repro.checks.text_support.search.passages_of`).
+    """
+    from repro.checks.text_support.search import passages_of
+
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    items = [it for it in passages_of(doc) if it.kind != "sentence pair"]
+    out = []
+    for c in raw["claims"]:
+        ev = " ".join(c["evidence"].split())
+        if ev.startswith("|"):
+            cells = [x.strip() for x in ev.strip("|").split("|") if x.strip()]
+            hits = [it.text for it in items if it.kind == "table row" and all(f": {x}" in it.text for x in cells[1:])]
+            hits = [h for h in hits if cells[0].lower() in h.lower()] or hits
+        else:
+            hits = [it.text for it in items if ev in " ".join(it.text.split())]
+        if not hits:
+            raise ReproError(f"{path}: claim {c['id']}: evidence not found in {doc.source}: {ev[:60]}")
+        out.append(
+            Pair(
+                id=c["id"],
+                split=split,
+                label=c["label"],
+                phenomenon=c["kind"],
+                claim=c["claim"],
+                passage=hits[0],
+                source=str(doc.source),
+            )
+        )
+    return out
+
+
 def idf_weights(texts: list[str]) -> Callable[[str], float]:
     """IDF of each stem over ``texts`` (unseen stems get the largest IDF)."""
     df: dict[str, int] = {}
@@ -129,15 +173,23 @@ def judge_pairs(
     pairs: list[Pair],
     background: list[str],
     encoder: Encoder | None = None,
+    vocab: Vocabulary | None = None,
 ) -> list[Scored]:
     """Judge every pair; IDF comes from ``background`` (the document's sentences) plus the passages."""
     weight = idf_weights(background + sorted({p.passage for p in pairs}))
     cosines: list[float | None] = [None] * len(pairs)
+    nli: list[tuple[float, float, float] | None] = [None] * len(pairs)
     if encoder is not None:
-        q = encoder.encode([p.claim for p in pairs], "query", progress=False)
+        from repro.checks.text_support.nli_head import load_head
+
+        q = encoder.encode([p.claim.replace("[", "").replace("]", "") for p in pairs], "query", progress=False)
         d = encoder.encode([p.passage for p in pairs], "passage", progress=False)
         cosines = [float(x) for x in np.sum(q * d, axis=1)]
-    return [Scored(p, judge(p.claim, p.passage, weight=weight, cosine=c)) for p, c in zip(pairs, cosines)]
+        nli = [tuple(float(x) for x in row) for row in load_head().probabilities(q, d)]  # type: ignore[misc]
+    return [
+        Scored(p, judge(p.claim, p.passage, weight=weight, cosine=c, vocab=vocab, nli=n))
+        for p, c, n in zip(pairs, cosines, nli)
+    ]
 
 
 def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
@@ -148,13 +200,20 @@ def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
     """
     if any(s.pair.split != "tune" for s in scored):
         raise ReproError("fit only on the tuning pairs; the held-out pairs must stay unseen")
-    names = [f for f in FEATURES if with_encoder or f != "cosine"]
-    X = np.array([[s.judgement.features[f] for f in names] for s in scored])
+    names = [f for f in FEATURES if with_encoder or f not in ENCODER_FEATURES]
     y = np.array([float(s.pair.label == "supported") for s in scored])
     # The constant "bias" feature is the solver's own unpenalised bias.
     assert names[0] == "bias"
-    coef_rest, bias = logistic(X[:, 1:], y, np.ones(len(y)), l2=0.5)
-    w = np.concatenate([[bias], coef_rest])
+    while True:
+        X = np.array([[s.judgement.features[f] for f in names] for s in scored])
+        coef_rest, bias = logistic(X[:, 1:], y, np.ones(len(y)), l2=0.5)
+        w = np.concatenate([[bias], coef_rest])
+        # Evidence against support may not raise it: a feature fitted with the wrong sign (it stands
+        # in for another one it is correlated with) is left out and the rest refitted.
+        wrong = [f for f, v in zip(names, w) if f in AGAINST and v > 0]
+        if not wrong:
+            break
+        names = [f for f in names if f not in wrong]
     coef = {f: 0.0 for f in FEATURES}
     coef.update({f: round(float(v), 3) for f, v in zip(names, w)})
     # The alignment from which a cue means "contradicted": the one that classifies the tuning
@@ -166,6 +225,22 @@ def fit(scored: list[Scored], with_encoder: bool) -> dict[str, Any]:
         if ok >= best_ok:
             best, best_ok = round(float(at), 2), ok
     return {"coef": coef, "aligned_at": best}
+
+
+def write_model(with_encoder: dict[str, Any], without_encoder: dict[str, Any], path: Path | None = None) -> Path:
+    """Write two :func:`fit` results as the support model's coefficient file (default: the committed one)."""
+    import json
+
+    path = path or support_model.MODEL_FILE
+    raw = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    raw.update(
+        features=list(FEATURES),
+        coef=with_encoder["coef"],
+        coef_no_encoder=without_encoder["coef"],
+        aligned_at_refit={"with_encoder": with_encoder["aligned_at"], "no_encoder": without_encoder["aligned_at"]},
+    )
+    path.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def evaluate(scored: list[Scored], bins: int = 5) -> Report:
