@@ -446,8 +446,8 @@ def claim_encoder():
 
 
 def test_extraction_on_generated_papers_per_type(claim_encoder) -> None:
-    from repro.claims.claim_fit import _fit_on, load_examples
-    from repro.claims.extraction_eval import evaluate
+    from bench.claim_fit import _fit_on, load_examples
+    from bench.extraction_eval import evaluate
 
     files = _training_files()
     assert set(files) == {
@@ -477,7 +477,7 @@ def test_extraction_on_generated_papers_per_type(claim_encoder) -> None:
 
 
 def test_claim_model_refit_reproduces_the_committed_file(claim_encoder) -> None:
-    from repro.claims.claim_fit import data_hash, differences, fit_model
+    from bench.claim_fit import data_hash, differences, fit_model
     from repro.claims.claim_model import load_model
 
     committed = load_model()
@@ -578,7 +578,7 @@ def test_a_paragraph_cut_before_a_number_is_joined() -> None:
 def test_setup_values_named_in_words_and_platt_scaling() -> None:
     import numpy as np
 
-    from repro.claims.claim_fit import platt
+    from bench.claim_fit import platt
     from repro.claims.claim_model import calibrate, sigmoid
     from repro.claims.claim_types import parse_values
 
