@@ -14,7 +14,7 @@ from conftest import require
 
 from repro.claims.extract import extract_candidates
 from repro.claims.merge import merge_candidates, similar
-from repro.errors import ReproError
+from repro.errors import MissingComponent, ReproError
 from repro.sources.loader import load_document
 from repro.sources.markdown import parse_markdown
 from repro.sources.pdf import load_pdf, parse_pdf
@@ -441,7 +441,7 @@ def claim_encoder():
 
     try:
         return default_encoder()
-    except Exception as exc:  # noqa: BLE001 - no prepared model on this machine
+    except MissingComponent as exc:  # no prepared model here; any other error is a failure
         require(False, f"the e5-small encoder ({exc})", "make model prepares it")
 
 
