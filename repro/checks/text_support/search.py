@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from repro.cache import repro_home, slug
 from repro.checks.text_support.support_model import SUPPORTED_AT, Judgement, judge
 from repro.checks.text_support.words import tokens
+from repro.lru import LRU
 from repro.sources.document import Document, format_location
 from repro.sources.sentences import iter_sentences
 
@@ -127,7 +128,7 @@ class _Index:
         return self._emb[key]
 
 
-_INDEXES: dict[str, _Index] = {}
+_INDEXES: LRU[str, _Index] = LRU(32)  # bounded: one index per document searched
 
 
 def _index(doc: Document) -> _Index:
