@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -34,6 +34,21 @@ Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 # Every path option and argument hands its command a pathlib.Path.
 PATH = click.Path(path_type=Path)
+
+
+class DistractorCount(click.ParamType):
+    """``--distractors``: a count >= 0 or ``all``, handed to the command as an int or "all"."""
+
+    name = "N|all"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
+        if isinstance(value, int) or value == "all":
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        self.fail(f"must be a count >= 0 or 'all', got '{value}'", param, ctx)
+
+
 # --quiet: no progress bars; the command also silences the libraries' own (_quiet_libraries).
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
 
@@ -169,8 +184,8 @@ def _quiet_libraries() -> None:
 )
 @click.option(
     "--distractors",
+    type=DistractorCount(),
     default=None,
-    metavar="N|all",
     help="tydi-goldp with --limit: other passages kept beside the questions' gold ones (default: N = the limit; all: every passage).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
@@ -197,7 +212,7 @@ def eval_cmd(
     limit: int | None,
     sample: str,
     sample_seed: int,
-    distractors: str | None,
+    distractors: int | Literal["all"] | None,
     batch_size: int,
     max_length: int,
     precision: str,
@@ -222,11 +237,7 @@ def eval_cmd(
 
     t = get_task(task)
     lang_list = t.check_languages(_split_langs(langs))
-    if distractors is not None and distractors != "all":
-        if not distractors.isdigit():
-            raise ReproError(f"--distractors must be a count >= 0 or 'all', got '{distractors}'")
-        distractors = int(distractors)  # type: ignore[assignment]
-    subset = task_subset(task, limit, sample, sample_seed, distractors)  # type: ignore[arg-type]
+    subset = task_subset(task, limit, sample, sample_seed, distractors)
     # Fail on missing or corrupt data before spending minutes loading a model.
     from repro.data.manifest import get_dataset, verified_path
 

@@ -31,6 +31,11 @@ def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         (["data", "fetch", "--from", "/no/such/mirror"], "mirror folder /no/such/mirror does not exist"),
         (["data", "fetch", "--dataset", "imagenet"], "unknown dataset 'imagenet'"),
         (["eval", "--task", "xquad-r", "--limit", "0"], "--limit"),
+        (
+            ["eval", "--task", "tydi-goldp", "--limit", "5", "--distractors", "x"],
+            "Invalid value for '--distractors': must be a count >= 0 or 'all', got 'x'",
+        ),
+        (["eval", "--task", "xquad-r", "--limit", "5", "--distractors", "3"], "distractors apply to tydi-goldp only"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args: list[str], message: str) -> None:

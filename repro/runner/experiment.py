@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from repro.errors import ReproError
 from repro.evaluation.subset import Subset, task_subset
 from repro.evaluation.tasks import known_tasks
+from repro.models.precision import Precision
 from repro.names import slug_problem
 from repro.runner.command import CommandSpec, bind, check_template
 from repro.yamlfile import line_of, read_yaml
@@ -71,7 +72,7 @@ class EvalSpec(BaseModel):
     )
     max_length: int = Field(default=128, ge=8)
     batch_size: int = Field(default=64, ge=1)
-    precision: str = "auto"
+    precision: Precision = Field(default="auto", description="auto, fp32, bf16 or fp16 (as train.precision)")
     only: dict[str, dict[str, list[Any]]] = Field(
         default_factory=dict, description="task -> grid values it runs on (others: every point)"
     )
