@@ -63,6 +63,7 @@ from repro.atomic import atomic_write_text
 from repro.cache import portable, repro_home
 from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
 from repro.checks.context import CheckContext
+from repro.data.corpora import DEFAULT_CORPUS, is_builtin
 from repro.errors import ReproError
 
 # Bump when the algorithm changes so that cached results are recomputed.
@@ -255,20 +256,20 @@ class ContaminationCheck(Check):
         if self.corpus:
             return self.corpus
         if self.experiment:
-            return str(ctx.experiment(self.experiment).train.get("corpus", "xnli"))
-        return "xnli"
+            return str(ctx.experiment(self.experiment).train.get("corpus", DEFAULT_CORPUS))
+        return DEFAULT_CORPUS
 
     def _cache_key(self, corpus: str) -> str:
         from repro.data.manifest import checksums
         from repro.hashing import sha256_file
 
-        if corpus == "xnli":
-            fingerprint: object = checksums(["xnli"])
+        if is_builtin(corpus):
+            fingerprint: object = checksums([DEFAULT_CORPUS])
         elif Path(corpus).is_file():
             fingerprint = sha256_file(Path(corpus))
         else:
             raise ReproError(
-                f"contamination check: corpus file {corpus} does not exist; give 'xnli' or a JSONL corpus path"
+                f"contamination check: corpus file {corpus} does not exist; give '{DEFAULT_CORPUS}' or a JSONL corpus path"
             )
         settings = self.model_dump(exclude={"label", "experiment", "corpus"})
         blob = json.dumps(
@@ -295,10 +296,10 @@ class ContaminationCheck(Check):
         return result
 
     def _compute(self, corpus_spec: str) -> CheckResult:
-        from repro.training.corpus import load_jsonl_corpus, xnli_corpus
+        from repro.training.corpus import load_corpus
 
         t_load = time.perf_counter()
-        corpus = xnli_corpus() if corpus_spec == "xnli" else load_jsonl_corpus(corpus_spec)
+        corpus = load_corpus(corpus_spec)
         # Distinct texts only: XNLI repeats each premise for its three hypotheses.
         train_texts = list(dict.fromkeys(t for e in corpus for pair in e.texts.values() for t in pair))
         load_seconds = time.perf_counter() - t_load

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from repro.atomic import atomic_write_text, recover_dir, update_dir
 from repro.cache import portable, repro_home
+from repro.data.corpora import corpus_checksums
 from repro.data.manifest import checksums
 from repro.errors import ReproError, first_line
 from repro.evaluation.declarations import declared
@@ -85,11 +86,8 @@ class SweepOutcome:
     seconds: float = 0.0
 
 
-def _corpus_checksums(corpus: str) -> dict[str, str]:
-    path = Path(corpus)
-    if corpus != "xnli" and path.is_file():
-        return {str(path): sha256_file(path)}
-    return checksums(["xnli"])
+# The corpus rule lives with the data (repro.data.corpora): a missing path is an error, never XNLI.
+_corpus_checksums = corpus_checksums
 
 
 def resolved_precision(precision: str, device: str | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from repro.data.corpora import DEFAULT_CORPUS
 from repro.errors import ReproError
 from repro.models.precision import Precision
 from repro.training.corpus import DEFAULT_HOLDOUT
@@ -24,7 +25,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str = "e5-small"
-    corpus: str = Field("xnli", description='"xnli" (XNLI dev+test) or the path of a JSONL parallel corpus')
+    corpus: str = Field(DEFAULT_CORPUS, description='"xnli" (XNLI dev+test) or the path of a JSONL parallel corpus')
     holdout_languages: list[str] = Field(default_factory=lambda: list(DEFAULT_HOLDOUT))
     val_fraction: float = Field(0.1, gt=0, lt=1)
     alpha: float = Field(0.5, ge=0, le=1, description="probability of an X-X-mono batch (else X-Y)")

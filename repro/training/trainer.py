@@ -52,7 +52,7 @@ from repro.models.precision import autocast_dtype, precision_name
 from repro.models.registry import default_prefixes, resolve_model
 from repro.training.checkpoint import load_checkpoint, save_checkpoint
 from repro.training.config import TrainConfig
-from repro.training.corpus import ParallelCorpus, load_jsonl_corpus, split_by_group, xnli_corpus
+from repro.training.corpus import ParallelCorpus, load_corpus, split_by_group
 from repro.training.forward import CPU_FORWARD_COST_TOKENS, PairEmbedder
 from repro.training.loss import InfoNCELoss
 from repro.training.optim import linear_warmup_decay, make_optimizer
@@ -176,7 +176,7 @@ def _prepare_folder(out_dir: Path, checkpoint: Path) -> bool:
 
 def _setup_data(config: TrainConfig) -> _Data:
     """Corpus, train/validation split by group (unseen languages removed from both), sampler, validation batches."""
-    corpus = xnli_corpus() if config.corpus == "xnli" else load_jsonl_corpus(config.corpus)
+    corpus = load_corpus(config.corpus)
     train_set, val_set = split_by_group(corpus, config.val_fraction, config.seed, config.holdout_languages)
     languages = train_set.languages
     sampler = HybridBatchSampler(train_set, languages, config.batch_size, config.alpha, config.seed)
