@@ -63,7 +63,8 @@ def profile_option(help_text: str) -> Callable[[Fn], Fn]:
     return click.option(
         "--profile",
         default=None,
-        help=help_text + " Default: quick, or the only profile of files that define one (or none).",
+        help=help_text + " Default: quick, or the only profile of files that define one (or none); "
+        "files with several profiles and no quick need --profile.",
     )
 
 
@@ -292,7 +293,7 @@ def eval_cmd(
 # ---------------------------------------------------------------- run
 def _check_profile(profile: str | None, experiments: list[Path], what: str) -> str:
     """The profile to run: ``profile`` if every experiment file defines it (a ReproError otherwise);
-    when None, quick, or else the one profile all the files share."""
+    when None, quick, else the one profile all the files share (several and no quick: a ReproError)."""
     from repro.names import check_slug
     from repro.runner.experiment import experiment_profiles
 
@@ -305,10 +306,13 @@ def _check_profile(profile: str | None, experiments: list[Path], what: str) -> s
         names = set(experiment_profiles(path))
         known = [p for p in known if p in names]
     if profile is None:
-        if "quick" in known or len(known) != 1:
+        if "quick" in known or not known:
             profile = "quick"
-        else:
+        elif len(known) == 1:
             profile = known[0]
+        else:
+            # No silent pick among several scales: one of them may be hours of compute.
+            raise ReproError(f"{what} has no profile 'quick'; choose one with --profile: {', '.join(known)}")
     if profile not in known:
         raise ReproError(f"unknown profile '{profile}' for {what}; known: {', '.join(known) or 'none'}")
     return profile

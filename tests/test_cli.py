@@ -133,6 +133,16 @@ def test_profile_choices_come_from_the_experiment_files(tmp_path: Path) -> None:
     r = repro("run", str(tmp_path / "one.yaml"), "--profile", "quick", "--dry-run")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == f"error: unknown profile 'quick' for {tmp_path / 'one.yaml'}; known: small, big"
+    # No --profile and no quick among several profiles: asked for by name, nothing runs.
+    r = repro("run", str(tmp_path / "one.yaml"), "--dry-run")
+    assert r.returncode == 2 and r.stdout == ""
+    assert (
+        r.stderr.strip()
+        == f"error: {tmp_path / 'one.yaml'} has no profile 'quick'; choose one with --profile: small, big"
+    )
+    (tmp_path / "single.yaml").write_text(EXPERIMENT.format(name="single", profiles="{only: {}}"))
+    r = repro("run", str(tmp_path / "single.yaml"), "--dry-run")
+    assert r.returncode == 0 and "3 steps: 0 published" in r.stdout, r.stderr  # its only profile
     # A registry's choices: the profiles every one of its experiments defines.
     reg = tmp_path / "claims.yaml"
     reg.write_text("name: r\nexperiments: {one: one.yaml, two: two.yaml}\nclaims: [{id: C1, text: t}]\n")
@@ -153,9 +163,11 @@ def test_default_profile_of_files_with_one_profile_or_none(tmp_path: Path) -> No
     assert "3 steps: 0 published, 0 cached, 3 to compute" in r.stdout
     r = repro("run", str(bare), "--profile", "quick", "--dry-run")
     assert r.returncode == 2 and r.stderr.strip() == f"error: unknown profile 'quick' for {bare}; known: default"
-    # One profile: the default; several without quick: quick is still what an omitted --profile means.
+    # One profile: the default; several without quick: --profile is asked for by name.
     (tmp_path / "one.yaml").write_text(EXPERIMENT.format(name="one", profiles="{small: {}}"))
     assert repro("run", str(tmp_path / "one.yaml"), "--dry-run").returncode == 0
     (tmp_path / "two.yaml").write_text(EXPERIMENT.format(name="two", profiles="{small: {}, big: {}}"))
     r = repro("run", str(tmp_path / "two.yaml"), "--dry-run")
-    assert r.returncode == 2 and "unknown profile 'quick'" in r.stderr and "known: small, big" in r.stderr
+    assert r.returncode == 2 and r.stderr.strip() == (
+        f"error: {tmp_path / 'two.yaml'} has no profile 'quick'; choose one with --profile: small, big"
+    )
