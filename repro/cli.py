@@ -71,7 +71,13 @@ def profile_option(help_text: str) -> Callable[[Fn], Fn]:
 def results_root_option(help_text: str) -> Callable[[Fn], Fn]:
     """``--results`` (as ``results_root``, default results/): the root experiments and verdicts are published under."""
     return click.option(
-        "--results", "results_root", type=PATH, default=Path("results"), show_default=True, help=help_text
+        "--results-root",
+        "--results",
+        "results_root",
+        type=PATH,
+        default=Path("results"),
+        show_default=True,
+        help=help_text + " --results is its old spelling.",
     )
 
 
@@ -325,11 +331,13 @@ def _check_profile(profile: str | None, experiments: list[Path], what: str) -> s
     "scale; full = the CPU reproduction; paper = the paper's settings, GPU)."
 )
 @click.option(
+    "--results-dir",
     "--results",
     "results_dir",
     type=PATH,
     default=None,
-    help="Where result files go (default: results/<experiment>/<profile>).",
+    help="The folder this run's result files go to (default: results/<experiment>/<profile>); --results is "
+    "its old spelling. Not a root: verify's and report's --results-root is the folder above.",
 )
 @click.option(
     "--dry-run",
