@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from repro.evaluation.result import render  # noqa: E402
+from repro.evaluation.subset import Subset  # noqa: E402
 from repro.evaluation.tasks import get_task  # noqa: E402
 from repro.models.encoder import Encoder  # noqa: E402
 
@@ -63,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     t_setup = time.perf_counter() - t0
     task = get_task(args.task)
-    subset = {"sample": args.sample, "distractors": distractors} if args.limit else {}
-    result = task.run(encoder=encoder, langs=langs, limit=args.limit, progress=not args.quick, **subset)
+    subset = Subset.for_task(args.task, args.limit, args.sample, 0, distractors) if args.limit else Subset()
+    result = task.run(encoder=encoder, langs=langs, subset=subset, progress=not args.quick)
     t_task = time.perf_counter() - t0 - t_setup
     with tempfile.TemporaryDirectory() as tmp:
         t1 = time.perf_counter()
@@ -115,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         from repro.evaluation.lareqa import encode_lareqa, multilingual_pool
         from repro.evaluation.search import exact_search
 
-        langs_data = encode_lareqa(
-            encoder, args.task, langs, args.limit, progress=False, **({"sample": args.sample} if args.limit else {})
-        )
+        langs_data = encode_lareqa(encoder, args.task, langs, subset, progress=False)
         pool, qrels_by_lang = multilingual_pool(langs_data)
         queries = np.concatenate([ld.q_emb for ld in langs_data])
         qrels = [q for per_lang in qrels_by_lang for q in per_lang]

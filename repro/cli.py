@@ -11,13 +11,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from repro import __version__
 from repro.cache import repro_home, slug
 from repro.errors import ReproError
+
+if TYPE_CHECKING:
+    from repro.evaluation.subset import Distractors, Sample
 
 
 def _split_langs(value: str | None) -> list[str] | None:
@@ -36,8 +39,12 @@ Fn = TypeVar("Fn", bound=Callable[..., Any])
 PATH = click.Path(path_type=Path)
 
 
+# --quiet: no progress bars; the command also silences the libraries' own (_quiet_libraries).
+QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
+
+
 class DistractorCount(click.ParamType):
-    """``--distractors``: a count >= 0 or ``all``, handed to the command as an int or "all"."""
+    """``--distractors``: a count >= 0 or ``all`` (a Subset's ``distractors``)."""
 
     name = "N|all"
 
@@ -47,10 +54,6 @@ class DistractorCount(click.ParamType):
         if isinstance(value, str) and value.isdigit():
             return int(value)
         self.fail(f"must be a count >= 0 or 'all', got '{value}'", param, ctx)
-
-
-# --quiet: no progress bars; the command also silences the libraries' own (_quiet_libraries).
-QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
 
 
 def json_option(help_text: str) -> Callable[[Fn], Fn]:
@@ -217,9 +220,9 @@ def eval_cmd(
     task: str,
     langs: str | None,
     limit: int | None,
-    sample: str,
+    sample: Sample,
     sample_seed: int,
-    distractors: int | Literal["all"] | None,
+    distractors: Distractors,
     batch_size: int,
     max_length: int,
     precision: str,
@@ -232,49 +235,36 @@ def eval_cmd(
     XQuAD-R and MLQA-R run the paper's three settings (monolingual, cross-lingual, multilingual)
     with mAP, R@1, R@10, MRR@10, nDCG@10 and the multilingual rank distance.
     """
-    from repro.data.manifest import checksums
+    from repro.data.manifest import checksums, get_dataset, verified_path
+    from repro.evaluation.record import EvalRecord
     from repro.evaluation.result import render
+    from repro.evaluation.subset import Subset
     from repro.evaluation.tasks import get_task
     from repro.models.encoder import Encoder
     from repro.provenance import provenance
 
     if quiet:
         _quiet_libraries()
-    from repro.evaluation.subset import task_subset
-
     t = get_task(task)
     lang_list = t.check_languages(_split_langs(langs))
-    subset = task_subset(task, limit, sample, sample_seed, distractors)
+    subset = Subset.for_task(task, limit, sample, sample_seed, distractors)
     # Fail on missing or corrupt data before spending minutes loading a model.
-    from repro.data.manifest import get_dataset, verified_path
-
     for name in t.datasets:
         for f in get_dataset(name).files:
             verified_path(f.path)
     t0 = time.perf_counter()
     encoder = Encoder(model_spec, precision=precision, max_length=max_length, batch_size=batch_size)
-    result = t.run(
-        encoder=encoder,
-        langs=lang_list,
-        limit=limit,
-        progress=not quiet,
-        sample=subset.sample,
-        sample_seed=subset.seed,
-        distractors=subset.distractors,
+    result = t.run(encoder=encoder, langs=lang_list, subset=subset, progress=not quiet)
+    config = {"task": task, "langs": lang_list, "limit": limit, "subset": subset.describe()}
+    config |= {"batch_size": batch_size, "max_length": max_length, "precision": precision}
+    record = EvalRecord(
+        model=encoder.describe(),
+        config=config,
+        data_checksums=checksums(list(t.datasets)),
+        provenance=provenance(),
+        wall_seconds=round(time.perf_counter() - t0, 2),
     )
-    result.info["model"] = encoder.describe()
-    result.info["config"] = {
-        "task": task,
-        "langs": lang_list,
-        "limit": limit,
-        "subset": subset.describe(),
-        "batch_size": batch_size,
-        "max_length": max_length,
-        "precision": precision,
-    }
-    result.info["data_checksums"] = checksums(list(t.datasets))
-    result.info["provenance"] = provenance()
-    result.info["wall_seconds"] = round(time.perf_counter() - t0, 2)
+    result.info.update(record.info())
     default_out = out is None
     if out is None:
         suffix = f"-limit{limit}" if limit else ""
@@ -293,7 +283,7 @@ def eval_cmd(
         click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False, default=str))
     else:
         click.echo(render(result))
-        click.echo(f"\nwall time {result.info['wall_seconds']:.1f} s; result: {out or 'not saved'}")
+        click.echo(f"\nwall time {record.wall_seconds:.1f} s; result: {out or 'not saved'}")
 
 
 # ---------------------------------------------------------------- run

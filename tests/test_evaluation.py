@@ -12,12 +12,13 @@ import pytest
 from repro.data.lareqa import load_lareqa
 from repro.evaluation.lareqa import encode_lareqa, evaluate_lareqa, score_lareqa
 from repro.evaluation.result import load_per_query
+from repro.evaluation.subset import Subset
 from repro.evaluation.tasks import run_task
 
 
 @pytest.fixture(scope="module")
 def xquad_small(encoder):
-    return encode_lareqa(encoder, "xquad-r", ["en", "de", "th"], limit=40, progress=False)
+    return encode_lareqa(encoder, "xquad-r", ["en", "de", "th"], Subset(40), progress=False)
 
 
 def test_multilingual_setting_matches_pytrec_eval(xquad_small) -> None:
@@ -116,7 +117,7 @@ def test_mlqa_cross_pairs_use_shared_questions_only(fetched: None) -> None:
         ("random", set(drawn(sorted(ids["en"] | ids["ar"] | ids["de"]), 60, 0, "mlqa-r/parallel_ids"))),
     ):
         r = evaluate_lareqa(
-            HashEncoder(), "mlqa-r", ["en", "ar", "de"], 60, settings=("cross",), progress=False, sample=sample
+            HashEncoder(), "mlqa-r", ["en", "ar", "de"], Subset(60, sample), settings=("cross",), progress=False
         )
         for pair, row in r.tables["cross"].items():
             x, y = pair.split("-")
@@ -124,10 +125,10 @@ def test_mlqa_cross_pairs_use_shared_questions_only(fetched: None) -> None:
 
 
 def test_tydi_and_tatoeba_tasks(encoder) -> None:
-    t = run_task("tydi-goldp", encoder, ["sw"], limit=30, progress=False, distractors=30)
+    t = run_task("tydi-goldp", encoder, ["sw"], Subset(30, distractors=30), progress=False)
     row = t.tables["mono"]["sw"]
     assert row["n"] == 30 and 0.3 < row["nDCG@10"] <= 1.0 and row["R@100"] >= row["nDCG@10"] - 1e-9
-    b = run_task("tatoeba", encoder, ["deu", "swh"], limit=100, progress=False)
+    b = run_task("tatoeba", encoder, ["deu", "swh"], Subset(100), progress=False)
     assert b.tables["bitext"]["deu"]["xx->en"] > 0.85
     assert b.summary["bitext"]["mean"] == pytest.approx(
         np.mean([v for r in b.tables["bitext"].values() for k, v in r.items() if k != "n"])
@@ -177,7 +178,7 @@ def raw_tydi(mirror: Path, lang: str) -> tuple[list[str], dict[str, str]]:
 def test_lareqa_limit_keeps_the_answers_paragraphs(mirror, fetched, dataset, langs, limit, sample) -> None:
     """Pool sizes (Mo, Cr, Mul) equal an independent count from the raw files: every sentence of the
     paragraphs that hold the kept questions' answers."""
-    r = evaluate_lareqa(HashEncoder(), dataset, langs, limit, progress=False, sample=sample, sample_seed=3)
+    r = evaluate_lareqa(HashEncoder(), dataset, langs, Subset(limit, sample, 3), progress=False)
     langs = r.info["languages"]
     paragraphs = {lang: raw_lareqa(mirror, dataset, lang) for lang in langs}
     ids = {lang: [qa["id"] for para in paras for qa in para["qas"]] for lang, paras in paragraphs.items()}
@@ -202,7 +203,7 @@ def test_lareqa_limit_keeps_the_answers_paragraphs(mirror, fetched, dataset, lan
 def test_tydi_limit_pool_is_gold_plus_declared_distractors(mirror, fetched) -> None:
     """Pool = the kept questions' distinct gold passages + min(distractors, others); legacy = all."""
     for limit, distractors in ((30, None), (30, 7), (30, 0), (200, 10**6)):
-        r = run_task("tydi-goldp", HashEncoder(), ["sw", "bn"], limit, progress=False, distractors=distractors)
+        r = run_task("tydi-goldp", HashEncoder(), ["sw", "bn"], Subset(limit, distractors=distractors), progress=False)
         for lang in ("sw", "bn"):
             passages, gold = raw_tydi(mirror, lang)
             kept = drawn(list(gold), limit, 0, f"tydi-goldp/{lang}/questions")
@@ -210,7 +211,7 @@ def test_tydi_limit_pool_is_gold_plus_declared_distractors(mirror, fetched) -> N
             wanted = limit if distractors is None else distractors
             assert r.info["pool"]["mono"][lang] == len(relevant) + min(wanted, len(passages) - len(relevant))
             assert sorted(load_per_query_ids(r, lang)) == sorted(kept)
-    legacy = run_task("tydi-goldp", HashEncoder(), ["sw"], 30, progress=False, sample="first", distractors="all")
+    legacy = run_task("tydi-goldp", HashEncoder(), ["sw"], Subset(30, "first", distractors="all"), progress=False)
     passages, gold = raw_tydi(mirror, "sw")
     assert legacy.info["pool"]["mono"]["sw"] == len(passages) == 357
     assert list(legacy.per_query["mono/sw/ids"]) == list(gold)[:30]
@@ -223,12 +224,12 @@ def load_per_query_ids(result, lang: str) -> list[str]:
 def test_tatoeba_limit_draws_pairs(fetched) -> None:
     from repro.data.tatoeba import load_tatoeba
 
-    r = run_task("tatoeba", HashEncoder(), ["deu", "swh"], 40, progress=False, sample_seed=5)
+    r = run_task("tatoeba", HashEncoder(), ["deu", "swh"], Subset(40, seed=5), progress=False)
     assert r.info["pool"]["bitext"] == {"deu": 40, "swh": 40}
     # The drawn pairs are the declared draw over line numbers: accuracy of a hash encoder is chance,
     # so compare the pairs through an encoder that remembers what it saw.
     seen = RecordingEncoder()
-    run_task("tatoeba", seen, ["swh"], 40, progress=False, sample_seed=5)
+    run_task("tatoeba", seen, ["swh"], Subset(40, seed=5), progress=False)
     ds = load_tatoeba("swh")
     lines = drawn(list(range(len(ds))), 40, 5, "tatoeba/swh")
     assert seen.texts[0] == [ds["text"][i] for i in sorted(lines)] + [ds["english"][i] for i in sorted(lines)]
@@ -250,7 +251,9 @@ def test_seeded_sample_is_reproducible_nested_and_parallel(fetched) -> None:
     one; and every language keeps the same parallel ids (XQuAD-R is fully parallel)."""
 
     def kept(limit: int, seed: int) -> dict[str, set[str]]:
-        r = evaluate_lareqa(HashEncoder(), "xquad-r", ["en", "de", "th", "zh"], limit, ("mono",), False, "random", seed)
+        r = evaluate_lareqa(
+            HashEncoder(), "xquad-r", ["en", "de", "th", "zh"], Subset(limit, "random", seed), ("mono",), False
+        )
         return {
             lang: {str(q).split(":", 1)[1] for q in r.per_query[f"mono/{lang}/ids"]} for lang in r.info["languages"]
         }
@@ -260,7 +263,7 @@ def test_seeded_sample_is_reproducible_nested_and_parallel(fetched) -> None:
     assert len({frozenset(v) for v in a.values()}) == 1 and len(a["en"]) == 20  # parallel across languages
     assert a["en"] != other["en"]
     assert a["en"] < larger["en"]
-    first = evaluate_lareqa(HashEncoder(), "xquad-r", ["en"], 20, ("mono",), False, "first")
+    first = evaluate_lareqa(HashEncoder(), "xquad-r", ["en"], Subset(20, "first"), ("mono",), False)
     first_ids = [str(q).split(":", 1)[1] for q in first.per_query["mono/en/ids"]]
     assert first_ids == list(load_lareqa("xquad-r", "en").questions["parallel_id"][:20])
     # A random draw spreads over the file; the first 20 questions come from a handful of paragraphs.
@@ -268,13 +271,12 @@ def test_seeded_sample_is_reproducible_nested_and_parallel(fetched) -> None:
 
 
 def kept_pool(limit: int) -> int:
-    r = evaluate_lareqa(HashEncoder(), "xquad-r", ["en"], limit, ("mono",), False)
+    r = evaluate_lareqa(HashEncoder(), "xquad-r", ["en"], Subset(limit), ("mono",), False)
     return r.info["pool"]["mono"]["en"]
 
 
 def test_subset_options_are_checked() -> None:
     from repro.errors import ReproError
-    from repro.evaluation.subset import Subset, task_subset
 
     for bad, message in (
         ({"limit": 0}, "limit must be >= 1"),
@@ -285,24 +287,32 @@ def test_subset_options_are_checked() -> None:
         with pytest.raises(ReproError, match=message):
             Subset(**{"limit": 5, **bad})
     with pytest.raises(ReproError, match="distractors apply to tydi-goldp only, not xquad-r"):
-        task_subset("xquad-r", 5, "random", 0, 3)
+        Subset.for_task("xquad-r", 5, "random", 0, 3)
+    # The task checks the subset it is given, however it was built: one rule, in one place.
+    with pytest.raises(ReproError, match="distractors apply to tydi-goldp only, not tatoeba"):
+        run_task("tatoeba", HashEncoder(), ["deu"], Subset(5, distractors=3), progress=False)
 
 
 def test_step_payloads_name_the_subset_unless_legacy() -> None:
     """The full profile (sample: first, TyDi's whole pool) computes what its committed results did:
     its payloads carry no subset, so its steps keep their keys; quick's random draws carry theirs."""
-    from repro.evaluation.subset import payload_entry, run_options, task_subset
+    from repro.errors import ReproError
     from repro.runner.experiment import load_experiment
 
     experiment = Path(__file__).resolve().parents[1] / "experiments" / "hybrid-sweep.yaml"
     full, quick = load_experiment(experiment, "full"), load_experiment(experiment, "quick")
     for task in full.eval.tasks:
-        assert payload_entry(task, full.eval.subset_for(task)) is None
-    assert run_options("tydi-goldp", None) == {"sample": "first", "distractors": "all"}
-    assert run_options("xquad-r", None) == {"sample": "first", "distractors": None}
-    entries = {task: payload_entry(task, quick.eval.subset_for(task)) for task in quick.eval.tasks}
+        assert full.eval.subset_for(task).to_payload(task) is None
+    assert Subset.from_payload("tydi-goldp", 30, None) == Subset(30, "first", 0, "all")
+    assert Subset.from_payload("xquad-r", 30, None) == Subset(30, "first", 0, None)
+    entries = {task: quick.eval.subset_for(task).to_payload(task) for task in quick.eval.tasks}
     assert entries["tydi-goldp"] == {"sample": "random", "seed": 0, "distractors": 16}
     assert all(e is not None and e["sample"] == "random" for e in entries.values())
-    assert run_options("tydi-goldp", entries["tydi-goldp"]) == {"sample": "random", "sample_seed": 0, "distractors": 16}
+    # The codec round-trips: what a payload records is the subset the step evaluates.
+    for task in quick.eval.tasks:
+        subset = quick.eval.subset_for(task)
+        assert Subset.from_payload(task, subset.limit, subset.to_payload(task)) == subset
     # A draw with another seed is another computation, so another payload.
-    assert payload_entry("xquad-r", task_subset("xquad-r", 10, "random", 1)) != entries["xquad-r"]
+    assert Subset.for_task("xquad-r", 10, "random", 1).to_payload("xquad-r") != entries["xquad-r"]
+    with pytest.raises(ReproError, match="distractors apply to tydi-goldp only"):
+        Subset.from_payload("xquad-r", 10, {"sample": "random", "seed": 0, "distractors": 4})

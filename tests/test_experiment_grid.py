@@ -183,6 +183,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory, fetched: None) -> tuple[Path, 
 
 
 def test_an_evaluation_only_run_uses_each_point_s_settings(ran) -> None:
+    from repro.evaluation.subset import Subset
     from repro.evaluation.tasks import get_task
     from repro.models.encoder import Encoder
 
@@ -194,7 +195,8 @@ def test_an_evaluation_only_run_uses_each_point_s_settings(ran) -> None:
     assert (none["model"]["query_prefix"], none["model"]["passage_prefix"], none["model"]["max_length"]) == ("", "", 32)
     # The published numbers are those of the encoder configured by hand, outside the runner.
     by_hand = Encoder("e5-small", max_length=32, batch_size=16, query_prefix="", passage_prefix="")
-    direct = get_task("xquad-r").run(encoder=by_hand, langs=["en", "de"], limit=6, progress=False, **_subset(none))
+    subset = Subset.from_payload("xquad-r", 6, none["config"].get("subset"))
+    direct = get_task("xquad-r").run(encoder=by_hand, langs=["en", "de"], subset=subset, progress=False)
     assert np.allclose(
         [none["summary"]["multi"]["mAP"], none["summary"]["mono"]["mAP"]],
         [direct.summary["multi"]["mAP"], direct.summary["mono"]["mAP"]],
@@ -202,8 +204,3 @@ def test_an_evaluation_only_run_uses_each_point_s_settings(ran) -> None:
     )
     e5 = json.loads((results / "prefixes=e5,eval.max_length=32" / "xquad-r.json").read_text())
     assert e5["model"]["query_prefix"] == "query: " and e5["summary"] != none["summary"]
-
-
-def _subset(result: dict) -> dict:
-    subset = result["config"].get("subset") or {}
-    return {k: subset[k] for k in ("sample", "sample_seed") if k in subset}

@@ -137,7 +137,7 @@ def train_fingerprint() -> dict[str, Any]:
 
 def eval_fingerprint() -> dict[str, Any]:
     """Evaluate the base model on the small slices; every per-query value and query id."""
-    from repro.evaluation.subset import run_options
+    from repro.evaluation.subset import Subset
     from repro.evaluation.tasks import get_task
     from repro.models.encoder import Encoder
 
@@ -145,8 +145,9 @@ def eval_fingerprint() -> dict[str, Any]:
     tasks: dict[str, Any] = {}
     for name, task, langs, limit, subset in EVAL_TASKS:
         # As the runner evaluates a step: the payload's subset entry becomes the task's options.
-        options = run_options(task, subset)
-        result = get_task(task).run(encoder=encoder, langs=langs, limit=limit, progress=False, **options)
+        result = get_task(task).run(
+            encoder=encoder, langs=langs, subset=Subset.from_payload(task, limit, subset), progress=False
+        )
         tasks[name] = {
             "summary": result.summary,
             "per_query": {key: np.asarray(v).tolist() for key, v in sorted(result.per_query.items())},

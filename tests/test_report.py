@@ -278,14 +278,14 @@ def test_paper_numbers_sit_beside_ours() -> None:
     assert "MLQA-R &lt;b&gt;Mul&lt;/b&gt; mAP" in page  # no arm/task/metric: paper number only
 
 
-def test_paper_arms_resolve_through_the_registry(tmp_path: Path) -> None:
-    registry = tmp_path / "mini.yaml"
-    registry.write_text(
-        "name: mini\nexperiments: {sweep: sweep.yaml}\n"
-        "arms: {mono: {experiment: sweep, point: {alpha: 1.0}}, xy: {experiment: sweep, point: {alpha: 0.0}}}\n"
-        "claims: []\n"
-    )
-    vf = sample_verdicts(str(registry))
+def test_paper_arms_resolve_through_the_verdicts_arms() -> None:
+    from repro.checks.arms import Arm
+
+    vf = sample_verdicts()
+    vf.arms = {
+        "mono": Arm(experiment="sweep", point={"alpha": 1.0}),
+        "xy": Arm(experiment="sweep", point={"alpha": 0.0}),
+    }
     vf.claims[1].reported = [
         Reported(what="bias, mono", value=410.2, arm="mono", task="xquad-r", metric="Mul mAP"),
         Reported(what="bias, xy", value=300.0, arm="xy", task="xquad-r", metric="rank distance"),
@@ -296,6 +296,29 @@ def test_paper_arms_resolve_through_the_registry(tmp_path: Path) -> None:
     assert "| bias, xy | – | – | 300.0 | 301.5 ± 4.2 (n=3) |" in md
     # "base" is no arm of this registry, but it names a sweep group, and per-language metrics resolve.
     assert "| bias, el | – | – | 1.0000 | 0.5000 |" in md
+
+
+def test_the_report_is_a_function_of_the_verdicts_file_alone(tmp_path: Path, monkeypatch) -> None:
+    """The committed report renders the same from its verdicts file alone: with the registry, the
+    experiment files and the results gone (another folder, a registry path that does not exist)."""
+    root = Path(__file__).resolve().parents[1]
+    source = root / "results" / "claims" / "hybrid" / "multiseed" / "verdicts.json"
+    vf = VerdictsFile.load(source)
+    before_md, before_html = render_markdown(vf), render_html(vf)
+    moved = vf.model_copy(update={"registry_path": "gone/elsewhere.yaml"})
+    monkeypatch.chdir(tmp_path)
+    after_md = render_markdown(moved)
+    assert after_md.replace("gone/elsewhere.yaml", vf.registry_path) == before_md
+    assert render_html(moved).replace("gone/elsewhere.yaml", vf.registry_path) == before_html
+    # What used to be read from the registry and experiment files is there: findings, ours beside
+    # the paper's numbers (through the arms), the paper's settings, the draw, the class table.
+    assert vf.findings and vf.arms and vf.paper.settings
+    assert "## Findings" in after_md or "Findings" in after_md
+    assert all(f.message.split()[0] in after_md for f in vf.findings)
+    assert "seeded random draw" in after_md
+    assert "checked entry by entry" in after_md
+    ours = [r for c in vf.claims for r in c.reported if r.arm in vf.arms and r.task]
+    assert ours and "± " in after_md
 
 
 def test_report_survives_a_minimal_verdicts_file(tmp_path: Path) -> None:

@@ -441,10 +441,11 @@ class _OracleEncoder:
 
 def test_tatoeba_publishes_the_pairs_lines_as_ids(fetched: None) -> None:
     from repro.evaluation.declarations import declared
+    from repro.evaluation.subset import Subset
     from repro.evaluation.tatoeba import evaluate_tatoeba
 
-    big = evaluate_tatoeba(_OracleEncoder("swh"), ["swh"], limit=60, progress=False, sample_seed=3)
-    small = evaluate_tatoeba(_OracleEncoder("swh"), ["swh"], limit=30, progress=False, sample_seed=3)
+    big = evaluate_tatoeba(_OracleEncoder("swh"), ["swh"], Subset(60, seed=3), progress=False)
+    small = evaluate_tatoeba(_OracleEncoder("swh"), ["swh"], Subset(30, seed=3), progress=False)
     ids = big.per_query["bitext/swh/ids"]
     assert ids.dtype == np.int64 and len(set(ids.tolist())) == 60 and ids.min() >= 0 and ids.max() < 390
     # Each value sits beside its pair's line: the oracle finds exactly the even lines' translations.

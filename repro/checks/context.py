@@ -18,6 +18,7 @@ import numpy as np
 
 from repro.checks.arms import Arm
 from repro.errors import ReproError, first_line
+from repro.evaluation.result import TaskResult
 from repro.integrity import check_record, read_json
 from repro.lru import LRU
 
@@ -42,19 +43,19 @@ class ResultSet:
         """Whether the grid point ``label`` has a result for ``task``."""
         return (self.root / label / f"{task}.json").is_file()
 
-    def result(self, label: str, task: str) -> dict[str, Any]:
-        """The result JSON of ``task`` at grid point ``label`` (``base`` = untrained model)."""
+    def result(self, label: str, task: str, per_query: bool = False) -> TaskResult:
+        """The result of ``task`` at grid point ``label`` (``base`` = untrained model), its hashes
+        checked; with its per-query arrays (``setting/lang/measure``, ``setting/lang/ids``) when asked."""
         path = self.root / label / f"{task}.json"
         if not path.is_file():
             raise ReproError(f"missing result {path}; run `repro verify` (or `repro run`) for this profile first")
-        return self._json(path)
-
-    def per_query(self, label: str, task: str) -> dict[str, np.ndarray]:
-        """The per-query arrays saved beside a result (``setting/lang/measure`` and ``setting/lang/ids``)."""
-        path = self.root / label / f"{task}.perquery.npz"
-        if not path.is_file():
-            raise ReproError(f"missing per-query values {path}")
-        return self._npz(path)
+        arrays = None
+        if per_query:
+            npz = self.root / label / f"{task}.perquery.npz"
+            if not npz.is_file():
+                raise ReproError(f"missing per-query values {npz}")
+            arrays = self._npz(npz)
+        return TaskResult.from_record(self._json(path), arrays)
 
     def train(self, label: str) -> dict[str, Any]:
         """The training record of grid point ``label``."""

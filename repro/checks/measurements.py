@@ -104,9 +104,8 @@ def arm_values(ctx: CheckContext, arm: str, metric: Metric) -> ArmValues:
     for label, point in ctx.arm_points(arm):
         res = rs.result(label, metric.task)
         seed = _seed_of(point)
-        summary[seed] = float(res["summary"][metric.setting][metric.measure])
-        rows = res["tables"][metric.setting].items() if metric.per_language else ()
-        by_lang[seed] = {lang: float(row[metric.measure]) for lang, row in rows}
+        summary[seed] = res.value(metric)
+        by_lang[seed] = res.rows(metric) if metric.per_language else {}
     return ArmValues(summary, by_lang)
 
 
@@ -128,13 +127,9 @@ def points_per_query(
     rs = ctx.results(experiment)
     out: dict[Any, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for label, point in points:
-        pq = rs.per_query(label, metric.task)
-        prefix = f"{metric.setting}/"
-        found = sorted({k.split("/")[1] for k in pq if k.startswith(prefix)})
-        use = [lang for lang in found if langs is None or lang in langs]
-        out[_seed_of(point)] = {
-            lang: (pq[f"{prefix}{lang}/ids"], pq[f"{prefix}{lang}/{metric.measure}"]) for lang in use
-        }
+        res = rs.result(label, metric.task, per_query=True)
+        use = [lang for lang in res.query_rows(metric) if langs is None or lang in langs]
+        out[_seed_of(point)] = {lang: res.queries(metric, lang) for lang in use}
     return out
 
 

@@ -559,10 +559,7 @@ class TrendCheck(Check):
 
 def _rows(rs: Any, label: str, metric: Metric) -> dict[str, float]:
     """Each row's (language's) value of ``metric`` in one published result: the check's only read of results."""
-    return {
-        lang: float(row[metric.measure])
-        for lang, row in rs.result(label, metric.task)["tables"][metric.setting].items()
-    }
+    return rs.result(label, metric.task).rows(metric)
 
 
 @dataclass

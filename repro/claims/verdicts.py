@@ -1,7 +1,9 @@
 """The output of ``repro verify``: one verdict per claim, the research question's answer, provenance.
 
 A verdicts file (``results/claims/<registry>/<profile>/verdicts.json``) is everything a report
-needs; reports never re-run checks.
+needs: the verdicts with their evidence, and what the report shows beside them (the registry's
+arms, findings and paper settings, each experiment's sweep summary and sample mode, the class
+table's state). A report reads nothing else and never re-runs checks.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
 from repro.atomic import atomic_write_text
+from repro.checks.arms import Arm
 from repro.checks.base import CheckResult, Part, Verdict, load_check_kinds, typed_result
 from repro.claims.registry import Paper, Reported, Source, Synthesis
 from repro.errors import ReproError, first_line
 from repro.integrity import append_seal, check_record, read_json
+from repro.sources.consistency import Finding
 
 
 @functools.cache
@@ -66,6 +70,9 @@ class QuestionAnswer(BaseModel):
     answer: str = Field(description="the answer in two sentences")
     detail: str = Field(default="", description="every check's answer with its numbers")
     checks: CheckResults = Field(default_factory=list)
+    classes: list[tuple[str, str]] = Field(
+        default_factory=list, description="the state of the Joshi class table the groups come from (what, state)"
+    )
 
 
 class ExperimentRecord(BaseModel):
@@ -82,6 +89,7 @@ class ExperimentRecord(BaseModel):
     key_mismatch: str | None = Field(
         default=None, description="published steps used under other keys than the verifying machine's, and why"
     )
+    sample: str | None = Field(default=None, description="how the profile draws limited items (random, first)")
 
 
 class VerdictsFile(BaseModel):
@@ -95,6 +103,8 @@ class VerdictsFile(BaseModel):
     claims: list[ClaimVerdict]
     research_question: QuestionAnswer | None = None
     experiments: list[ExperimentRecord] = Field(default_factory=list)
+    arms: dict[str, Arm] = Field(default_factory=dict, description="the registry's arms: which models each names")
+    findings: list[Finding] = Field(default_factory=list, description="the registry's findings about its paper")
     provenance: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
 

@@ -22,11 +22,14 @@ from tqdm import tqdm
 from repro.checks.base import Check, CheckResult, ClaimRef, Part, Verdict
 from repro.checks.context import CheckContext
 from repro.checks.question import adjust_question, two_sentences
+from repro.checks.resource_table import resource_table_state
 from repro.checks.tested import adjust_family, combine
 from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
 from repro.errors import ReproError, first_line
+from repro.evaluation.record import EvalRecord
+from repro.evaluation.result import TaskResult
 from repro.integrity import read_json
 from repro.provenance import provenance
 
@@ -257,6 +260,7 @@ def verify(
                 computed_steps=computed,
                 cached_steps=cached,
                 seconds=round(secs, 1),
+                sample=exp.eval.sample if exp.command is None else None,
                 **({"key_mismatch": foreign} if foreign else {}),
             )
         )
@@ -271,7 +275,12 @@ def verify(
         results = adjust_question(_run_checks(rq.ref(), rq.checks, ctx, on_check))
         detail = answer_text(results)
         answer = QuestionAnswer(
-            id=rq.id, text=rq.text, answer=two_sentences(results) or detail, detail=detail, checks=results
+            id=rq.id,
+            text=rq.text,
+            answer=two_sentences(results) or detail,
+            detail=detail,
+            checks=results,
+            classes=resource_table_state() if any(isinstance(r, TrendResult) for r in results) else [],
         )
     out = VerdictsFile(
         registry=registry.name,
@@ -282,6 +291,8 @@ def verify(
         claims=verdicts,
         research_question=answer,
         experiments=records,
+        arms=registry.arms,
+        findings=registry.findings,
         provenance={
             **provenance(),
             "experiments": {r.name: _experiment_provenance(Path(r.results_dir)) for r in records},
@@ -370,17 +381,16 @@ def _experiment_provenance(results_dir: Path) -> dict[str, object]:
     for path in sorted(results_dir.glob("*/*.json")):
         rec = read_json(path)
         if path.name == "train.json":
-            cfg = rec.get("config", {})
-            seeds.add(cfg.get("seed"))
+            seeds.add(rec.get("config", {}).get("seed"))
             train_seconds += float(rec.get("summary", {}).get("seconds", 0.0))
             continue
-        if isinstance(rec.get("command"), dict) and isinstance(rec.get("point"), dict):
-            seeds.add(rec["point"].get("seed"))  # a command step's seed is a grid value (its program trains)
-        data.update(rec.get("data_checksums", {}) or {})
-        model = rec.get("model", {})
-        if isinstance(model, dict) and model.get("weights_sha256"):
-            models[path.parent.name] = model["weights_sha256"]
-        eval_seconds += float(rec.get("wall_seconds", 0.0) or 0.0)
+        record = EvalRecord.from_info(TaskResult.from_record(rec).info)
+        if record.command is not None and record.point is not None:
+            seeds.add(record.point.get("seed"))  # a command step's seed is a grid value (its program trains)
+        data.update(record.data_checksums or {})
+        if record.weights_sha256:
+            models[path.parent.name] = record.weights_sha256
+        eval_seconds += float(record.wall_seconds or 0.0)
     return {
         "seeds": sorted(s for s in seeds if s is not None),
         "data_checksums": data,

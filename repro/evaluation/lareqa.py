@@ -18,12 +18,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from repro.data.lareqa import LareqaLanguage, check_languages, load_lareqa
-from repro.errors import ReproError
 from repro.evaluation.declarations import declared
 from repro.evaluation.metrics import evaluate
 from repro.evaluation.result import TaskResult, macro_average
 from repro.evaluation.search import exact_search
-from repro.evaluation.subset import Distractors, Sample, Subset
+from repro.evaluation.subset import Subset
 from repro.models.encoder import Encoder
 
 # The settings this module computes; which measures each reports is the task's declaration.
@@ -85,19 +84,17 @@ def encode_lareqa(
     encoder: Encoder,
     dataset: str,
     langs: Sequence[str] | None = None,
-    limit: int | None = None,
+    subset: Subset | None = None,
     progress: bool = True,
-    sample: Sample = "random",
-    sample_seed: int = 0,
 ) -> list[EncodedLanguage]:
     """Load and encode the questions and candidates of every selected language.
 
-    ``limit`` keeps N parallel questions, a seeded random draw (``sample="random"``) or the first
-    ones in file order (``"first"``), and the paragraphs holding their answers
+    A limited ``subset`` keeps N parallel questions, a seeded random draw (``sample="random"``) or
+    the first ones in file order (``"first"``), and the paragraphs holding their answers
     (:mod:`repro.evaluation.subset`): a smaller, faster task whose numbers are not comparable with
     the full one.
     """
-    langs_data = select_lareqa(dataset, langs, Subset(limit, sample, sample_seed))
+    langs_data = select_lareqa(dataset, langs, subset or Subset())
     embed_languages(encoder, dataset, langs_data, progress)
     return langs_data
 
@@ -139,27 +136,20 @@ def evaluate_lareqa(
     encoder: Encoder,
     dataset: str,
     langs: Sequence[str] | None = None,
-    limit: int | None = None,
+    subset: Subset | None = None,
     settings: Sequence[str] = SETTINGS,
     progress: bool = True,
-    sample: Sample = "random",
-    sample_seed: int = 0,
-    distractors: Distractors = None,
 ) -> TaskResult:
-    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r`` (see :func:`encode_lareqa` for ``limit``
-    and ``sample``). ``distractors`` has no meaning here (the pool is the answers' paragraphs)."""
-    if distractors is not None:
-        raise ReproError(
-            f"{dataset}: distractors apply to tydi-goldp only; a limited {dataset} pool is the answers' paragraphs"
-        )
-    subset = Subset(limit, sample, sample_seed)
+    """Evaluate ``encoder`` on ``xquad-r`` or ``mlqa-r`` (see :func:`encode_lareqa` for ``subset``;
+    a limited pool is the answers' paragraphs, so distractors do not apply)."""
+    subset = (subset or Subset()).check(dataset)
     t0 = time.perf_counter()
     langs_data = select_lareqa(dataset, langs, subset)
     load_s = time.perf_counter() - t0
     embed_languages(encoder, dataset, langs_data, progress)
     encode_s = time.perf_counter() - t0 - load_s
     result = score_lareqa(langs_data, dataset, settings)
-    result.info["limit"] = limit
+    result.info["limit"] = subset.limit
     result.info["subset"] = subset.describe()
     result.info["seconds"].update({"load": round(load_s, 2), "encode": round(encode_s, 2)})
     return result

@@ -7,12 +7,19 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from repro.atomic import atomic_write, atomic_write_text
 from repro.evaluation.declarations import DECLARATIONS, declared
+from repro.evaluation.record import EvalRecord
+
+if TYPE_CHECKING:
+    from repro.evaluation.declarations import Metric
+
+# The keys of a result file that are not its info (per_query_file names the .npz written beside it).
+_OWN_KEYS = ("task", "summary", "tables", "per_query_file")
 
 
 @dataclass
@@ -48,6 +55,53 @@ class TaskResult:
         atomic_write(npz, write_npz)
         atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False, default=_jsonable) + "\n")
         return path
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], per_query: Mapping[str, np.ndarray] | None = None) -> TaskResult:
+        """A result from its JSON record (as :meth:`to_dict` wrote it) and, optionally, its per-query arrays."""
+        return cls(
+            task=str(record["task"]),
+            summary=record["summary"],
+            tables=record["tables"],
+            per_query=dict(per_query or {}),
+            info={k: v for k, v in record.items() if k not in _OWN_KEYS},
+        )
+
+    @classmethod
+    def load(cls, path: Path, per_query: bool = False) -> TaskResult:
+        """Read a result :meth:`save` wrote (with its per-query arrays when ``per_query``).
+
+        No hash is checked here: readers of published or cached results go through
+        :mod:`repro.integrity` first (``CheckContext``'s result set does).
+        """
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls.from_record(record, load_per_query(path) if per_query else None)
+
+    @property
+    def record(self) -> EvalRecord:
+        """How this result was computed (model, config, data checksums, provenance)."""
+        return EvalRecord.from_info(self.info)
+
+    def value(self, metric: Metric, lang: str | None = None) -> float:
+        """``metric``'s value: the setting's macro average, or one row's (``lang``: a language or ``X-Y`` pair)."""
+        if lang is None:
+            return float(self.summary[metric.setting][metric.measure])
+        return float(self.tables[metric.setting][lang][metric.measure])
+
+    def rows(self, metric: Metric) -> dict[str, float]:
+        """Row (language or pair) -> ``metric``'s value in its setting's table."""
+        return {row: float(values[metric.measure]) for row, values in self.tables[metric.setting].items()}
+
+    def query_rows(self, metric: Metric) -> list[str]:
+        """The rows (languages) of ``metric``'s setting that have per-query values, sorted."""
+        prefix = f"{metric.setting}/"
+        return sorted({k.split("/")[1] for k in self.per_query if k.startswith(prefix)})
+
+    def queries(self, metric: Metric, lang: str) -> tuple[np.ndarray, np.ndarray]:
+        """(query ids, per-query values) of ``metric`` for one row; needs the per-query arrays loaded."""
+        return self.per_query[f"{metric.setting}/{lang}/ids"], self.per_query[
+            f"{metric.setting}/{lang}/{metric.measure}"
+        ]
 
 
 def _jsonable(obj: object) -> object:

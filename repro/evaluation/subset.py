@@ -78,6 +78,40 @@ class Subset:
         """The subset as result files record it."""
         return {"limit": self.limit, "sample": self.sample, "seed": self.seed, "distractors": self.distractors}
 
+    @classmethod
+    def for_task(
+        cls, task: str, limit: int | None, sample: Sample = "random", seed: int = 0, distractors: Distractors = None
+    ) -> Subset:
+        """The subset of ``task``; ``distractors`` on a task without them is a ReproError."""
+        return cls(limit, sample, seed, distractors).check(task)
+
+    def check(self, task: str) -> Subset:
+        """This subset, if ``task`` takes it: distractors apply to :data:`DISTRACTOR_TASKS` only."""
+        if self.distractors is not None and task not in DISTRACTOR_TASKS:
+            raise ReproError(f"distractors apply to {', '.join(sorted(DISTRACTOR_TASKS))} only, not {task}")
+        return self
+
+    def is_legacy(self, task: str) -> bool:
+        """True if this subset selects for ``task`` what every result before sampling did: no limit,
+        or the first ``limit`` items (and, with distractors, the full pool)."""
+        if self.limit is None:
+            return True
+        return self.sample == "first" and (self.distractors == "all" or task not in DISTRACTOR_TASKS)
+
+    def to_payload(self, task: str) -> dict[str, Any] | None:
+        """What a cached step's payload records of this subset (its ``limit`` is recorded apart):
+        nothing for a legacy subset, so steps computed before sampling existed keep their keys."""
+        if self.is_legacy(task):
+            return None
+        return {"sample": self.sample, "seed": self.seed, "distractors": self.distractors}
+
+    @classmethod
+    def from_payload(cls, task: str, limit: int | None, entry: dict[str, Any] | None) -> Subset:
+        """The subset a step's payload recorded (:meth:`to_payload`'s inverse; None: the legacy subset)."""
+        if entry is None:
+            return cls(limit, "first", 0, "all" if task in DISTRACTOR_TASKS else None)
+        return cls(limit, entry["sample"], entry["seed"], entry["distractors"]).check(task)
+
 
 def rank_key(seed: int, stream: str, item: Hashable) -> bytes:
     """The seeded rank of ``item`` in draw ``stream``: lower ranks are drawn first."""
@@ -105,35 +139,3 @@ def sample_positions(
 
 # The tasks whose limited pool takes a distractor count; the others' pools follow from the items.
 DISTRACTOR_TASKS: frozenset[str] = frozenset({"tydi-goldp"})
-
-
-def task_subset(
-    task: str, limit: int | None, sample: Sample = "random", seed: int = 0, distractors: Distractors = None
-) -> Subset:
-    """The subset of ``task``; ``distractors`` on a task without them is a ReproError."""
-    if distractors is not None and task not in DISTRACTOR_TASKS:
-        raise ReproError(f"distractors apply to {', '.join(sorted(DISTRACTOR_TASKS))} only, not {task}")
-    return Subset(limit, sample, seed, distractors)
-
-
-def is_legacy(task: str, subset: Subset) -> bool:
-    """True if ``subset`` selects for ``task`` what every result before sampling did: no limit, or
-    the first ``limit`` items (and, with distractors, the full pool)."""
-    if subset.limit is None:
-        return True
-    return subset.sample == "first" and (subset.distractors == "all" or task not in DISTRACTOR_TASKS)
-
-
-def payload_entry(task: str, subset: Subset) -> dict[str, Any] | None:
-    """What a cached step's payload records of ``subset`` (its ``limit`` is recorded apart): nothing
-    for a legacy subset, so steps computed before sampling existed keep their keys."""
-    if is_legacy(task, subset):
-        return None
-    return {"sample": subset.sample, "seed": subset.seed, "distractors": subset.distractors}
-
-
-def run_options(task: str, entry: dict[str, Any] | None) -> dict[str, Any]:
-    """The keyword arguments of ``Task.run`` for a payload's subset entry (None: the legacy subset)."""
-    if entry is None:
-        return {"sample": "first", "distractors": "all" if task in DISTRACTOR_TASKS else None}
-    return {"sample": entry["sample"], "sample_seed": entry["seed"], "distractors": entry["distractors"]}

@@ -23,6 +23,7 @@ from repro.errors import ReproError
 from repro.evaluation.declarations import DECLARATIONS, Declaration, declared, register_declaration
 from repro.evaluation.lareqa import evaluate_lareqa
 from repro.evaluation.result import TaskResult
+from repro.evaluation.subset import Subset
 from repro.evaluation.tatoeba import evaluate_tatoeba
 from repro.evaluation.tydi import evaluate_tydi
 from repro.models.encoder import Encoder
@@ -30,7 +31,10 @@ from repro.models.encoder import Encoder
 
 @dataclass(frozen=True)
 class Task:
-    """An evaluation task: ``run(encoder, langs, limit, progress)``, its languages, its declaration.
+    """An evaluation task: ``run(encoder, langs, subset, progress)``, its languages, its declaration.
+
+    ``evaluate(encoder=, langs=, subset=, progress=)`` computes the result; ``subset`` is the
+    :class:`~repro.evaluation.subset.Subset` it keeps (already checked against the task).
 
     ``decl``: the declaration of a task that is not built in. ``facts``: a function returning the
     task's data as the ``dataset`` check reads it (:class:`DataFacts`); ``texts``: one returning
@@ -60,16 +64,12 @@ class Task:
         return self.declaration.datasets
 
     def run(
-        self,
-        encoder: Encoder,
-        langs: Sequence[str] | None = None,
-        limit: int | None = None,
-        progress: bool = True,
-        **subset: Any,
+        self, encoder: Encoder, langs: Sequence[str] | None = None, subset: Subset | None = None, progress: bool = True
     ) -> TaskResult:
-        """Evaluate ``encoder`` on this task. ``subset``: how ``limit`` shrinks it (``sample``,
-        ``sample_seed``, ``distractors``; see :mod:`repro.evaluation.subset`)."""
-        return self.evaluate(encoder=encoder, langs=langs, limit=limit, progress=progress, **subset)
+        """Evaluate ``encoder`` on this task, on ``subset`` of it (default: the whole task; see
+        :mod:`repro.evaluation.subset`)."""
+        subset = (subset or Subset()).check(self.name)
+        return self.evaluate(encoder=encoder, langs=langs, subset=subset, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -184,9 +184,8 @@ def run_task(
     name: str,
     encoder: Encoder,
     langs: Sequence[str] | None = None,
-    limit: int | None = None,
+    subset: Subset | None = None,
     progress: bool = True,
-    **subset: Any,
 ) -> TaskResult:
-    """Run task ``name`` with ``encoder`` (``subset``: ``sample``, ``sample_seed``, ``distractors``)."""
-    return get_task(name).run(encoder=encoder, langs=langs, limit=limit, progress=progress, **subset)
+    """Run task ``name`` with ``encoder`` on ``subset`` of it."""
+    return get_task(name).run(encoder=encoder, langs=langs, subset=subset, progress=progress)

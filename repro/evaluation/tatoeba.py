@@ -12,10 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from repro.data.tatoeba import check_languages, load_tatoeba
-from repro.errors import ReproError
 from repro.evaluation.result import TaskResult, macro_average
 from repro.evaluation.search import exact_search
-from repro.evaluation.subset import Distractors, Sample, Subset
+from repro.evaluation.subset import Subset
 from repro.models.encoder import Encoder
 
 # Languages whose sentences go to the encoder in one call (16 x 1,000 pairs: ~50 MB of vectors).
@@ -30,21 +29,16 @@ def _accuracy(queries: np.ndarray, targets: np.ndarray) -> np.ndarray:
 def evaluate_tatoeba(
     encoder: Encoder,
     langs: Sequence[str] | None = None,
-    limit: int | None = None,
+    subset: Subset | None = None,
     progress: bool = True,
-    sample: Sample = "random",
-    sample_seed: int = 0,
-    distractors: Distractors = None,
 ) -> TaskResult:
     """Accuracy xx->en and en->xx for each language (both sides encoded as queries, as in bitext mining).
 
-    ``limit`` keeps N pairs per language (a seeded draw, or the first N with ``sample="first"``);
-    each side is then searched against the other side's N sentences. ``distractors`` has no
-    meaning here.
+    A limited ``subset`` keeps N pairs per language (a seeded draw, or the first N with
+    ``sample="first"``); each side is then searched against the other side's N sentences (so
+    distractors do not apply).
     """
-    if distractors is not None:
-        raise ReproError("tatoeba: distractors apply to tydi-goldp only; a limited Tatoeba pool is the kept pairs")
-    subset = Subset(limit, sample, sample_seed)
+    subset = (subset or Subset()).check("tatoeba")
     languages = check_languages(list(langs) if langs is not None else None)
     pools: dict[str, int] = {}
     table: dict[str, dict[str, float]] = {}
@@ -55,7 +49,7 @@ def evaluate_tatoeba(
         pairs = {}
         for lang in chunk:
             ds = load_tatoeba(lang)
-            if limit is not None:
+            if subset.limit is not None:
                 ds = ds.select(subset.take(ds["index"], f"tatoeba/{lang}"))
             pairs[lang] = ds
             pools[lang] = len(ds)
@@ -82,7 +76,7 @@ def evaluate_tatoeba(
     info = {
         "dataset": "tatoeba",
         "languages": languages,
-        "limit": limit,
+        "limit": subset.limit,
         "subset": subset.describe(),
         "pool": {"bitext": pools},
         "seconds": {"total": round(time.perf_counter() - t0, 2)},

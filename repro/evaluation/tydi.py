@@ -17,7 +17,7 @@ from repro.evaluation.declarations import declared
 from repro.evaluation.metrics import evaluate
 from repro.evaluation.result import TaskResult, macro_average
 from repro.evaluation.search import exact_search
-from repro.evaluation.subset import Distractors, Sample, Subset, sample_positions
+from repro.evaluation.subset import Subset, sample_positions
 from repro.models.encoder import Encoder
 
 
@@ -49,20 +49,17 @@ def tydi_pool(data: TydiLanguage, subset: Subset) -> tuple[list[int], list[int],
 def evaluate_tydi(
     encoder: Encoder,
     langs: Sequence[str] | None = None,
-    limit: int | None = None,
+    subset: Subset | None = None,
     progress: bool = True,
-    sample: Sample = "random",
-    sample_seed: int = 0,
-    distractors: Distractors = None,
 ) -> TaskResult:
     """The declared measures (nDCG@10, R@100, MRR@10, mAP) per language.
 
-    ``limit`` keeps N questions per language (a seeded draw, or the first N with
+    A limited ``subset`` keeps N questions per language (a seeded draw, or the first N with
     ``sample="first"``) and shrinks the pool to their gold passages plus ``distractors`` others
     (default: as many as ``limit``; ``"all"``: every passage of the language), see
     :mod:`repro.evaluation.subset`.
     """
-    subset = Subset(limit, sample, sample_seed, distractors)
+    subset = subset or Subset()
     measures = declared("tydi-goldp").computed_measures()["mono"]
     languages = check_languages(list(langs) if langs is not None else None)
     table: dict[str, dict[str, float]] = {}
@@ -101,7 +98,7 @@ def evaluate_tydi(
     info = {
         "dataset": "tydi-goldp",
         "languages": languages,
-        "limit": limit,
+        "limit": subset.limit,
         "subset": subset.describe(),
         "pool": {"mono": pools},
         "seconds": {"total": round(time.perf_counter() - t0, 2), **{k: round(v, 2) for k, v in seconds.items()}},

@@ -1,8 +1,9 @@
 """What a report shows, independent of its format: the HTML and Markdown renderers both read this.
 
-Every field of a verdicts file past the verdicts themselves is optional in practice (an old file, a
-run restricted to some claims, a registry without experiments), so everything here degrades to
-"nothing to show" rather than failing.
+A pure function of the verdicts file (:func:`build_content`): it reads no registry, experiment or
+result file, so a report shows what verify decided even after those files moved or changed. Fields
+a verdicts file lacks (one written before they were stored, a registry without experiments) show
+as nothing, never as an error caught and hidden.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -263,17 +263,7 @@ def build_content(vf: VerdictsFile) -> ReportContent:
 
 
 def _findings(vf: VerdictsFile) -> list[FindingView]:
-    """The registry's findings about its paper, if the registry still loads (as for the arms)."""
-    from repro.claims.registry import load_registry
-    from repro.errors import ReproError
-
-    path = Path(vf.registry_path)
-    if not path.is_file():
-        return []
-    try:
-        registry = load_registry(path)
-    except (ReproError, OSError, ValueError, ImportError):
-        return []
+    """The registry's findings about its paper, as verify stored them."""
     return [
         FindingView(
             kind=f.kind,
@@ -282,7 +272,7 @@ def _findings(vf: VerdictsFile) -> list[FindingView]:
             quote=f.quote,
             elsewhere=f.elsewhere,
         )
-        for f in registry.findings
+        for f in vf.findings
     ]
 
 
@@ -346,22 +336,8 @@ def _at(values: list[Any], i: int) -> Any:
 
 
 def _arm_groups(vf: VerdictsFile) -> dict[str, tuple[str, dict[str, Any] | None]]:
-    """Arm name -> (experiment, grid point) from the registry the verdicts came from, if it still loads.
-
-    The verdicts file does not repeat the registry's arms, and the report must still render when the
-    registry has moved or no longer validates; then paper numbers simply have no "ours" beside them.
-    """
-    from repro.claims.registry import load_registry
-    from repro.errors import ReproError
-
-    path = Path(vf.registry_path)
-    if not path.is_file():
-        return {}
-    try:
-        registry = load_registry(path)
-    except (ReproError, OSError, ValueError, ImportError):
-        return {}
-    return {name: (arm.experiment, arm.point) for name, arm in registry.arms.items()}
+    """Arm name -> (experiment, grid point), as verify stored the registry's arms."""
+    return {name: (arm.experiment, arm.point) for name, arm in vf.arms.items()}
 
 
 def _group_of(summary: dict[str, Any], point: dict[str, Any] | None) -> str | None:
@@ -407,7 +383,7 @@ def _paper_vs_ours(rep: Any, vf: VerdictsFile, arms: dict[str, tuple[str, dict[s
             cell = (exp.summary.get("rows", {}).get(group) or {}).get(metric) if group else None
             if cell is not None:
                 ours = _mean_std(cell, _decimals(metric))
-                evaluation = _evaluation_note(exp, rep.task, metric, Path(vf.registry_path).parent)
+                evaluation = _evaluation_note(exp, rep.task, metric)
                 break
     return PaperVsOurs(
         what=rep.what,
@@ -419,32 +395,18 @@ def _paper_vs_ours(rep: Any, vf: VerdictsFile, arms: dict[str, tuple[str, dict[s
     )
 
 
-def _evaluation_note(exp: ExperimentRecord, task: str, metric: str, base: Path) -> str:
+def _evaluation_note(exp: ExperimentRecord, task: str, metric: str) -> str:
     """How much of ``task`` an experiment's figures were measured on: items kept per language, the draw, the pool."""
     summary = exp.summary
     spec = summary.get("eval") if isinstance(summary.get("eval"), dict) else {}
     limit = spec.get("limit")
     limit = limit.get(task) if isinstance(limit, dict) else limit
-    sample = spec.get("sample") or _experiment_sample(exp, base)
+    sample = spec.get("sample") or exp.sample
     text = "whole task" if limit is None else f"{limit} items per language"
     if limit is not None and sample:
         text += f" ({'first in file order' if sample == 'first' else 'seeded random draw'})"
     pool = (summary.get("pools") or {}).get(metric)
     return text + (f"; pool {pool} candidates" if pool else "")
-
-
-def _experiment_sample(exp: ExperimentRecord, base: Path) -> str | None:
-    """How the experiment's profile draws limited items (older summaries do not say), if its file still loads.
-
-    ``exp.path`` is as the registry wrote it: relative paths are relative to the registry's folder.
-    """
-    from repro.runner.experiment import load_experiment
-
-    path = Path(exp.path)
-    try:
-        return load_experiment(path if path.is_absolute() else base / path, exp.profile).eval.sample
-    except (ReproError, OSError, ValueError):
-        return None
 
 
 def _summary_key(task: str, metric: str, lang: str | None) -> str:
@@ -624,7 +586,7 @@ def _question(vf: VerdictsFile) -> QuestionView | None:
         panels=panels,
         overview_columns=["task, metric", "group", "languages", gain, "seed pairs"],
         overview_rows=rows,
-        classes=resource_table_state(),
+        classes=[tuple(row) for row in rq.classes],
         lead=lead,
         lead_file=lead_figure_name(vf) if lead is not None else "",
     )
@@ -639,60 +601,6 @@ def file_part(name: str) -> str:
 def lead_figure_name(vf: VerdictsFile) -> str:
     """The file the research question's opening figure is written to, beside the reports."""
     return f"{file_part(vf.registry)}-{file_part(vf.profile)}-rq.png"
-
-
-def resource_table_state() -> list[tuple[str, str]]:
-    """The Joshi class table: its source, the committed copy of the list, and the entry-by-entry check."""
-    import hashlib
-    from collections import Counter
-
-    from repro.data import resource_classes as rc
-
-    rows = [("source", rc.SOURCE), ("availability", f"not reachable offline; committed copy from {rc.COPY_SOURCE}")]
-    try:
-        listed = rc.read_lang2tax()
-        digest = hashlib.sha256(rc.LANG2TAX_PATH.read_bytes()).hexdigest()
-    except (OSError, ReproError) as exc:
-        return [*rows, ("committed copy", f"unreadable: {exc}")]
-    per_class = Counter(c for classes in listed.values() for c in classes)
-    counts = tuple(per_class.get(c, 0) for c in range(6))
-    same = "equal to" if counts == rc.TABLE1_COUNTS else f"NOT equal to {list(rc.TABLE1_COUNTS)} in"
-    rows += [
-        ("committed copy", f"repro/data/{rc.LANG2TAX_PATH.name}, {sum(counts)} entries, SHA-256 {digest}"),
-        ("copy's languages per class 0-5", f"{', '.join(map(str, counts))} ({same} the paper's Table 1)"),
-    ]
-    table = list(rc.LANGUAGES.values())
-    ours = Counter(lang.joshi_class for lang in table)
-    rows.append(
-        (
-            "our table",
-            f"{len(table)} languages ({_tatoeba_count(table)} of them Tatoeba languages); per class 0-5: "
-            + ", ".join(str(ours.get(c, 0)) for c in range(6))
-            + f"; low = classes 0-{rc.HIGH_FROM_CLASS - 1}, high = {rc.HIGH_FROM_CLASS}-5",
-        )
-    )
-    problems = rc.lang2tax_mismatches()
-    rows.append(
-        (
-            "checked entry by entry",
-            "every entry's class equals its line in the copy" if not problems else "; ".join(problems),
-        )
-    )
-    ambiguous = [f"{lang.code} ({lang.lang2tax})" for lang in table if lang.ambiguous]
-    if ambiguous:
-        rows.append(("read two ways in the list (curated line used)", ", ".join(ambiguous)))
-    return rows
-
-
-def _tatoeba_count(table: list[Any]) -> str:
-    """How many table entries have a Tatoeba test file ("?" when the data manifest cannot say)."""
-    try:
-        from repro.data.tatoeba import languages
-
-        files = set(languages())
-    except (ReproError, OSError):
-        return "?"
-    return str(sum(1 for lang in table if lang.tatoeba in files))
 
 
 # ---------------------------------------------------------------- training settings vs the paper
@@ -764,24 +672,9 @@ def _compare(paper: str, ours: str) -> str:
     return "same" if a is not None and math.isclose(a, b) else "differs"
 
 
-def _paper_settings(vf: VerdictsFile) -> dict[str, str]:
-    """The paper's settings as the verdicts file has them, else as its registry (if it still loads) has them."""
-    if vf.paper.settings:
-        return dict(vf.paper.settings)
-    from repro.claims.registry import load_registry
-
-    path = Path(vf.registry_path)
-    if not path.is_file():
-        return {}
-    try:
-        return dict(load_registry(path).paper.settings)
-    except (ReproError, OSError, ValueError, ImportError):
-        return {}
-
-
 def _settings(vf: VerdictsFile) -> list[SettingsView]:
     """Per experiment with a training config: every setting beside the paper's and whether it differs."""
-    paper = _paper_settings(vf)
+    paper = dict(vf.paper.settings)
     out = []
     for exp in vf.experiments:
         summary = exp.summary if isinstance(exp.summary, dict) else {}

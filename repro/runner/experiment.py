@@ -41,7 +41,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from repro.errors import ReproError
-from repro.evaluation.subset import Subset, task_subset
+from repro.evaluation.subset import Subset
 from repro.evaluation.tasks import known_tasks
 from repro.models.precision import Precision
 from repro.names import slug_problem
@@ -94,7 +94,7 @@ class EvalSpec(BaseModel):
 
     def subset_for(self, task: str) -> Subset:
         """How ``limit`` shrinks ``task``: which items, and (tydi-goldp) how many distractors."""
-        return task_subset(task, self.limit_for(task), self.sample, self.sample_seed, self.distractors.get(task))
+        return Subset.for_task(task, self.limit_for(task), self.sample, self.sample_seed, self.distractors.get(task))
 
 
 # Evaluation settings a grid axis may vary (``eval.<key>``); tasks, only and base_model shape the plan itself.

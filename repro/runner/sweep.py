@@ -36,8 +36,9 @@ from repro.data.corpora import corpus_checksums
 from repro.data.manifest import checksums
 from repro.errors import ReproError, first_line
 from repro.evaluation.declarations import declared
+from repro.evaluation.record import EvalRecord
 from repro.evaluation.result import load_per_query
-from repro.evaluation.subset import payload_entry, run_options
+from repro.evaluation.subset import Subset
 from repro.evaluation.tasks import get_task
 from repro.hashing import sha256_file
 from repro.integrity import CorruptFile, bytes_sha256, check_record, load_record, read_json, sealed_text
@@ -116,7 +117,7 @@ def eval_payload(task: str, model_ref: dict[str, Any], ev: EvalSpec) -> dict[str
         "data": checksums(list(get_task(task).datasets)),
     }
     # Only a subset other than "the first N, full pool" is recorded: older steps keep their keys.
-    if (subset := payload_entry(task, ev.subset_for(task))) is not None:
+    if (subset := ev.subset_for(task).to_payload(task)) is not None:
         payload["subset"] = subset
     # Prefixes only when set: unset means the model's own, as every step before them was keyed.
     for name in ("query_prefix", "passage_prefix"):
@@ -231,10 +232,8 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
     )
     t0 = time.perf_counter()
     try:
-        options = run_options(step.task, p.get("subset"))
-        result = get_task(step.task).run(
-            encoder=encoder, langs=p["langs"], limit=p["limit"], progress=progress, **options
-        )
+        subset = Subset.from_payload(step.task, p["limit"], p.get("subset"))
+        result = get_task(step.task).run(encoder=encoder, langs=p["langs"], subset=subset, progress=progress)
     except ValueError as exc:
         # The usual cause is a limit so small that a language keeps no questions (MLQA-R is only
         # partly parallel): say which step and what to change, not a traceback.
@@ -242,40 +241,41 @@ def _run_eval(step: Step, exp: Experiment, store: StepStore, encoders: _EncoderC
             f"{exp.name} ({exp.profile}): evaluating {step.task} for {point_label(step.point)} "
             f"failed: {exc}; with eval.limit {p['limit']}, raise the limit or narrow eval.langs"
         ) from None
-    result.info.update(
-        {
-            "model": encoder.describe(),
-            "point": step.point,
-            "experiment": exp.name,
-            "profile": exp.profile,
-            "config": {k: v for k, v in p.items() if k != "data"},
-            "data_checksums": p["data"],
-            "step_version": step_version("eval"),
-            "provenance": provenance(),
-            "wall_seconds": round(time.perf_counter() - t0, 2),
-            "step": step.key,
-        }
-    )
+    train = None
     if step.depends_on:
         train_record = store.record(step.depends_on) or {}
-        recorded, used = train_record.get("weights_sha256"), result.info["model"].get("weights_sha256")
+        recorded, used = train_record.get("weights_sha256"), encoder.describe().get("weights_sha256")
         if recorded and used != recorded:
             raise ReproError(
                 f"{model}: weights hash {str(used)[:12]}... is not the {recorded[:12]}... its training recorded "
                 f"(changed after training); rerun to train {point_label(step.point)} again"
             )
-        result.info["train"] = {
+        train = {
             "step": step.depends_on,
             "config": train_record.get("payload", {}).get("config"),
             "summary": train_record.get("summary"),
         }
+    record = EvalRecord(
+        model=encoder.describe(),
+        point=step.point,
+        experiment=exp.name,
+        profile=exp.profile,
+        config={k: v for k, v in p.items() if k != "data"},
+        data_checksums=p["data"],
+        step_version=step_version("eval"),
+        provenance=provenance(),
+        wall_seconds=round(time.perf_counter() - t0, 2),
+        step=step.key,
+        train=train,
+    )
+    result.info.update(record.info())
     result.save(store.path(step.key) / "result.json")
     return {
         "kind": "eval",
         "task": step.task,
         "point": step.point,
         "payload": step.payload,
-        "seconds": result.info["wall_seconds"],
+        "seconds": record.wall_seconds,
         "step_version": step_version("eval"),
     }
 
@@ -291,22 +291,21 @@ def _run_command(step: Step, exp: Experiment, store: StepStore) -> dict[str, Any
     ran = run_command(spec, step.payload, step_dir, label)
     parsed = read_result(step_dir / "out" / spec.result, spec.metrics)
     result = TaskResult(step.task, parsed["summary"], parsed["tables"], parsed["per_query"])
-    result.info.update(
-        {
-            "point": step.point,
-            "experiment": exp.name,
-            "profile": exp.profile,
-            "config": {k: v for k, v in step.payload.items() if k != "inputs"},
-            "data_checksums": step.payload["inputs"],
-            "command": {k: v for k, v in ran.items() if k not in ("wall_seconds", "log")},
-            "program_info": parsed["info"],
-            "result_format": {"format": RESULT_FORMAT, "version": RESULT_VERSION},
-            "step_version": step_version("command"),
-            "provenance": provenance(),
-            "wall_seconds": ran["wall_seconds"],
-            "step": step.key,
-        }
+    record = EvalRecord(
+        point=step.point,
+        experiment=exp.name,
+        profile=exp.profile,
+        config={k: v for k, v in step.payload.items() if k != "inputs"},
+        data_checksums=step.payload["inputs"],
+        command={k: v for k, v in ran.items() if k not in ("wall_seconds", "log")},
+        program_info=parsed["info"],
+        result_format={"format": RESULT_FORMAT, "version": RESULT_VERSION},
+        step_version=step_version("command"),
+        provenance=provenance(),
+        wall_seconds=ran["wall_seconds"],
+        step=step.key,
     )
+    result.info.update(record.info())
     result.save(step_dir / "result.json")
     return {
         "kind": "command",

@@ -34,7 +34,7 @@ class AlwaysCheck(Check):
         )
 
 
-def evaluate(encoder, langs=None, limit=None, progress=True, **subset) -> TaskResult:
+def evaluate(encoder, langs=None, subset=None, progress=True) -> TaskResult:
     """Tokens per sentence, cut at the encoder's max length: a task that needs the real tokenizer."""
     counts = np.asarray([min(len(ids), encoder.max_length) for ids in encoder.token_ids(SENTENCES)], dtype=float)
     per_query = {"main/en/ids": np.arange(len(SENTENCES)), "main/en/tokens": counts}
