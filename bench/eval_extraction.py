@@ -22,9 +22,13 @@ scored with ``--file PATH`` (same YAML format).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from repro.claims.extraction_eval import ExtractionScore, evaluate
+# Run as `python bench/eval_extraction.py`: the checkout's bench.* modules beside repro.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.extraction_eval import ExtractionScore, evaluate
 
 DATA = Path(__file__).resolve().parent / "data"
 SETS = {p.stem.removeprefix("extraction_"): p for p in sorted(DATA.glob("extraction_*.yaml"))}
@@ -77,7 +81,7 @@ def main() -> None:
     args = ap.parse_args()
     use_encoder = not args.cue_only
     if args.cv:
-        from repro.claims.claim_fit import nested_folds
+        from bench.claim_fit import nested_folds
 
         folds = nested_folds(SETS)
         scores = []

@@ -1,7 +1,7 @@
 """Are the seed synthesis's claims drafted from the real paper rendered as a two-column PDF?
 
 The mirrored text of arXiv 2408.10536 (../shared/papers/2408.10536-openreview.md) is laid out as a
-two-column PDF (:func:`repro.claims.extraction_eval.render_document`), parsed back and extracted
+two-column PDF (:func:`bench.extraction_eval.render_document`), parsed back and extracted
 with ``repro claims extract``'s defaults. A seed claim of ../shared/notes/seed-claims.md counts as
 drafted when a candidate contains one of the paper's sentences that state it (the anchors below,
 quoted from the paper; any one suffices). C7-C9 are the synthesis's own summaries of results
@@ -19,8 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+# Run as `python bench/eval_seed_claims.py`: the checkout's bench.* modules beside repro.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.extraction_eval import render_document
 from repro.claims.extract import extract_candidates
-from repro.claims.extraction_eval import render_document
 from repro.sources.loader import load_document
 from repro.sources.pdf import parse_pdf
 

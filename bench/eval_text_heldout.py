@@ -147,6 +147,7 @@ def score(papers: list[str], errors: bool) -> None:
 
 def findings(papers: list[str]) -> None:
     from repro.claims.extraction_eval import render_document
+
     from repro.sources.consistency import check_document
     from repro.sources.loader import load_document
     from repro.sources.pdf import parse_pdf

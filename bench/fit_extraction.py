@@ -1,7 +1,7 @@
 """Refit the claim model (repro/claims/claim_model.json) on every labelled sentence of bench/data.
 
 All five template sets (bench/data/extraction_*.yaml) are training data; penalties and the
-threshold are chosen by leave-one-set-out cross-validation (repro/claims/claim_fit.py). The file
+threshold are chosen by leave-one-set-out cross-validation (bench/claim_fit.py). The file
 records the encoder's weights hash and the training files' hashes; tests/test_extract.py checks
 that refitting reproduces it. The cross-domain estimate is ``python bench/eval_extraction.py --cv``.
 
@@ -15,7 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from repro.claims.claim_fit import differences, fit_model
+# Run as `python bench/fit_extraction.py`: the checkout's bench.* modules beside repro.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.claim_fit import differences, fit_model
 from repro.claims.claim_model import MODEL_FILE, ClaimModel
 
 DATA = Path(__file__).resolve().parent / "data"

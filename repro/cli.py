@@ -37,6 +37,8 @@ Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 # Every path option and argument hands its command a pathlib.Path.
 PATH = click.Path(path_type=Path)
+
+
 # --quiet: no progress bars; the command also silences the libraries' own (_quiet_libraries).
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
 
@@ -64,14 +66,21 @@ def profile_option(help_text: str) -> Callable[[Fn], Fn]:
     return click.option(
         "--profile",
         default=None,
-        help=help_text + " Default: quick, or the only profile of files that define one (or none).",
+        help=help_text + " Default: quick, or the only profile of files that define one (or none); "
+        "files with several profiles and no quick need --profile.",
     )
 
 
 def results_root_option(help_text: str) -> Callable[[Fn], Fn]:
     """``--results`` (as ``results_root``, default results/): the root experiments and verdicts are published under."""
     return click.option(
-        "--results", "results_root", type=PATH, default=Path("results"), show_default=True, help=help_text
+        "--results-root",
+        "--results",
+        "results_root",
+        type=PATH,
+        default=Path("results"),
+        show_default=True,
+        help=help_text + " --results is its old spelling.",
     )
 
 
@@ -280,7 +289,7 @@ def eval_cmd(
 # ---------------------------------------------------------------- run
 def _check_profile(profile: str | None, experiments: list[Path], what: str) -> str:
     """The profile to run: ``profile`` if every experiment file defines it (a ReproError otherwise);
-    when None, quick, or else the one profile all the files share."""
+    when None, quick, else the one profile all the files share (several and no quick: a ReproError)."""
     from repro.names import check_slug
     from repro.runner.experiment import experiment_profiles
 
@@ -293,10 +302,13 @@ def _check_profile(profile: str | None, experiments: list[Path], what: str) -> s
         names = set(experiment_profiles(path))
         known = [p for p in known if p in names]
     if profile is None:
-        if "quick" in known or len(known) != 1:
+        if "quick" in known or not known:
             profile = "quick"
-        else:
+        elif len(known) == 1:
             profile = known[0]
+        else:
+            # No silent pick among several scales: one of them may be hours of compute.
+            raise ReproError(f"{what} has no profile 'quick'; choose one with --profile: {', '.join(known)}")
     if profile not in known:
         raise ReproError(f"unknown profile '{profile}' for {what}; known: {', '.join(known) or 'none'}")
     return profile
@@ -309,11 +321,13 @@ def _check_profile(profile: str | None, experiments: list[Path], what: str) -> s
     "scale; full = the CPU reproduction; paper = the paper's settings, GPU)."
 )
 @click.option(
+    "--results-dir",
     "--results",
     "results_dir",
     type=PATH,
     default=None,
-    help="Where result files go (default: results/<experiment>/<profile>).",
+    help="The folder this run's result files go to (default: results/<experiment>/<profile>); --results is "
+    "its old spelling. Not a root: verify's and report's --results-root is the folder above.",
 )
 @click.option(
     "--dry-run",

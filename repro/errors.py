@@ -12,3 +12,10 @@ def first_line(exc: BaseException) -> str:
     """The first line of ``exc``'s message (messages of libraries can run to pages), or its type name."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+class MissingComponent(ReproError):
+    """A package, model or data file this machine has not installed or prepared (``make install model data``).
+
+    Tests skip on this one only (locally; CI fails): any other error is a bug, never a skip.
+    """

@@ -23,12 +23,13 @@ from typing import Any
 
 from repro.errors import ReproError
 from repro.hashing import sha256_file
+from repro.lru import LRU
 
 INTEGRITY = "integrity"
 
 # (path, size, mtime_ns, inode) -> sha256 of the files hashed in this process: a file checked by
 # verify before the checks run is not hashed again when a check loads it.
-_MEMO: dict[tuple[str, int, int, int], str] = {}
+_MEMO: LRU[tuple[str, int, int, int], str] = LRU(65536)  # bounded: hex digests, a few MB at most
 
 
 class CorruptFile(ReproError):

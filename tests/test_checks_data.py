@@ -15,6 +15,7 @@ from repro.checks.dataset_facts import DatasetFactsCheck
 from repro.claims.registry import Registry, load_registry
 from repro.data.resource_classes import LANGUAGES, resource_class, resource_group
 from repro.errors import ReproError
+from repro.evaluation.tasks import get_task
 
 NGRAM = {"word": 8, "han": 12, "abugida": 24}
 
@@ -115,14 +116,52 @@ def test_contamination_finds_planted_overlap_and_caches(tmp_path: Path, fetched:
     assert again.headline == result.headline and again.tables == result.tables
 
 
-def test_contamination_xnli_vs_mlqa_is_clean(tmp_path: Path, fetched: None, monkeypatch) -> None:
-    # The real audit of our reproduction for one evaluation set (the other one takes as long again).
+def test_contamination_xnli_vs_mlqa_is_clean_and_finds_a_copy_planted_in_it(
+    tmp_path: Path, fetched: None, monkeypatch
+) -> None:
+    # The real audit of our reproduction for one evaluation set (the other one takes as long again),
+    # then the same audit on the real corpus with one MLQA-R question and one sentence planted in it:
+    # a detector that finds nothing (or everything) fails the second half.
+    from repro.training.corpus import Example, ParallelCorpus, save_jsonl_corpus, xnli_corpus
+
     monkeypatch.setattr("repro.checks.contamination.repro_home", lambda: tmp_path / "home")
     result = ContaminationCheck(kind="contamination", datasets=["mlqa-r"]).run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.REPRODUCED, result.headline
+    sides = get_task("mlqa-r").texts()
+    per = result.details["per_set"]
+    assert {k: v["texts"] for k, v in per.items()} == {f"mlqa-r/{s}": len(t) for s, t in sides.items()}
     assert result.details["exact_total"] == 0
+    assert per["mlqa-r/questions"]["exact"] == per["mlqa-r/passages"]["exact"] == 0
     assert result.details["training_texts"] > 100_000
     assert "not the paper's" in result.details["scope"]
+
+    question = next(t for lang, t in sides["questions"] if lang == "en" and len(t.split()) >= 8)
+    sentence = next(t for lang, t in sides["passages"] if lang == "en" and len(t.split()) >= 20)
+    xnli = xnli_corpus()
+    planted = Example(
+        id="planted",
+        group="planted",
+        texts={
+            lang: (question.upper() + " ??", f"Reportedly, {sentence} So it was said.")
+            if lang == "en"
+            else (f"filler question {lang}", f"filler passage {lang}")
+            for lang in xnli.languages
+        },
+    )
+    path = tmp_path / "xnli-planted.jsonl"
+    save_jsonl_corpus(ParallelCorpus([*xnli, planted], name="xnli+planted"), path)
+    dirty = ContaminationCheck(kind="contamination", corpus=str(path), datasets=["mlqa-r"]).run(_ctx(tmp_path), CLAIM)
+    got = dirty.details["per_set"]
+    same_question = sum(units(t).exact == units(question).exact for _, t in sides["questions"])
+    assert same_question >= 1
+    assert got["mlqa-r/questions"]["exact"] == same_question
+    assert got["mlqa-r/questions"]["near"] == per["mlqa-r/questions"]["near"] + same_question
+    assert got["mlqa-r/passages"]["exact"] == 0  # inside a longer text: a near-duplicate, not an exact one
+    assert got["mlqa-r/passages"]["near"] >= per["mlqa-r/passages"]["near"] + 1
+    assert dirty.verdict == Verdict.NOT_REPRODUCED
+    assert f"mlqa-r questions: {same_question} exact duplicate(s)" in dirty.headline
+    examples = {(row[1], row[5]) for row in dirty.tables[1].rows if row[3] == 1.0}
+    assert ("questions", question) in examples and any(side == "passages" for side, _ in examples)
 
 
 # -- dataset facts ---------------------------------------------------------------------------------
@@ -185,9 +224,19 @@ def test_a_failing_fact_is_named_in_the_headline(tmp_path: Path, fetched: None) 
     result = DatasetFactsCheck(kind="dataset", dataset="mlqa-r", languages=7, parallel=True).run(_ctx(tmp_path), CLAIM)
     assert result.verdict == Verdict.NOT_REPRODUCED
     assert "failing: parallel questions (full)" in result.headline and "0 of 1,148" in result.headline
-    assert "languages" not in result.details["failing"]
+    langs = get_task("mlqa-r").facts().languages
+    assert result.details["failing"] == ["parallel questions (full)", "parallel passages (full)"]
+    assert [(f["fact"], f["holds"]) for f in result.details["facts"]] == [
+        ("languages", True),
+        ("parallel questions (full)", False),
+        ("parallel passages (full)", False),
+    ]
+    assert result.details["facts"][0]["observed"] == f"7 ({' '.join(langs)})"
+    assert result.details["ids_in_all_languages"] == 0
     wrong_count = DatasetFactsCheck(kind="dataset", dataset="xquad-r", languages=12).run(_ctx(tmp_path), CLAIM)
     assert wrong_count.verdict == Verdict.NOT_REPRODUCED and "languages: expected 12 languages" in wrong_count.headline
+    assert wrong_count.details["failing"] == ["languages"]
+    assert len(get_task("xquad-r").facts().languages) == 11
 
 
 def test_registry_entries_for_c3_c4_c5_validate(tmp_path: Path) -> None:

@@ -553,3 +553,16 @@ def test_verify_trains_and_evaluates_its_experiments_end_to_end(tmp_path, fetche
     assert check.verdict == Verdict.INCONCLUSIVE and check.tests[0].seeds_needed is None
     assert "needs >= 3 seeds (has 1)" in check.headline
     assert VerdictsFile.load(tmp_path / "results/claims/tiny/tiny/verdicts.json").claims[0].verdict == check.verdict
+
+
+def test_paper_numbers_take_the_old_key_reported_with_one_warning_line(capsys) -> None:
+    from repro.claims.registry import Claim
+
+    numbers = [{"what": "XQuAD-R rank distance, hybrid", "value": 286.6, "arm": "hybrid", "task": "xquad-r"}]
+    new = Claim.model_validate({"id": "C1", "text": "t", "paper_numbers": numbers})
+    assert capsys.readouterr().err == ""
+    old = Claim.model_validate({"id": "C1", "text": "t", "reported": numbers})
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["warning: claim C1: `reported:` is deprecated; name it `paper_numbers:`"]
+    assert old == new and old.paper_numbers[0].value == 286.6 and old.reported == old.paper_numbers
+    assert "reported" not in Claim.model_fields  # one name in the schema, not two

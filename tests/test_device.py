@@ -86,7 +86,6 @@ def test_the_encoder_and_step_keys_follow_the_same_choice(no_env: pytest.MonkeyP
         Encoder("e5-small")
     # A machine with CUDA that is told to compute on the CPU keys its steps with the CPU's precision.
     _cuda(no_env, True)
-    no_env.setattr(sweep, "_cuda", lambda: True)
     no_env.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert sweep.resolved_precision("auto") == "bf16"
     no_env.setenv(DEVICE_ENV, "cpu")

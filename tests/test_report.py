@@ -282,7 +282,10 @@ def test_paper_arms_resolve_through_the_verdicts_arms() -> None:
     from repro.checks.arms import Arm
 
     vf = sample_verdicts()
-    vf.arms = {"mono": Arm(experiment="sweep", point={"alpha": 1.0}), "xy": Arm(experiment="sweep", point={"alpha": 0.0})}
+    vf.arms = {
+        "mono": Arm(experiment="sweep", point={"alpha": 1.0}),
+        "xy": Arm(experiment="sweep", point={"alpha": 0.0}),
+    }
     vf.claims[1].reported = [
         Reported(what="bias, mono", value=410.2, arm="mono", task="xquad-r", metric="Mul mAP"),
         Reported(what="bias, xy", value=300.0, arm="xy", task="xquad-r", metric="rank distance"),
@@ -375,7 +378,14 @@ def test_write_reports_and_find_the_newest(tmp_path: Path) -> None:
     assert find_verdicts(root, profile="full") == old
     out = write_reports(new, tmp_path / "reports", ("html", "md"))
     assert [p.name for p in out] == ["hybrid-quick.html", "hybrid-quick.md"]
-    assert all(p.stat().st_size > 1000 for p in out)
+    html, md = (p.read_text(encoding="utf-8") for p in out)
+    # The files are the rendering of the chosen verdicts (quick), not of the older ones (full).
+    vf, vf_old = VerdictsFile.load(new), VerdictsFile.load(old)
+    assert html == render_html(vf) and md == render_markdown(vf)
+    assert html != render_html(vf_old) and md != render_markdown(vf_old)
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    for claim in vf.claims:
+        assert claim.id in html and f"| {claim.id} |" in md
 
 
 # ---------------------------------------------------------------- CLI

@@ -30,7 +30,12 @@ def test_a_saved_result_loads_back_whole(tmp_path: Path) -> None:
     )
     path = result.save(tmp_path / "r.json")
     back = TaskResult.load(path, per_query=True)
-    assert (back.task, back.summary, back.tables, back.info) == (result.task, result.summary, result.tables, result.info)
+    assert (back.task, back.summary, back.tables, back.info) == (
+        result.task,
+        result.summary,
+        result.tables,
+        result.info,
+    )
     assert set(back.per_query) == set(per_query)
     assert all(np.array_equal(back.per_query[k], v) for k, v in per_query.items())
     # Without per-query values only the JSON is read.

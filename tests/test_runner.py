@@ -169,14 +169,16 @@ def test_plan_keys_follow_config_data_and_version(tiny: Path, monkeypatch: pytes
     assert [s.key for s in plan(exp)] == keys
 
     # Data checksums are part of every key.
-    monkeypatch.setattr(sweep_mod, "checksums", lambda names: {f"{n}/x.json": "0" * 64 for n in names})
+    fake = lambda names: {f"{n}/x.json": "0" * 64 for n in names}
+    monkeypatch.setattr(sweep_mod, "checksums", fake)
+    monkeypatch.setattr("repro.data.corpora.checksums", fake)  # the training corpus's (repro.data.corpora)
     assert all(b != k for b, k in zip((s.key for s in plan(exp)), keys))
 
 
 def test_keys_hold_the_resolved_precision(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import repro.models.precision as precision_mod
 
-    monkeypatch.setattr(sweep_mod, "_cuda", lambda: False)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     pinned = tmp_path / "pinned.yaml"
     pinned.write_text(
         TINY.replace("val_pairs: 16}", "val_pairs: 16, precision: fp32}").replace(
@@ -576,3 +578,15 @@ def test_a_retrain_that_gives_other_weights_is_warned_and_recorded(
     # The published step is still done: a rerun on that machine computes nothing.
     again = run_experiment(load_experiment(tiny, "new-limit"), copy, StepStore(tmp_path / "c"), progress=False)
     assert not again.computed and not again.retrained
+
+
+def test_a_corpus_path_that_does_not_exist_is_an_error_not_xnli(tmp_path: Path) -> None:
+    from repro.data.corpora import corpus_checksums
+    from repro.data.manifest import checksums
+
+    assert corpus_checksums("xnli") == checksums(["xnli"])
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": 1, "language": "en", "query": "q", "passage": "p"}\n')
+    assert corpus_checksums(str(corpus)) == {str(corpus): hashlib.sha256(corpus.read_bytes()).hexdigest()}
+    with pytest.raises(ReproError, match=r"training corpus .*missing\.jsonl does not exist; give 'xnli' or the path"):
+        corpus_checksums(str(tmp_path / "missing.jsonl"))

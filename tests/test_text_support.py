@@ -16,7 +16,7 @@ from repro.checks.text_support.search import SUPPORTED_AT, find_support
 from repro.checks.text_support.support_model import judge, support_probability
 from repro.claims.registry import Claim, Paper, Registry, load_registry
 from repro.claims.verify import claim_verdict
-from repro.errors import ReproError
+from repro.errors import MissingComponent, ReproError
 from repro.sources.loader import load_document
 from repro.sources.pdf import parse_pdf
 from repro.sources.quantities import quantities, stated_pairs
@@ -41,7 +41,7 @@ def encoder():
 
     try:
         return Encoder("e5-small", max_length=128, batch_size=32)
-    except Exception as exc:  # noqa: BLE001 - no prepared model on this machine
+    except MissingComponent as exc:  # no prepared model here; any other error is a failure
         require(False, f"the e5-small encoder ({exc})", "make model prepares it")
 
 

@@ -63,6 +63,7 @@ from repro.atomic import atomic_write_text
 from repro.cache import portable, repro_home
 from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
 from repro.checks.context import CheckContext
+from repro.data.corpora import DEFAULT_CORPUS, is_builtin
 from repro.errors import ReproError
 
 # Bump when the algorithm changes so that cached results are recomputed.
@@ -255,20 +256,20 @@ class ContaminationCheck(Check):
         if self.corpus:
             return self.corpus
         if self.experiment:
-            return str(ctx.experiment(self.experiment).train.get("corpus", "xnli"))
-        return "xnli"
+            return str(ctx.experiment(self.experiment).train.get("corpus", DEFAULT_CORPUS))
+        return DEFAULT_CORPUS
 
     def _cache_key(self, corpus: str) -> str:
         from repro.data.manifest import checksums
         from repro.hashing import sha256_file
 
-        if corpus == "xnli":
-            fingerprint: object = checksums(["xnli"])
+        if is_builtin(corpus):
+            fingerprint: object = checksums([DEFAULT_CORPUS])
         elif Path(corpus).is_file():
             fingerprint = sha256_file(Path(corpus))
         else:
             raise ReproError(
-                f"contamination check: corpus file {corpus} does not exist; give 'xnli' or a JSONL corpus path"
+                f"contamination check: corpus file {corpus} does not exist; give '{DEFAULT_CORPUS}' or a JSONL corpus path"
             )
         settings = self.model_dump(exclude={"label", "experiment", "corpus"})
         blob = json.dumps(
@@ -295,95 +296,19 @@ class ContaminationCheck(Check):
         return result
 
     def _compute(self, corpus_spec: str) -> CheckResult:
-        from repro.training.corpus import load_jsonl_corpus, xnli_corpus
+        from repro.training.corpus import load_corpus
 
         t_load = time.perf_counter()
-        corpus = xnli_corpus() if corpus_spec == "xnli" else load_jsonl_corpus(corpus_spec)
+        corpus = load_corpus(corpus_spec)
         # Distinct texts only: XNLI repeats each premise for its three hypotheses.
         train_texts = list(dict.fromkeys(t for e in corpus for pair in e.texts.values() for t in pair))
         load_seconds = time.perf_counter() - t_load
-
-        rows, examples_rows, failures, per_set = [], [], [], {}
-        total_exact = 0
-        for dataset in self.datasets:
-            t_set = time.perf_counter()
-            sides = _eval_sets(dataset)
-            evals = {side: [eval_text(text, self.ngram) for _, text in items] for side, items in sides.items()}
-            index = find_overlap(train_texts, [e for es in evals.values() for e in es])
-            seconds = time.perf_counter() - t_set
-            for side, es in evals.items():
-                scored = []
-                n_exact = n_near = n_exact_only = 0
-                for (lang, _), e in zip(sides[side], es):
-                    is_exact = bool(e.units.exact) and e.units.exact in index.exact
-                    c, src = containment(e, index)
-                    if is_exact:
-                        c, src = 1.0, index.exact[e.units.exact]
-                    n_exact += is_exact
-                    n_near += is_exact or c >= self.containment
-                    n_exact_only += e.n == 0
-                    if c > 0:
-                        scored.append((c, is_exact, lang, e.text, src))
-                total = len(es)
-                near_rate = n_near / total if total else 0.0
-                total_exact += n_exact
-                if n_exact:
-                    failures.append(f"{dataset} {side}: {n_exact} exact duplicate(s)")
-                if near_rate >= self.max_near_rate:
-                    failures.append(f"{dataset} {side}: near-duplicate rate {100 * near_rate:.2f} %")
-                per_set[f"{dataset}/{side}"] = {
-                    "texts": total,
-                    "exact": n_exact,
-                    "near": n_near,
-                    "exact_rate": n_exact / total if total else 0.0,
-                    "near_rate": near_rate,
-                    "exact_only": n_exact_only,
-                    "seconds": round(seconds, 2),
-                }
-                rows.append(
-                    [
-                        dataset,
-                        side,
-                        total,
-                        n_exact,
-                        f"{100 * n_exact / total:.3f} %",
-                        n_near,
-                        f"{100 * near_rate:.3f} %",
-                        n_exact_only,
-                        round(seconds, 1),
-                    ]
-                )
-                scored.sort(key=lambda s: (-s[0], s[2], s[3]))
-                for c, is_exact, lang, text, src in scored[:EXAMPLES]:
-                    examples_rows.append(
-                        [
-                            dataset,
-                            side,
-                            lang,
-                            round(c, 3),
-                            "exact" if is_exact else "n-gram",
-                            _short(text),
-                            _short(train_texts[src]) if src is not None else "",
-                        ]
-                    )
-
-        verdict = Verdict.NOT_REPRODUCED if failures else Verdict.REPRODUCED
-        parts = [
-            f"{key} {v['exact']} exact, {v['near']} near of {v['texts']:,} ({100 * v['near_rate']:.2f} %)"
-            for key, v in per_set.items()
-        ]
-        headline = (
-            f"Overlap of our training corpus ({corpus.name}, {len(train_texts):,} distinct texts) with the "
-            f"evaluation sets: {'; '.join(parts)} (near = containment >= {self.containment:g} of "
-            f"{self.word_ngram}-word / {self.han_ngram}-Han-char / {self.abugida_ngram}-Thai-char n-grams; "
-            f"separate if 0 exact and near < {100 * self.max_near_rate:g} %)"
-        )
-        if failures:
-            headline += f"; failing: {'; '.join(failures)}"
+        audits = [a for dataset in self.datasets for a in audit(dataset, train_texts, self.ngram, self.containment)]
+        failures = failures_of(audits, self.max_near_rate)
         return CheckResult(
-            verdict=verdict,
+            verdict=Verdict.NOT_REPRODUCED if failures else Verdict.REPRODUCED,
             confidence=None,
-            headline=headline,
+            headline=self.headline_for(corpus.name, len(train_texts), audits, failures),
             details={
                 "scope": "checks our reproduction's training data, not the paper's (which is not published)",
                 "corpus": corpus_spec,
@@ -396,32 +321,155 @@ class ContaminationCheck(Check):
                 "training_texts": len(train_texts),
                 "training_examples": len(corpus),
                 "load_seconds": round(load_seconds, 2),
-                "per_set": per_set,
+                "per_set": {f"{a.dataset}/{a.side}": a.summary() for a in audits},
                 "ngram": self.ngram,
                 "containment": self.containment,
                 "max_near_rate": self.max_near_rate,
-                "exact_total": total_exact,
+                "exact_total": sum(a.exact for a in audits),
             },
-            tables=[
-                Table(
-                    title="Training/evaluation overlap per evaluation set and side",
-                    columns=[
-                        "dataset",
-                        "side",
-                        "texts",
-                        "exact",
-                        "exact rate",
-                        "near-dup (incl. exact)",
-                        "near rate",
-                        "exact only (too short)",
-                        "seconds",
-                    ],
-                    rows=rows,
-                ),
-                Table(
-                    title=f"Most contained evaluation texts (top {EXAMPLES} per set and side, by n-gram containment)",
-                    columns=["dataset", "side", "lang", "containment", "match", "evaluation text", "training text"],
-                    rows=examples_rows,
-                ),
-            ],
+            tables=tables_for(audits, train_texts),
         )
+
+    def headline_for(self, corpus_name: str, n_texts: int, audits: list[SideAudit], failures: list[str]) -> str:
+        """One line: each set and side's exact and near duplicates, the thresholds, and what fails."""
+        parts = [
+            f"{a.dataset}/{a.side} {a.exact} exact, {a.near} near of {a.texts:,} ({100 * a.near_rate:.2f} %)"
+            for a in audits
+        ]
+        headline = (
+            f"Overlap of our training corpus ({corpus_name}, {n_texts:,} distinct texts) with the "
+            f"evaluation sets: {'; '.join(parts)} (near = containment >= {self.containment:g} of "
+            f"{self.word_ngram}-word / {self.han_ngram}-Han-char / {self.abugida_ngram}-Thai-char n-grams; "
+            f"separate if 0 exact and near < {100 * self.max_near_rate:g} %)"
+        )
+        if failures:
+            headline += f"; failing: {'; '.join(failures)}"
+        return headline
+
+
+# --- analysis: one evaluation set and side against the training texts -> SideAudit ---------------
+
+
+@dataclass(frozen=True)
+class SideAudit:
+    """The overlap of one evaluation set's side (questions or passages) with the training texts."""
+
+    dataset: str
+    side: str
+    texts: int
+    exact: int
+    near: int  # exact duplicates included
+    exact_only: int  # too short for n-grams: checked for exact duplicates only
+    seconds: float  # the whole dataset's (both sides are matched in one pass)
+    # (containment, exact?, language, evaluation text, training text index), most contained first
+    top: list[tuple[float, bool, str, str, int | None]]
+
+    @property
+    def near_rate(self) -> float:
+        """Share of texts that are near-duplicates (exact ones included)."""
+        return self.near / self.texts if self.texts else 0.0
+
+    def summary(self) -> dict[str, float | int]:
+        """The counts as the result's details give them."""
+        return {
+            "texts": self.texts,
+            "exact": self.exact,
+            "near": self.near,
+            "exact_rate": self.exact / self.texts if self.texts else 0.0,
+            "near_rate": self.near_rate,
+            "exact_only": self.exact_only,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def audit(dataset: str, train_texts: list[str], ngram: dict[str, int], threshold: float) -> list[SideAudit]:
+    """Each side of ``dataset`` against the training texts: exact and near duplicates (containment >= threshold)."""
+    t_set = time.perf_counter()
+    sides = _eval_sets(dataset)
+    evals = {side: [eval_text(text, ngram) for _, text in items] for side, items in sides.items()}
+    index = find_overlap(train_texts, [e for es in evals.values() for e in es])
+    seconds = time.perf_counter() - t_set
+    audits = []
+    for side, es in evals.items():
+        scored = []
+        n_exact = n_near = n_exact_only = 0
+        for (lang, _), e in zip(sides[side], es):
+            is_exact = bool(e.units.exact) and e.units.exact in index.exact
+            c, src = containment(e, index)
+            if is_exact:
+                c, src = 1.0, index.exact[e.units.exact]
+            n_exact += is_exact
+            n_near += is_exact or c >= threshold
+            n_exact_only += e.n == 0
+            if c > 0:
+                scored.append((c, is_exact, lang, e.text, src))
+        scored.sort(key=lambda s: (-s[0], s[2], s[3]))
+        audits.append(SideAudit(dataset, side, len(es), n_exact, n_near, n_exact_only, seconds, scored[:EXAMPLES]))
+    return audits
+
+
+def failures_of(audits: list[SideAudit], max_near_rate: float) -> list[str]:
+    """What makes the data not separate: any exact duplicate, or a near-duplicate rate at ``max_near_rate`` or more."""
+    failures = []
+    for a in audits:
+        if a.exact:
+            failures.append(f"{a.dataset} {a.side}: {a.exact} exact duplicate(s)")
+        if a.near_rate >= max_near_rate:
+            failures.append(f"{a.dataset} {a.side}: near-duplicate rate {100 * a.near_rate:.2f} %")
+    return failures
+
+
+# --- presentation: audits -> tables -------------------------------------------------------------
+
+
+def tables_for(audits: list[SideAudit], train_texts: list[str]) -> list[Table]:
+    """The overlap per set and side, and the most contained evaluation texts beside their training text."""
+    rows = [
+        [
+            a.dataset,
+            a.side,
+            a.texts,
+            a.exact,
+            f"{100 * a.exact / a.texts:.3f} %",
+            a.near,
+            f"{100 * a.near_rate:.3f} %",
+            a.exact_only,
+            round(a.seconds, 1),
+        ]
+        for a in audits
+    ]
+    examples = [
+        [
+            a.dataset,
+            a.side,
+            lang,
+            round(c, 3),
+            "exact" if is_exact else "n-gram",
+            _short(text),
+            _short(train_texts[src]) if src is not None else "",
+        ]
+        for a in audits
+        for c, is_exact, lang, text, src in a.top
+    ]
+    return [
+        Table(
+            title="Training/evaluation overlap per evaluation set and side",
+            columns=[
+                "dataset",
+                "side",
+                "texts",
+                "exact",
+                "exact rate",
+                "near-dup (incl. exact)",
+                "near rate",
+                "exact only (too short)",
+                "seconds",
+            ],
+            rows=rows,
+        ),
+        Table(
+            title=f"Most contained evaluation texts (top {EXAMPLES} per set and side, by n-gram containment)",
+            columns=["dataset", "side", "lang", "containment", "match", "evaluation text", "training text"],
+            rows=examples,
+        ),
+    ]

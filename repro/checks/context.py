@@ -20,6 +20,7 @@ from repro.checks.arms import Arm
 from repro.errors import ReproError, first_line
 from repro.evaluation.result import TaskResult
 from repro.integrity import check_record, read_json
+from repro.lru import LRU
 
 if TYPE_CHECKING:
     from repro.models.encoder import Encoder
@@ -68,8 +69,9 @@ class ResultSet:
         return _read_npz(path)
 
 
-_JSON: dict[tuple[str, float], dict[str, Any]] = {}
-_NPZ: dict[tuple[str, float], dict[str, np.ndarray]] = {}
+# Bounded: a long session reads many results; a verify of the multiseed sweep reads ~110 records.
+_JSON: LRU[tuple[str, float], dict[str, Any]] = LRU(4096)
+_NPZ: LRU[tuple[str, float], dict[str, np.ndarray]] = LRU(512)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

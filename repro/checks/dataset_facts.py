@@ -31,6 +31,7 @@ otherwise. Confidence is None: a data fact is simply true or false.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -78,153 +79,231 @@ class DatasetFactsCheck(Check):
         task = get_task(self.dataset)
         if task.facts is None:
             raise ReproError(str(_facts_problem(self.dataset)))
-        data = task.facts()
-        langs = list(data.languages)
-        ids = {lang: list(data.items[lang]) for lang in langs}
-        id_sets = {lang: set(v) for lang, v in ids.items()}
-        counts = Counter(i for s in id_sets.values() for i in s)
-        all_ids = len(counts)
-        shared_by_all = sum(1 for c in counts.values() if c == len(langs))
-        translated = sum(1 for c in counts.values() if c >= 2)
-        n_questions = {lang: len(v) for lang, v in ids.items()}
-        n_candidates = dict(data.candidates or {})
-        n_paragraphs = dict(data.paragraphs or {})
-        gold_paragraph = dict(data.passage_of or {})
-        english = id_sets.get("en", set())
-        if self.candidates_per_language is not None and not n_candidates:
+        counts = dataset_counts(task.facts())
+        if self.candidates_per_language is not None and not counts.candidates:
             raise ReproError(f"{self.dataset} has no candidates to count: leave out candidates_per_language")
+        facts = stated_facts(self, counts)
+        failing = [f for f in facts if not f.holds]
+        return CheckResult(
+            verdict=Verdict.NOT_REPRODUCED if failing else Verdict.REPRODUCED,
+            confidence=None,
+            headline=headline_for(self.dataset, counts, facts),
+            details=details_for(self.dataset, counts, facts),
+            tables=tables_for(self.dataset, counts, facts),
+        )
 
-        facts: list[dict[str, Any]] = []  # each: fact, expected, observed, holds
 
-        def fact(name: str, expected: str, observed: str, holds: bool) -> None:
-            facts.append({"fact": name, "expected": expected, "observed": observed, "holds": holds})
+# --- analysis: the data -> DatasetCounts, the registry's facts -> Fact --------------------------
 
-        if self.languages is not None:
-            if isinstance(self.languages, int):
-                fact(
-                    "languages",
-                    f"{self.languages} languages",
-                    f"{len(langs)} ({' '.join(langs)})",
-                    len(langs) == self.languages,
-                )
-            else:
-                want = sorted(set(self.languages))
-                missing, extra = sorted(set(want) - set(langs)), sorted(set(langs) - set(want))
-                obs = (
-                    " ".join(langs)
-                    + (f"; missing {' '.join(missing)}" if missing else "")
-                    + (f"; extra {' '.join(extra)}" if extra else "")
-                )
-                fact("languages", " ".join(want), obs, not missing and not extra)
-        if self.parallel == "full":
-            fact(
-                "parallel questions (full)",
-                f"all {all_ids:,} question ids in all {len(langs)} languages",
-                f"{shared_by_all:,} of {all_ids:,} ids in all {len(langs)} languages",
-                shared_by_all == all_ids,
-            )
-            if gold_paragraph:
-                aligned = sum(
-                    1
-                    for i, c in counts.items()
-                    if c == len(langs) and len({gold_paragraph[lang][i] for lang in langs}) == 1
-                )
-                fact(
-                    "parallel passages (full)",
-                    f"the answer paragraph of each shared id is the same in all {len(langs)} languages",
-                    f"{aligned:,} of {shared_by_all:,} shared ids; paragraphs per language "
-                    f"{_range_text(_span(n_paragraphs.values()))}",
-                    shared_by_all > 0 and aligned == shared_by_all,
-                )
-        elif self.parallel == "partial":
-            fact(
-                "parallel questions (partial)",
-                f"every question id in >= 2 of {len(langs)} languages",
-                f"{translated:,} of {all_ids:,} ids in >= 2 languages; {shared_by_all:,} in all {len(langs)}",
-                all_ids > 0 and translated == all_ids,
-            )
-        if self.queries_per_language is not None:
-            bad = {lang: n for lang, n in n_questions.items() if n != self.queries_per_language}
-            fact(
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    """What a dataset holds, per language: the counts every stated fact is checked against."""
+
+    languages: list[str]
+    ids: dict[str, set[str]]  # language -> its item ids
+    occurrences: Counter[str]  # item id -> in how many languages it exists
+    questions: dict[str, int]
+    candidates: dict[str, int]
+    paragraphs: dict[str, int]
+    passage_of: dict[str, dict[str, int]]  # language -> id -> the paragraph holding its answer
+
+    @property
+    def all_ids(self) -> int:
+        """Distinct item ids over all languages."""
+        return len(self.occurrences)
+
+    @property
+    def shared_by_all(self) -> int:
+        """Ids that exist in every language."""
+        return sum(1 for c in self.occurrences.values() if c == len(self.languages))
+
+    @property
+    def translated(self) -> int:
+        """Ids that exist in at least two languages."""
+        return sum(1 for c in self.occurrences.values() if c >= 2)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One stated fact, what the data shows, and whether it holds."""
+
+    fact: str
+    expected: str
+    observed: str
+    holds: bool
+
+
+def dataset_counts(data: Any) -> DatasetCounts:
+    """The counts of a task's :class:`~repro.evaluation.tasks.DataFacts`."""
+    langs = list(data.languages)
+    ids = {lang: list(data.items[lang]) for lang in langs}
+    id_sets = {lang: set(v) for lang, v in ids.items()}
+    return DatasetCounts(
+        languages=langs,
+        ids=id_sets,
+        occurrences=Counter(i for s in id_sets.values() for i in s),
+        questions={lang: len(v) for lang, v in ids.items()},
+        candidates=dict(data.candidates or {}),
+        paragraphs=dict(data.paragraphs or {}),
+        passage_of=dict(data.passage_of or {}),
+    )
+
+
+def stated_facts(check: DatasetFactsCheck, c: DatasetCounts) -> list[Fact]:
+    """Every fact the check states, in order: languages, parallelism, questions and candidates per language."""
+    facts = _language_facts(check.languages, c) + _parallel_facts(check.parallel, c)
+    if check.queries_per_language is not None:
+        bad = {lang: n for lang, n in c.questions.items() if n != check.queries_per_language}
+        facts.append(
+            Fact(
                 "questions per language",
-                f"{self.queries_per_language:,}",
-                f"{_range_text(_span(n_questions.values()))}"
+                f"{check.queries_per_language:,}",
+                f"{_range_text(_span(c.questions.values()))}"
                 + (f" ({', '.join(f'{k} {v:,}' for k, v in bad.items())} differ)" if bad else ""),
                 not bad,
             )
-        if self.candidates_per_language is not None:
-            bad = {lang: n for lang, n in n_candidates.items() if not _in(n, self.candidates_per_language)}
-            fact(
+        )
+    if check.candidates_per_language is not None:
+        want = check.candidates_per_language
+        bad = {lang: n for lang, n in c.candidates.items() if not _in(n, want)}
+        facts.append(
+            Fact(
                 "candidates per language",
-                _range_text(self.candidates_per_language),
-                f"{_range_text(_span(n_candidates.values()))}"
+                _range_text(want),
+                f"{_range_text(_span(c.candidates.values()))}"
                 + (f" ({', '.join(f'{k} {v:,}' for k, v in bad.items())} outside)" if bad else ""),
                 not bad,
             )
+        )
+    return facts
 
-        failing = [f for f in facts if not f["holds"]]
-        verdict = Verdict.NOT_REPRODUCED if failing else Verdict.REPRODUCED
-        candidates = f" and {_range_text(_span(n_candidates.values()))} candidates" if n_candidates else ""
-        summary = (
-            f"{self.dataset}: {len(langs)} languages ({' '.join(langs)}), {_range_text(_span(n_questions.values()))} "
-            f"questions{candidates} per language, "
-            f"{shared_by_all:,} of {all_ids:,} question ids in all {len(langs)} languages"
-        )
-        if not facts:
-            headline = f"{summary} (no fact stated)"
-        elif failing:
-            headline = f"{summary}; failing: " + "; ".join(
-                f"{f['fact']}: expected {f['expected']}, found {f['observed']}" for f in failing
-            )
-        else:
-            headline = f"{summary}; all {len(facts)} stated facts hold"
-        rows = [
-            [
-                lang,
-                n_questions[lang],
-                n_candidates.get(lang, "-"),
-                n_paragraphs.get(lang, "-"),
-                f"{100 * len(id_sets[lang] & english) / len(id_sets[lang]):.1f} %"
-                if id_sets[lang] and english
-                else "n/a",
-            ]
-            for lang in langs
+
+def _language_facts(languages: int | list[str] | None, c: DatasetCounts) -> list[Fact]:
+    langs = c.languages
+    if languages is None:
+        return []
+    if isinstance(languages, int):
+        return [
+            Fact("languages", f"{languages} languages", f"{len(langs)} ({' '.join(langs)})", len(langs) == languages)
         ]
-        overlap = Counter(counts.values())
-        return CheckResult(
-            verdict=verdict,
-            confidence=None,
-            headline=headline,
-            details={
-                "dataset": self.dataset,
-                "languages": langs,
-                "question_ids": all_ids,
-                "ids_in_all_languages": shared_by_all,
-                "ids_by_language_count": {str(k): overlap[k] for k in sorted(overlap)},
-                "questions": n_questions,
-                "candidates": n_candidates,
-                "paragraphs": n_paragraphs,
-                "facts": facts,
-                "failing": [f["fact"] for f in failing],
-            },
-            tables=[
-                Table(
-                    title=f"{self.dataset}: stated facts",
-                    columns=["fact", "expected", "observed", "holds"],
-                    rows=[[f["fact"], f["expected"], f["observed"], "yes" if f["holds"] else "NO"] for f in facts],
-                ),
-                Table(
-                    title=f"{self.dataset} per language",
-                    columns=["language", "questions", "candidates", "paragraphs", "ids shared with en"],
-                    rows=rows,
-                ),
-                Table(
-                    title=f"{self.dataset}: in how many languages a question id exists",
-                    columns=["languages", "question ids"],
-                    rows=[[k, overlap[k]] for k in sorted(overlap)],
-                ),
-            ],
+    want = sorted(set(languages))
+    missing, extra = sorted(set(want) - set(langs)), sorted(set(langs) - set(want))
+    obs = (
+        " ".join(langs)
+        + (f"; missing {' '.join(missing)}" if missing else "")
+        + (f"; extra {' '.join(extra)}" if extra else "")
+    )
+    return [Fact("languages", " ".join(want), obs, not missing and not extra)]
+
+
+def _parallel_facts(parallel: str | bool, c: DatasetCounts) -> list[Fact]:
+    n, all_ids, shared = len(c.languages), c.all_ids, c.shared_by_all
+    if parallel == "partial":
+        return [
+            Fact(
+                "parallel questions (partial)",
+                f"every question id in >= 2 of {n} languages",
+                f"{c.translated:,} of {all_ids:,} ids in >= 2 languages; {shared:,} in all {n}",
+                all_ids > 0 and c.translated == all_ids,
+            )
+        ]
+    if parallel != "full":
+        return []
+    facts = [
+        Fact(
+            "parallel questions (full)",
+            f"all {all_ids:,} question ids in all {n} languages",
+            f"{shared:,} of {all_ids:,} ids in all {n} languages",
+            shared == all_ids,
         )
+    ]
+    if c.passage_of:
+        aligned = sum(
+            1 for i, k in c.occurrences.items() if k == n and len({c.passage_of[lang][i] for lang in c.languages}) == 1
+        )
+        facts.append(
+            Fact(
+                "parallel passages (full)",
+                f"the answer paragraph of each shared id is the same in all {n} languages",
+                f"{aligned:,} of {shared:,} shared ids; paragraphs per language "
+                f"{_range_text(_span(c.paragraphs.values()))}",
+                shared > 0 and aligned == shared,
+            )
+        )
+    return facts
+
+
+# --- presentation: counts and facts -> headline, details, tables --------------------------------
+
+
+def headline_for(dataset: str, c: DatasetCounts, facts: list[Fact]) -> str:
+    """One line: the dataset's sizes, and whether the stated facts hold (naming the failing ones)."""
+    langs = c.languages
+    candidates = f" and {_range_text(_span(c.candidates.values()))} candidates" if c.candidates else ""
+    summary = (
+        f"{dataset}: {len(langs)} languages ({' '.join(langs)}), {_range_text(_span(c.questions.values()))} "
+        f"questions{candidates} per language, "
+        f"{c.shared_by_all:,} of {c.all_ids:,} question ids in all {len(langs)} languages"
+    )
+    failing = [f for f in facts if not f.holds]
+    if not facts:
+        return f"{summary} (no fact stated)"
+    if failing:
+        return f"{summary}; failing: " + "; ".join(
+            f"{f.fact}: expected {f.expected}, found {f.observed}" for f in failing
+        )
+    return f"{summary}; all {len(facts)} stated facts hold"
+
+
+def details_for(dataset: str, c: DatasetCounts, facts: list[Fact]) -> dict[str, Any]:
+    """The result's details: the counts and every fact (each: fact, expected, observed, holds)."""
+    overlap = Counter(c.occurrences.values())
+    return {
+        "dataset": dataset,
+        "languages": c.languages,
+        "question_ids": c.all_ids,
+        "ids_in_all_languages": c.shared_by_all,
+        "ids_by_language_count": {str(k): overlap[k] for k in sorted(overlap)},
+        "questions": c.questions,
+        "candidates": c.candidates,
+        "paragraphs": c.paragraphs,
+        "facts": [asdict(f) for f in facts],
+        "failing": [f.fact for f in facts if not f.holds],
+    }
+
+
+def tables_for(dataset: str, c: DatasetCounts, facts: list[Fact]) -> list[Table]:
+    """The stated facts, the counts per language, and in how many languages an id exists."""
+    english = c.ids.get("en", set())
+    rows = [
+        [
+            lang,
+            c.questions[lang],
+            c.candidates.get(lang, "-"),
+            c.paragraphs.get(lang, "-"),
+            f"{100 * len(c.ids[lang] & english) / len(c.ids[lang]):.1f} %" if c.ids[lang] and english else "n/a",
+        ]
+        for lang in c.languages
+    ]
+    overlap = Counter(c.occurrences.values())
+    return [
+        Table(
+            title=f"{dataset}: stated facts",
+            columns=["fact", "expected", "observed", "holds"],
+            rows=[[f.fact, f.expected, f.observed, "yes" if f.holds else "NO"] for f in facts],
+        ),
+        Table(
+            title=f"{dataset} per language",
+            columns=["language", "questions", "candidates", "paragraphs", "ids shared with en"],
+            rows=rows,
+        ),
+        Table(
+            title=f"{dataset}: in how many languages a question id exists",
+            columns=["languages", "question ids"],
+            rows=[[k, overlap[k]] for k in sorted(overlap)],
+        ),
+    ]
 
 
 def _facts_problem(dataset: str) -> str | None:

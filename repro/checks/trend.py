@@ -46,6 +46,7 @@ the entry point group ``repro.hypotheses``):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -53,7 +54,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Figure, Table, Verdict, register
 from repro.checks.context import CheckContext
-from repro.checks.measurements import paired_items, parse_metric, points_per_query
+from repro.checks.measurements import Metric, paired_items, parse_metric, points_per_query
 from repro.checks.question import ModelTerm, finding_of, fit_terms
 from repro.checks.stats.bootstrap import hierarchical_bootstrap
 from repro.checks.stats.design import build_design
@@ -373,377 +374,28 @@ class TrendCheck(Check):
         return lang in self.unseen or (self.seen is not None and lang not in self.seen)
 
     def run(self, ctx: CheckContext, claim: ClaimRef) -> TrendResult:
-        from repro.data.resource_classes import resource_class, resource_group
-        from repro.runner.experiment import point_label
-
-        if not self.resource_classes:
-            # Rows that are not languages (a user program's groups): only the registry's groups count.
-            def resource_class(row: str) -> None:
-                return None
-
-            def resource_group(row: str) -> str:
-                return "-"
-
-        metric = parse_metric(self.task, self.metric)
-        exp = ctx.experiment(self.experiment)
-        rs = ctx.results(self.experiment)
-        sign = -1.0 if metric.lower_is_better else 1.0
-        planned = {
-            x: [(point_label(p), p) for p in exp.points() if _close(p[self.x], x) and metric.task in exp.tasks_for(p)]
-            for x in sorted(exp.grid[self.x])
-        }
-        ref = self._grid_x(list(planned), self.reference)
-        at = self._grid_x(list(planned), self.at)
-        # A sweep still running (or stopped) holds some points only: use those and name the others.
-        at_x = {x: [(label, p) for label, p in pts if rs.exists(label, metric.task)] for x, pts in planned.items()}
-        missing = [label for pts in planned.values() for label, _ in pts if not rs.exists(label, metric.task)]
-        if not at_x[ref] or not at_x[at]:
-            lacking = [x for x in dict.fromkeys((ref, at)) if not at_x[x]]
-            where = " and ".join(f"{self.x}={x}" for x in lacking)
-            if not any(planned[x] for x in lacking):
-                why = f"profile {exp.profile} evaluates {metric.task} on no trained model at {where}"
-            else:
-                n = sum(len(planned[x]) for x in lacking)
-                why = f"none of the {n} planned models at {where} has {metric.task} results yet"
-            return self._not_checked(why, missing)
-        xs = [x for x in planned if at_x[x]]
-        try:
-            pq = {x: points_per_query(ctx, self.experiment, at_x[x], metric) for x in xs}
-        except KeyError as exc:
-            return self._not_checked(
-                f"published per-query values lack '{exc.args[0]}' (computed before {metric.task} published "
-                "query ids): recompute those evaluations",
-                missing,
-            )
-        # Mean over seeds of each language's value at each x.
-        curve: dict[str, dict[float, float]] = {}
-        for x in xs:
-            per_lang: dict[str, list[float]] = {}
-            for label, _ in at_x[x]:
-                for lang, value in rs.result(label, metric.task).rows(metric).items():
-                    per_lang.setdefault(lang, []).append(value)
-            for lang, vals in per_lang.items():
-                curve.setdefault(lang, {})[x] = float(np.mean(vals))
-        base = rs.result("base", metric.task).rows(metric) if rs.exists("base", metric.task) else {}
-        langs = sorted(curve)
-        unseen = [lang for lang in langs if self._is_unseen(lang)]
-        seen = [lang for lang in langs if lang not in unseen]
-        # The languages whose gains answer the question (and whose low/high groups are tested).
-        pop = seen if self.units == "seen" else langs
-        low = [lang for lang in pop if resource_group(lang) == "low"]
-        high = [lang for lang in pop if resource_group(lang) == "high"]
-
-        groups: dict[str, dict[float, GroupGain]] = {"low": {}, "high": {}, "unseen": {}, "low - high": {}}
-        groups.update({name: {} for name in self.groups})
-        units: dict[float, tuple[GroupGain | None, ClassSlope | None]] = {}
-        seeds_at: dict[float, list[Any]] = {}
-        signed_at: dict[float, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        bootstrap_difference = None
-        for x in xs:
-            if _close(x, ref):
-                continue
-            items, seeds = paired_items(pq[x], pq[ref])
-            signed = {lang: (ids, sign * d) for lang, (ids, d) in items.items()}
-            seeds_at[x], signed_at[x] = seeds, signed
-            weights: dict[str, dict[str, float]] = {
-                name: {m: 1 / len(members) for m in members}
-                for name, members in (("low", low), ("high", high), ("unseen", unseen))
-                if members
-            }
-            if low and high:
-                weights["low - high"] = {**{m: 1 / len(low) for m in low}, **{m: -1 / len(high) for m in high}}
-            for name, members in self.groups.items():
-                if have := [m for m in members if m in signed]:
-                    weights[name] = {m: 1 / len(have) for m in have}
-            for name, w in weights.items():
-                groups.setdefault(name, {})
-                groups[name][x] = self._tested(
-                    {m: signed[m] for m in w}, seeds, w, "seed pairs x items, these languages"
-                )
-            lang_gain = _lang_gains(signed, pop)
-            diff = group_difference({m: lang_gain[m] for m in low}, {m: lang_gain[m] for m in high})
-            reg = (
-                class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
-                if self.resource_classes
-                else None
-            )
-            units[x] = (
-                None
-                if diff is None
-                else _gain(diff, "languages as units (Welch)").model_copy(update={"n_seeds": len(seeds)}),
-                None if reg is None else _slope(reg),
-            )
-            if _close(x, at) and "low - high" in weights and len(low) > 1 and len(high) > 1:
-                design = build_design({m: signed[m] for m in weights["low - high"]}, seeds, weights["low - high"])
-                bt = hierarchical_bootstrap(
-                    design, n_boot=self.n_boot, seed=self.seed, language_groups={"low": low, "high": high}
-                )
-                bootstrap_difference = GroupGain(
-                    observed=bt.observed,
-                    low=bt.low,
-                    high=bt.high,
-                    n_seeds=len(seeds),
-                    n_langs=len(low) + len(high),
-                    # docs/statistics.md: over 5 seeds a bootstrap is too narrow to give a probability; its
-                    # interval is kept only to compare widths with the t-based one.
-                    method="hierarchical bootstrap: languages within groups, items, seed pairs (interval width "
-                    "only, no probability)",
-                )
-        n_seeds = len(seeds_at.get(at, []))
-        curves = self._curves(signed_at, seeds_at, seen, unseen, ref) if self.resource_classes else []
-        populations = {"seen": seen, "unseen": unseen, "all": langs} if self.resource_classes else {}
-        splits = {
-            name: _units_answer(_lang_gains(signed_at[at], members), n_seeds, name)
-            for name, members in populations.items()
-            if members
-        }
-        everything = build_design(signed_at[at], seeds_at[at])
-        parallel = everything.n_items < everything.n_queries
-        items_note = (
-            f"parallel items: {everything.n_items} questions over {len(everything.langs)} languages "
-            f"({everything.n_queries} queries), a question's translations resampled together"
-            if parallel
-            else f"per-language items: {everything.n_queries} queries in {len(everything.langs)} languages, each its "
-            f"own item ({metric.task} is not parallel across languages)"
-        )
-
-        def gain(lang: str, x: float) -> float | None:
-            if x not in curve[lang] or ref not in curve[lang]:
-                return None
-            return sign * (curve[lang][x] - curve[lang][ref])
-
-        lang_rows = []
-        for lang in sorted(langs, key=lambda g: (g not in unseen, resource_class(g), g)):
-            best = max(curve[lang], key=lambda x: sign * curve[lang][x])
-            group = "unseen" if lang in unseen else resource_group(lang)
-            at_gain = gain(lang, at)
-            lang_rows.append(
-                [
-                    lang,
-                    resource_class(lang),
-                    group,
-                    *(round(curve[lang][x], 4) if x in curve[lang] else None for x in xs),
-                    round(base[lang], 4) if lang in base else None,
-                    best,
-                    round(curve_slope(sorted(curve[lang]), [curve[lang][x] for x in sorted(curve[lang])]), 4),
-                    None if at_gain is None else round(at_gain, 4),
-                ]
-            )
-        lang_table = Table(
-            title=f"{self.task} {self.metric} per language vs {self.x} (mean over seeds); "
-            f"gain = improvement at {self.x}={at} over {self.x}={ref}",
-            columns=[
-                "lang",
-                "Joshi class",
-                "group",
-                *(f"{self.x}={x}" for x in xs),
-                "base model",
-                f"best {self.x}",
-                f"slope per unit {self.x}",
-                f"gain at {at}",
-            ],
-            rows=lang_rows,
-        )
-        group_rows = []
-        for name, by_x in groups.items():
-            for x, g in by_x.items():
-                group_rows.append(
-                    [
-                        name,
-                        x,
-                        round(g.observed, 4),
-                        f"[{g.low:+.4f}, {g.high:+.4f}]",
-                        g.n_seeds,
-                        None if g.p_value is None else round(g.p_value, 4),
-                    ]
-                )
-        group_table = Table(
-            title=f"Gain over {self.x}={ref} by language group (paired t over seed pairs with the items' "
-            f"variance; these languages as they are; {items_note})",
-            columns=["group", self.x, "mean gain", "95% CI", "seed pairs", "p (gain = 0, unadjusted)"],
-            rows=group_rows,
-        )
-        unit_rows = []
-        for x, (d, sl) in units.items():
-            unit_rows.append(
-                [
-                    x,
-                    len(seeds_at[x]),
-                    "-" if d is None else f"{d.observed:+.4f} [{d.low:+.4f}, {d.high:+.4f}]",
-                    "-" if sl is None else f"{sl.slope:+.4f} [{sl.low:+.4f}, {sl.high:+.4f}]",
-                    "-" if sl is None else len(sl.gains),
-                ]
-            )
-        who = "seen languages" if self.units == "seen" else "languages, unseen included"
-        unit_table = Table(
-            title=f"Languages as units: low - high gain (Welch over the {who}) and gain per Joshi class "
-            f"(least squares over the {who}; negative = lower classes gain more)",
-            columns=[self.x, "seed pairs", "low - high, 95% CI", "slope per class, 95% CI", "languages"],
-            rows=unit_rows,
-        )
-        curve_xs = [x for x in xs if x in seeds_at]
-        curve_table = Table(
-            title=f"Gain in {self.metric} over {self.x}={ref} per Joshi class and resource group, seen and unseen "
-            f"apart: mean [95% CI] over seed pairs and items of those languages ({items_note})",
-            columns=["group", "languages", *(f"{self.x}={x} ({len(seeds_at[x])} seed pairs)" for x in curve_xs)],
-            rows=[
-                [
-                    c.name,
-                    " ".join(c.langs),
-                    *(
-                        next((f"{p.observed:+.4f} [{p.low:+.4f}, {p.high:+.4f}]" for p in c.points if p.x == x), "-")
-                        for x in curve_xs
-                    ),
-                ]
-                for c in curves
-            ],
-        )
-        split_rows = [
-            [
-                name,
-                len(u.low),
-                len(u.high),
-                "-"
-                if u.difference is None
-                else f"{u.difference.observed:+.4f} [{u.difference.low:+.4f}, {u.difference.high:+.4f}]",
-                "-" if u.slope is None else f"{u.slope.slope:+.4f} [{u.slope.low:+.4f}, {u.slope.high:+.4f}]",
-                u.finding,
-            ]
-            for name, u in splits.items()
-        ]
-        split_table = Table(
-            title=f"Languages as units at {self.x}={at}, by population (the answer uses: {self.units})",
-            columns=["languages", "low", "high", "low - high, 95% CI", "slope per class, 95% CI", "low-resource gain"],
-            rows=split_rows,
-        )
-
-        def group_mean(members: list[str], x: float) -> float | None:
-            if _close(x, ref):
-                return 0.0
-            vals = [v for m in members if (v := gain(m, x)) is not None]
-            return float(np.mean(vals)) if vals else None
-
-        figures = [
-            Figure(
-                title=f"{self.task} {self.metric} per language vs {self.x}",
-                kind="lines",
-                x_label=self.x,
-                y_label=self.metric,
-                x=xs,
-                series={
-                    f"{lang} ({'unseen' if lang in unseen else resource_group(lang)})": [curve[lang].get(x) for x in xs]
-                    for lang in langs
-                },
-                note="dashed lines in the legend order: unseen, low-resource, high-resource",
-            ),
-            Figure(
-                title=f"Gain in {self.metric} over {self.x}={ref}, by language group",
-                kind="lines",
-                x_label=self.x,
-                y_label=f"gain ({'lower' if sign < 0 else 'higher'} {self.metric} is better)",
-                x=xs,
-                series={
-                    name: [group_mean(members, x) for x in xs]
-                    for name, members in (
-                        (f"low-resource ({'seen' if self.units == 'seen' else 'all'})", low),
-                        (f"high-resource ({'seen' if self.units == 'seen' else 'all'})", high),
-                        ("unseen", unseen),
-                    )
-                    if members
-                },
-            ),
-        ]
-        gain_at = {name: by_x[at] for name, by_x in groups.items() if at in by_x}
-        class_difference, class_slope = units.get(at, (None, None))
-        main = splits[self.units] if self.units in splits else _units_answer({}, n_seeds, self.units)
-        finding, why = main.finding, main.reason
-        details: dict[str, Any] = {
-            "groups": {"low": low, "high": high, "unseen": unseen},
-            "best_x": {lang: max(curve[lang], key=lambda x: sign * curve[lang][x]) for lang in langs},
-            "curve": curve,
-            "x": self.x,
-            "at": at,
-            "reference": ref,
-            "items": items_note,
-            "missing": missing,
-        }
-        parts = []
-        for name in ("low", "high", "unseen"):
-            if name in gain_at:
-                g = gain_at[name]
-                parts.append(f"{name} {g.observed:+.4f} [{g.low:+.4f}, {g.high:+.4f}]")
-        headline = (
-            f"{self.task} {self.metric} gain at {self.x}={at} over {self.x}={ref} ({n_seeds} seed pairs): "
-            + "; ".join(parts)
-        )
-        if class_difference is not None:
-            headline += f"; low - high over languages {class_difference.observed:+.4f} [{class_difference.low:+.4f}, {class_difference.high:+.4f}]"
-        if class_slope is not None:
-            headline += f"; per class {class_slope.slope:+.4f} [{class_slope.low:+.4f}, {class_slope.high:+.4f}]"
-        headline += f"; low-resource languages gain: {finding}"
-        if not parallel:
-            headline += "; items per language"
-        if missing:
-            headline += f"; {len(missing)} planned models without results left out"
-        # Untrained models (an evaluation-only grid) have no seeds: decided over languages and items.
-        min_seeds = MIN_SEEDS if exp.trains else 1
-        # The question's model is over resource classes: only for rows that are languages.
-        model = (
-            self._model_terms(rs, at_x, at, ref, seeds_at.get(at, []), unseen, metric, sign)
-            if self.resource_classes
-            else []
-        )
-        slopes = {
-            lang: curve_slope(sorted(curve[lang]), [curve[lang][x] for x in sorted(curve[lang])]) for lang in langs
-        }
-        if model:
-            finding, why = finding_of(model, self.metric, n_seeds, min_seeds)
-        else:
-            # The question's model needs two more languages than terms; the Welch/slope views stay below.
-            finding, why = "undetermined", f"{len(langs)} languages, too few for the question's model; {why}"
+        analysis = trend_analysis(self, ctx)
+        if isinstance(analysis, TrendResult):
+            return analysis
         # The registered hypothesis rule gives the verdict (below), from the typed result.
-        result = TrendResult(
-            verdict=Verdict.NOT_CHECKED,
-            confidence=None,
-            headline=headline,
-            details=details,
-            tables=[
-                *([model_table(model, self.x, at, ref)] if model else []),
-                lang_table,
-                group_table,
-                unit_table,
-                curve_table,
-                split_table,
-            ],
-            figures=figures,
-            gain_at=gain_at,
-            class_difference=class_difference,
-            bootstrap_difference=bootstrap_difference,
-            class_slope=class_slope,
-            finding=finding,
-            finding_reason=why,
-            n_seeds=n_seeds,
-            curves=curves,
-            splits=splits,
-            units=self.units,
-            items=items_note,
-            missing=missing,
-            model=model,
-            margin=self.margin,
-            margin_logit=self.margin_logit,
-            slopes=slopes,
-            hypothesis=self.hypothesis,
-            min_seeds=min_seeds,
-            **self._where(metric.lower_is_better, at, ref),
-        )
+        result = result_of(self, analysis)
         verdict, conf = HYPOTHESES[self.hypothesis](self, result) if self.hypothesis else (Verdict.NOT_CHECKED, None)
         return result.model_copy(
             update={
                 "verdict": verdict,
                 "confidence": None if conf is None else round(conf, 4),
-                "answer": self._answer(result, at, ref, parallel),
+                "answer": self._answer(result, analysis.at, analysis.ref, analysis.parallel),
             }
         )
+
+    def classes(self) -> tuple[Callable[[str], int | None], Callable[[str], str]]:
+        """``(resource_class, resource_group)`` of a row: Joshi's for languages; none for rows that are not."""
+        from repro.data.resource_classes import resource_class, resource_group
+
+        if self.resource_classes:
+            return resource_class, resource_group
+        # Rows that are not languages (a user program's groups): only the registry's groups count.
+        return (lambda row: None), (lambda row: "-")
 
     def _model_terms(
         self,
@@ -753,7 +405,7 @@ class TrendCheck(Check):
         ref: float,
         seeds: list[Any],
         unseen: list[str],
-        metric: Any,
+        metric: Metric,
         sign: float,
     ) -> list[ModelTerm]:
         """The question's regression over languages at ``at``: per-seed-pair values of every language."""
@@ -763,7 +415,7 @@ class TrendCheck(Check):
             out: dict[Any, dict[str, float]] = {}
             for label, point in at_x[x]:
                 seed = 0 if point is None else point.get("seed", 0)
-                out[seed] = rs.result(label, metric.task).rows(metric)
+                out[seed] = _rows(rs, label, metric)
             return out
 
         va, vr = per_seed(at), per_seed(ref)
@@ -900,6 +552,574 @@ class TrendCheck(Check):
     @staticmethod
     def _grid_x(xs: list[float], value: float) -> float:
         return next(x for x in xs if _close(x, value))
+
+
+# --- analysis: results -> TrendAnalysis ---------------------------------------------------------
+
+
+def _rows(rs: Any, label: str, metric: Metric) -> dict[str, float]:
+    """Each row's (language's) value of ``metric`` in one published result: the check's only read of results."""
+    return rs.result(label, metric.task).rows(metric)
+
+
+@dataclass
+class TrendAnalysis:
+    """What a trend check found, before any table, figure or sentence: the presentation reads only this."""
+
+    metric: Metric
+    sign: float  # -1 for lower-is-better metrics: a gain is always an improvement
+    ref: float
+    at: float
+    xs: list[float]  # the grid values with results
+    curve: dict[str, dict[float, float]]  # language -> x -> mean over seeds
+    base: dict[str, float]  # the base model's value per language (empty without its result)
+    langs: list[str]
+    seen: list[str]
+    unseen: list[str]
+    low: list[str]  # of the population that answers (``units``)
+    high: list[str]
+    groups: dict[str, dict[float, GroupGain]]  # group -> x -> gain (seed x item tests)
+    units: dict[float, tuple[GroupGain | None, ClassSlope | None]]  # x -> (low - high, class slope) over languages
+    seeds_at: dict[float, list[Any]]
+    signed_at: dict[float, dict[str, tuple[np.ndarray, np.ndarray]]]
+    bootstrap_difference: GroupGain | None
+    curves: list[GainCurve]
+    splits: dict[str, LanguageUnits]
+    parallel: bool
+    items_note: str
+    missing: list[str]
+    min_seeds: int
+    model: list[ModelTerm]
+    units_finding: str  # the languages-as-units answer of ``units`` (the headline's)
+    finding: str  # the question's answer: from the model's terms when there are any
+    finding_reason: str
+
+    @property
+    def n_seeds(self) -> int:
+        """Seed pairs at ``at`` against the reference."""
+        return len(self.seeds_at.get(self.at, []))
+
+    def gain(self, lang: str, x: float) -> float | None:
+        """A language's improvement at ``x`` over the reference (mean over seeds), None without both values."""
+        if x not in self.curve[lang] or self.ref not in self.curve[lang]:
+            return None
+        return self.sign * (self.curve[lang][x] - self.curve[lang][self.ref])
+
+    def best_x(self, lang: str) -> float:
+        """The grid value where a language does best."""
+        return max(self.curve[lang], key=lambda x: self.sign * self.curve[lang][x])
+
+    def slope(self, lang: str) -> float:
+        """A language's slope of the metric along x."""
+        return curve_slope(sorted(self.curve[lang]), [self.curve[lang][x] for x in sorted(self.curve[lang])])
+
+
+def trend_analysis(check: TrendCheck, ctx: CheckContext) -> TrendAnalysis | TrendResult:
+    """Gather the results along ``x`` and run every analysis; a "not checked" result when they cannot answer."""
+    _, resource_group = check.classes()
+    metric = parse_metric(check.task, check.metric)
+    exp = ctx.experiment(check.experiment)
+    rs = ctx.results(check.experiment)
+    sign = -1.0 if metric.lower_is_better else 1.0
+    gathered = _results_along_x(check, exp, rs, metric)
+    if isinstance(gathered, TrendResult):
+        return gathered
+    at_x, missing, ref, at = gathered
+    xs = [x for x in at_x if at_x[x]]
+    try:
+        pq = {x: points_per_query(ctx, check.experiment, at_x[x], metric) for x in xs}
+    except KeyError as exc:
+        return check._not_checked(
+            f"published per-query values lack '{exc.args[0]}' (computed before {metric.task} published "
+            "query ids): recompute those evaluations",
+            missing,
+        )
+    curve = _seed_means(rs, {x: at_x[x] for x in xs}, metric)
+    base = _rows(rs, "base", metric) if rs.exists("base", metric.task) else {}
+    langs = sorted(curve)
+    unseen = [lang for lang in langs if check._is_unseen(lang)]
+    seen = [lang for lang in langs if lang not in unseen]
+    # The languages whose gains answer the question (and whose low/high groups are tested).
+    pop = seen if check.units == "seen" else langs
+    low = [lang for lang in pop if resource_group(lang) == "low"]
+    high = [lang for lang in pop if resource_group(lang) == "high"]
+    gains = _gains_along_x(check, pq, xs, ref, at, sign, pop, low, high, unseen)
+    groups, units, seeds_at, signed_at, bootstrap_difference = gains
+    n_seeds = len(seeds_at.get(at, []))
+    curves = check._curves(signed_at, seeds_at, seen, unseen, ref) if check.resource_classes else []
+    splits = _splits(check, signed_at[at], n_seeds, seen, unseen, langs)
+    parallel, items_note = _items(signed_at[at], seeds_at[at], metric)
+    main = splits[check.units] if check.units in splits else _units_answer({}, n_seeds, check.units)
+    # Untrained models (an evaluation-only grid) have no seeds: decided over languages and items.
+    min_seeds = MIN_SEEDS if exp.trains else 1
+    # The question's model is over resource classes: only for rows that are languages.
+    model = (
+        check._model_terms(rs, at_x, at, ref, seeds_at.get(at, []), unseen, metric, sign)
+        if check.resource_classes
+        else []
+    )
+    if model:
+        finding, why = finding_of(model, check.metric, n_seeds, min_seeds)
+    else:
+        # The question's model needs two more languages than terms; the Welch/slope views stay below.
+        finding, why = "undetermined", f"{len(langs)} languages, too few for the question's model; {main.reason}"
+    return TrendAnalysis(
+        metric=metric,
+        sign=sign,
+        ref=ref,
+        at=at,
+        xs=xs,
+        curve=curve,
+        base=base,
+        langs=langs,
+        seen=seen,
+        unseen=unseen,
+        low=low,
+        high=high,
+        groups=groups,
+        units=units,
+        seeds_at=seeds_at,
+        signed_at=signed_at,
+        bootstrap_difference=bootstrap_difference,
+        curves=curves,
+        splits=splits,
+        parallel=parallel,
+        items_note=items_note,
+        missing=missing,
+        min_seeds=min_seeds,
+        model=model,
+        units_finding=main.finding,
+        finding=finding,
+        finding_reason=why,
+    )
+
+
+def _results_along_x(
+    check: TrendCheck, exp: Any, rs: Any, metric: Metric
+) -> tuple[dict[float, list[tuple[str, Any]]], list[str], float, float] | TrendResult:
+    """The planned points with results at each x, the planned ones without, and the grid's reference and
+    ``at``; a "not checked" result without results at either."""
+    from repro.runner.experiment import point_label
+
+    planned = {
+        x: [(point_label(p), p) for p in exp.points() if _close(p[check.x], x) and metric.task in exp.tasks_for(p)]
+        for x in sorted(exp.grid[check.x])
+    }
+    ref = check._grid_x(list(planned), check.reference)
+    at = check._grid_x(list(planned), check.at)
+    # A sweep still running (or stopped) holds some points only: use those and name the others.
+    at_x = {x: [(label, p) for label, p in pts if rs.exists(label, metric.task)] for x, pts in planned.items()}
+    missing = [label for pts in planned.values() for label, _ in pts if not rs.exists(label, metric.task)]
+    if not at_x[ref] or not at_x[at]:
+        lacking = [x for x in dict.fromkeys((ref, at)) if not at_x[x]]
+        where = " and ".join(f"{check.x}={x}" for x in lacking)
+        if not any(planned[x] for x in lacking):
+            why = f"profile {exp.profile} evaluates {metric.task} on no trained model at {where}"
+        else:
+            n = sum(len(planned[x]) for x in lacking)
+            why = f"none of the {n} planned models at {where} has {metric.task} results yet"
+        return check._not_checked(why, missing)
+    return at_x, missing, ref, at
+
+
+def _seed_means(rs: Any, at_x: dict[float, list[tuple[str, Any]]], metric: Metric) -> dict[str, dict[float, float]]:
+    """Mean over seeds of each language's value at each x: language -> x -> mean."""
+    curve: dict[str, dict[float, float]] = {}
+    for x, points in at_x.items():
+        per_lang: dict[str, list[float]] = {}
+        for label, _ in points:
+            for lang, value in _rows(rs, label, metric).items():
+                per_lang.setdefault(lang, []).append(value)
+        for lang, vals in per_lang.items():
+            curve.setdefault(lang, {})[x] = float(np.mean(vals))
+    return curve
+
+
+def _splits(
+    check: TrendCheck,
+    signed: dict[str, tuple[np.ndarray, np.ndarray]],
+    n_seeds: int,
+    seen: list[str],
+    unseen: list[str],
+    langs: list[str],
+) -> dict[str, LanguageUnits]:
+    """The languages-as-units answer at ``at`` on the seen, the unseen and all languages (those there are)."""
+    populations = {"seen": seen, "unseen": unseen, "all": langs} if check.resource_classes else {}
+    return {
+        name: _units_answer(_lang_gains(signed, members), n_seeds, name)
+        for name, members in populations.items()
+        if members
+    }
+
+
+def _items(signed: dict[str, tuple[np.ndarray, np.ndarray]], seeds: list[Any], metric: Metric) -> tuple[bool, str]:
+    """Whether the items are parallel across languages, and a note saying what an item is."""
+    everything = build_design(signed, seeds)
+    parallel = everything.n_items < everything.n_queries
+    note = (
+        f"parallel items: {everything.n_items} questions over {len(everything.langs)} languages "
+        f"({everything.n_queries} queries), a question's translations resampled together"
+        if parallel
+        else f"per-language items: {everything.n_queries} queries in {len(everything.langs)} languages, each its "
+        f"own item ({metric.task} is not parallel across languages)"
+    )
+    return parallel, note
+
+
+def _gains_along_x(
+    check: TrendCheck,
+    pq: dict[float, Any],
+    xs: list[float],
+    ref: float,
+    at: float,
+    sign: float,
+    pop: list[str],
+    low: list[str],
+    high: list[str],
+    unseen: list[str],
+) -> tuple[
+    dict[str, dict[float, GroupGain]],
+    dict[float, tuple[GroupGain | None, ClassSlope | None]],
+    dict[float, list[Any]],
+    dict[float, dict[str, tuple[np.ndarray, np.ndarray]]],
+    GroupGain | None,
+]:
+    """At every x but the reference: each group's tested gain, the languages-as-units views, and at ``at``
+    the hierarchical bootstrap of low - high. Returns (groups, units, seeds_at, signed_at, bootstrap)."""
+    resource_class, _ = check.classes()
+    groups: dict[str, dict[float, GroupGain]] = {"low": {}, "high": {}, "unseen": {}, "low - high": {}}
+    groups.update({name: {} for name in check.groups})
+    units: dict[float, tuple[GroupGain | None, ClassSlope | None]] = {}
+    seeds_at: dict[float, list[Any]] = {}
+    signed_at: dict[float, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    bootstrap_difference = None
+    for x in xs:
+        if _close(x, ref):
+            continue
+        items, seeds = paired_items(pq[x], pq[ref])
+        signed = {lang: (ids, sign * d) for lang, (ids, d) in items.items()}
+        seeds_at[x], signed_at[x] = seeds, signed
+        weights = _group_weights(check, signed, low, high, unseen)
+        for name, w in weights.items():
+            groups.setdefault(name, {})
+            groups[name][x] = check._tested({m: signed[m] for m in w}, seeds, w, "seed pairs x items, these languages")
+        lang_gain = _lang_gains(signed, pop)
+        diff = group_difference({m: lang_gain[m] for m in low}, {m: lang_gain[m] for m in high})
+        reg = (
+            class_regression(lang_gain, {lang: resource_class(lang) for lang in lang_gain})
+            if check.resource_classes
+            else None
+        )
+        units[x] = (
+            None
+            if diff is None
+            else _gain(diff, "languages as units (Welch)").model_copy(update={"n_seeds": len(seeds)}),
+            None if reg is None else _slope(reg),
+        )
+        if _close(x, at) and "low - high" in weights and len(low) > 1 and len(high) > 1:
+            bootstrap_difference = _bootstrap_difference(check, signed, seeds, weights["low - high"], low, high)
+    return groups, units, seeds_at, signed_at, bootstrap_difference
+
+
+def _group_weights(
+    check: TrendCheck,
+    signed: dict[str, tuple[np.ndarray, np.ndarray]],
+    low: list[str],
+    high: list[str],
+    unseen: list[str],
+) -> dict[str, dict[str, float]]:
+    """Each tested group's weights over its languages: their mean, and +mean low - mean high for low - high."""
+    weights: dict[str, dict[str, float]] = {
+        name: {m: 1 / len(members) for m in members}
+        for name, members in (("low", low), ("high", high), ("unseen", unseen))
+        if members
+    }
+    if low and high:
+        weights["low - high"] = {**{m: 1 / len(low) for m in low}, **{m: -1 / len(high) for m in high}}
+    for name, members in check.groups.items():
+        if have := [m for m in members if m in signed]:
+            weights[name] = {m: 1 / len(have) for m in have}
+    return weights
+
+
+def _bootstrap_difference(
+    check: TrendCheck,
+    signed: dict[str, tuple[np.ndarray, np.ndarray]],
+    seeds: list[Any],
+    weights: dict[str, float],
+    low: list[str],
+    high: list[str],
+) -> GroupGain:
+    """Low - high by a hierarchical bootstrap over languages within groups, items and seed pairs."""
+    design = build_design({m: signed[m] for m in weights}, seeds, weights)
+    bt = hierarchical_bootstrap(
+        design, n_boot=check.n_boot, seed=check.seed, language_groups={"low": low, "high": high}
+    )
+    return GroupGain(
+        observed=bt.observed,
+        low=bt.low,
+        high=bt.high,
+        n_seeds=len(seeds),
+        n_langs=len(low) + len(high),
+        # docs/statistics.md: over 5 seeds a bootstrap is too narrow to give a probability; its
+        # interval is kept only to compare widths with the t-based one.
+        method="hierarchical bootstrap: languages within groups, items, seed pairs (interval width "
+        "only, no probability)",
+    )
+
+
+# --- presentation: TrendAnalysis -> the typed result, its tables, figures and headline -----------
+
+
+def result_of(check: TrendCheck, a: TrendAnalysis) -> TrendResult:
+    """The typed result of an analysis (verdict not yet decided: the hypothesis rule reads this)."""
+    class_difference, class_slope = a.units.get(a.at, (None, None))
+    return TrendResult(
+        verdict=Verdict.NOT_CHECKED,
+        confidence=None,
+        headline=headline_for(check, a),
+        details=details_for(check, a),
+        tables=tables_for(check, a),
+        figures=figures_for(check, a),
+        gain_at=gains_at(a),
+        class_difference=class_difference,
+        bootstrap_difference=a.bootstrap_difference,
+        class_slope=class_slope,
+        finding=a.finding,
+        finding_reason=a.finding_reason,
+        n_seeds=a.n_seeds,
+        curves=a.curves,
+        splits=a.splits,
+        units=check.units,
+        items=a.items_note,
+        missing=a.missing,
+        model=a.model,
+        margin=check.margin,
+        margin_logit=check.margin_logit,
+        slopes={lang: a.slope(lang) for lang in a.langs},
+        hypothesis=check.hypothesis,
+        min_seeds=a.min_seeds,
+        **check._where(a.metric.lower_is_better, a.at, a.ref),
+    )
+
+
+def gains_at(a: TrendAnalysis) -> dict[str, GroupGain]:
+    """Every tested group's gain at ``at``."""
+    return {name: by_x[a.at] for name, by_x in a.groups.items() if a.at in by_x}
+
+
+def details_for(check: TrendCheck, a: TrendAnalysis) -> dict[str, Any]:
+    """The result's untyped details: groups, each language's best x and curve, where the answer is."""
+    return {
+        "groups": {"low": a.low, "high": a.high, "unseen": a.unseen},
+        "best_x": {lang: a.best_x(lang) for lang in a.langs},
+        "curve": a.curve,
+        "x": check.x,
+        "at": a.at,
+        "reference": a.ref,
+        "items": a.items_note,
+        "missing": a.missing,
+    }
+
+
+def headline_for(check: TrendCheck, a: TrendAnalysis) -> str:
+    """One line: the groups' gains at ``at``, the languages-as-units views and their answer."""
+    gain_at = gains_at(a)
+    class_difference, class_slope = a.units.get(a.at, (None, None))
+    parts = []
+    for name in ("low", "high", "unseen"):
+        if name in gain_at:
+            g = gain_at[name]
+            parts.append(f"{name} {g.observed:+.4f} [{g.low:+.4f}, {g.high:+.4f}]")
+    headline = (
+        f"{check.task} {check.metric} gain at {check.x}={a.at} over {check.x}={a.ref} ({a.n_seeds} seed pairs): "
+        + "; ".join(parts)
+    )
+    if class_difference is not None:
+        d = class_difference
+        headline += f"; low - high over languages {d.observed:+.4f} [{d.low:+.4f}, {d.high:+.4f}]"
+    if class_slope is not None:
+        headline += f"; per class {class_slope.slope:+.4f} [{class_slope.low:+.4f}, {class_slope.high:+.4f}]"
+    headline += f"; low-resource languages gain: {a.units_finding}"
+    if not a.parallel:
+        headline += "; items per language"
+    if a.missing:
+        headline += f"; {len(a.missing)} planned models without results left out"
+    return headline
+
+
+def tables_for(check: TrendCheck, a: TrendAnalysis) -> list[Table]:
+    """The question's model (when fitted), then per language, per group, languages as units, curves, splits."""
+    return [
+        *([model_table(a.model, check.x, a.at, a.ref)] if a.model else []),
+        _language_table(check, a),
+        _group_table(check, a),
+        _unit_table(check, a),
+        _curve_table(check, a),
+        _split_table(check, a),
+    ]
+
+
+def _language_table(check: TrendCheck, a: TrendAnalysis) -> Table:
+    resource_class, resource_group = check.classes()
+    rows = []
+    for lang in sorted(a.langs, key=lambda g: (g not in a.unseen, resource_class(g), g)):
+        group = "unseen" if lang in a.unseen else resource_group(lang)
+        at_gain = a.gain(lang, a.at)
+        rows.append(
+            [
+                lang,
+                resource_class(lang),
+                group,
+                *(round(a.curve[lang][x], 4) if x in a.curve[lang] else None for x in a.xs),
+                round(a.base[lang], 4) if lang in a.base else None,
+                a.best_x(lang),
+                round(a.slope(lang), 4),
+                None if at_gain is None else round(at_gain, 4),
+            ]
+        )
+    return Table(
+        title=f"{check.task} {check.metric} per language vs {check.x} (mean over seeds); "
+        f"gain = improvement at {check.x}={a.at} over {check.x}={a.ref}",
+        columns=[
+            "lang",
+            "Joshi class",
+            "group",
+            *(f"{check.x}={x}" for x in a.xs),
+            "base model",
+            f"best {check.x}",
+            f"slope per unit {check.x}",
+            f"gain at {a.at}",
+        ],
+        rows=rows,
+    )
+
+
+def _group_table(check: TrendCheck, a: TrendAnalysis) -> Table:
+    rows = [
+        [
+            name,
+            x,
+            round(g.observed, 4),
+            f"[{g.low:+.4f}, {g.high:+.4f}]",
+            g.n_seeds,
+            None if g.p_value is None else round(g.p_value, 4),
+        ]
+        for name, by_x in a.groups.items()
+        for x, g in by_x.items()
+    ]
+    return Table(
+        title=f"Gain over {check.x}={a.ref} by language group (paired t over seed pairs with the items' "
+        f"variance; these languages as they are; {a.items_note})",
+        columns=["group", check.x, "mean gain", "95% CI", "seed pairs", "p (gain = 0, unadjusted)"],
+        rows=rows,
+    )
+
+
+def _unit_table(check: TrendCheck, a: TrendAnalysis) -> Table:
+    rows = [
+        [
+            x,
+            len(a.seeds_at[x]),
+            "-" if d is None else f"{d.observed:+.4f} [{d.low:+.4f}, {d.high:+.4f}]",
+            "-" if sl is None else f"{sl.slope:+.4f} [{sl.low:+.4f}, {sl.high:+.4f}]",
+            "-" if sl is None else len(sl.gains),
+        ]
+        for x, (d, sl) in a.units.items()
+    ]
+    who = "seen languages" if check.units == "seen" else "languages, unseen included"
+    return Table(
+        title=f"Languages as units: low - high gain (Welch over the {who}) and gain per Joshi class "
+        f"(least squares over the {who}; negative = lower classes gain more)",
+        columns=[check.x, "seed pairs", "low - high, 95% CI", "slope per class, 95% CI", "languages"],
+        rows=rows,
+    )
+
+
+def _curve_table(check: TrendCheck, a: TrendAnalysis) -> Table:
+    curve_xs = [x for x in a.xs if x in a.seeds_at]
+    return Table(
+        title=f"Gain in {check.metric} over {check.x}={a.ref} per Joshi class and resource group, seen and unseen "
+        f"apart: mean [95% CI] over seed pairs and items of those languages ({a.items_note})",
+        columns=["group", "languages", *(f"{check.x}={x} ({len(a.seeds_at[x])} seed pairs)" for x in curve_xs)],
+        rows=[
+            [
+                c.name,
+                " ".join(c.langs),
+                *(
+                    next((f"{p.observed:+.4f} [{p.low:+.4f}, {p.high:+.4f}]" for p in c.points if p.x == x), "-")
+                    for x in curve_xs
+                ),
+            ]
+            for c in a.curves
+        ],
+    )
+
+
+def _split_table(check: TrendCheck, a: TrendAnalysis) -> Table:
+    rows = [
+        [
+            name,
+            len(u.low),
+            len(u.high),
+            "-"
+            if u.difference is None
+            else f"{u.difference.observed:+.4f} [{u.difference.low:+.4f}, {u.difference.high:+.4f}]",
+            "-" if u.slope is None else f"{u.slope.slope:+.4f} [{u.slope.low:+.4f}, {u.slope.high:+.4f}]",
+            u.finding,
+        ]
+        for name, u in a.splits.items()
+    ]
+    return Table(
+        title=f"Languages as units at {check.x}={a.at}, by population (the answer uses: {check.units})",
+        columns=["languages", "low", "high", "low - high, 95% CI", "slope per class, 95% CI", "low-resource gain"],
+        rows=rows,
+    )
+
+
+def figures_for(check: TrendCheck, a: TrendAnalysis) -> list[Figure]:
+    """Each language's metric along x, and each resource group's mean gain along x."""
+    _, resource_group = check.classes()
+
+    def group_mean(members: list[str], x: float) -> float | None:
+        if _close(x, a.ref):
+            return 0.0
+        vals = [v for m in members if (v := a.gain(m, x)) is not None]
+        return float(np.mean(vals)) if vals else None
+
+    who = "seen" if check.units == "seen" else "all"
+    return [
+        Figure(
+            title=f"{check.task} {check.metric} per language vs {check.x}",
+            kind="lines",
+            x_label=check.x,
+            y_label=check.metric,
+            x=a.xs,
+            series={
+                f"{lang} ({'unseen' if lang in a.unseen else resource_group(lang)})": [
+                    a.curve[lang].get(x) for x in a.xs
+                ]
+                for lang in a.langs
+            },
+            note="dashed lines in the legend order: unseen, low-resource, high-resource",
+        ),
+        Figure(
+            title=f"Gain in {check.metric} over {check.x}={a.ref}, by language group",
+            kind="lines",
+            x_label=check.x,
+            y_label=f"gain ({'lower' if a.sign < 0 else 'higher'} {check.metric} is better)",
+            x=a.xs,
+            series={
+                name: [group_mean(members, x) for x in a.xs]
+                for name, members in (
+                    (f"low-resource ({who})", a.low),
+                    (f"high-resource ({who})", a.high),
+                    ("unseen", a.unseen),
+                )
+                if members
+            },
+        ),
+    ]
 
 
 # Hypothesis rules: name -> rule(check, result) -> (verdict, confidence). A rule reads the typed

@@ -1,6 +1,6 @@
 """The learned part of claim extraction: is a sentence a claim, and of which type.
 
-Two regularised linear models over the same inputs, fitted by :mod:`repro.claims.claim_fit` on
+Two regularised linear models over the same inputs, fitted by bench/claim_fit.py (outside the package) on
 every labelled sentence of bench/data/extraction_*.yaml and committed in ``claim_model.json``
 beside this file (with the hashes of the encoder weights and of the training data they were
 fitted from; ``python bench/fit_extraction.py`` refits it, a test checks the refit reproduces it):
@@ -83,7 +83,7 @@ class LinearModel(BaseModel):
 
     def confidence(self, X: np.ndarray) -> np.ndarray:
         """Calibrated P(claim) for raw input rows ``X``: the fraction of such sentences that are claims,
-        as estimated on sets the model was not fitted on (see :mod:`repro.claims.claim_fit`)."""
+        as estimated on sets the model was not fitted on (see bench/claim_fit.py)."""
         return calibrate(self.claim_probability(X), self.calibration)
 
     def type_probabilities(self, X: np.ndarray) -> np.ndarray:

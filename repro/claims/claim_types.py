@@ -49,6 +49,10 @@ HARDWARE = re.compile(
     r"\d+\s+(?:CPU\s+)?cores)",
     re.IGNORECASE,
 )
+# The claim model's "names a setting" feature (repro.claims.extract.features) was fitted with this
+# narrower, case-sensitive hardware pattern; it stays as fitted (changing it changes the model's
+# inputs: refit with bench/fit_extraction.py), beside HARDWARE, which parses the values.
+HARDWARE_MENTION = re.compile(r"\b(A100|V100|H100|A6000|TPU|GPUs?)\b")
 SETUP = re.compile(
     r"\b(learning rate|batch size|weight decay|warm-?up|dropout|epochs?|training steps|seeds?|random seed|"
     r"optimi[sz]er|early stopping|checkpoint|trained for|fine-tun\w+ for|max(?:imum)? (?:sequence )?length|"

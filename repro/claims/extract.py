@@ -27,6 +27,8 @@ from pydantic import BaseModel, Field
 from repro.checks.text_support.words import NEGATIONS
 from repro.claims.claim_model import ClaimModel, LinearModel, default_encoder, embed, input_rows, load_model
 from repro.claims.claim_types import (
+    HARDWARE_MENTION,
+    OPTIMIZERS,
     PROTOCOL,
     SCOPE,
     STRONG_COMPARATIVE,
@@ -120,8 +122,6 @@ _REFERENCE = re.compile(
     r"\b(?:Tables?|Figs?\.?|Figures?|Sections?|Sec\.|Eqs?\.|Equations?|Appendix)\s*[A-Z]?\d+(?:\.\d+)*", re.IGNORECASE
 )
 _TABLE_REF = re.compile(r"\bTables?\s*\[?(\d+)", re.IGNORECASE)
-_OPTIMIZER = re.compile(r"\b(AdamW|Adam|SGD|Adafactor|LAMB|RMSprop|Adagrad)\b")
-_HARDWARE = re.compile(r"\b(A100|V100|H100|A6000|TPU|GPUs?)\b")
 _FIRST_PERSON = re.compile(r"\b(we|our)\b", re.IGNORECASE)
 _ROADMAP = re.compile(
     r"^(?:The )?(?:Sections?|Appendix|Appendices|Tables?|Figures?|Figs?\.)\s*[A-Z]?\d*(?:\.\d+)*\s+(?:and \S+\s+)?"
@@ -212,7 +212,7 @@ def features(sentence: str, section: str | None, mentions: list[Mention]) -> dic
     # Citation years, "Table 2"/"Section 3" references and digits of names (R@1, XLM-R) are not results.
     has_number = bool(qs)
     tied = has_number and any(m.category in ("metrics", "datasets") for m in mentions)
-    named = any(q.name for q in qs) or bool(_OPTIMIZER.search(sentence) or _HARDWARE.search(sentence))
+    named = any(q.name for q in qs) or bool(OPTIMIZERS.search(sentence) or HARDWARE_MENTION.search(sentence))
     counted = any(q.unit not in (None, "%", "x", "point") for q in qs)
     named_data = any(m.category in ("datasets", "languages") for m in mentions)
     data_word = bool(_DATA_CUE.search(sentence) or re.search(r"\b(corpus|corpora|datasets?|data)\b", sentence, re.I))

@@ -84,7 +84,7 @@ def candidate_entry(
         "evidence": ["text"] + (["experiment"] if cand.check_complete else []),
     }
     if cand.reported:
-        entry["reported"] = cand.reported
+        entry["paper_numbers"] = cand.reported
     notes = [f"drafted with confidence {cand.confidence:.2f}"]
     for name, (train, grid) in (configs or {}).items():
         beside = against_config(cand.values, train, grid)

@@ -9,10 +9,11 @@ names the file, the line and the field, and nothing runs until the whole file is
 from __future__ import annotations
 
 import difflib
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from repro.checks.arms import Arm
 from repro.checks.base import ClaimRef, Verdict, check_spec_type, load_check_kinds
@@ -82,10 +83,30 @@ class Claim(BaseModel):
     source: Source = Field(default_factory=Source)
     synthesis: Synthesis | None = None
     evidence: list[Literal["text", "data", "experiment"]] = Field(default_factory=list)
-    reported: list[Reported] = Field(default_factory=list)
+    paper_numbers: list[Reported] = Field(
+        default_factory=list,
+        description="numbers the paper reports for this claim, shown beside ours (not the check kind `reported`)",
+    )
     expect: Verdict | None = Field(default=None, description="for --strict: the verdict this claim must get")
     note: str = ""
     checks: list[CheckSpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_reported_key(cls, data: Any) -> Any:
+        # `reported:` was this field's name until it was told apart from the check kind `reported`.
+        if isinstance(data, dict) and "reported" in data and "paper_numbers" not in data:
+            data = {("paper_numbers" if k == "reported" else k): v for k, v in data.items()}
+            print(
+                f"warning: claim {data.get('id', '?')}: `reported:` is deprecated; name it `paper_numbers:`",
+                file=sys.stderr,
+            )
+        return data
+
+    @property
+    def reported(self) -> list[Reported]:
+        """The paper's numbers under their old name (kept for callers written before ``paper_numbers``)."""
+        return self.paper_numbers
 
     @field_validator("text")
     @classmethod

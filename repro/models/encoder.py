@@ -44,6 +44,7 @@ import torch
 from repro.cache import portable
 from repro.errors import ReproError, first_line
 from repro.hashing import sha256_file
+from repro.lru import LRU
 from repro.models.device import select_device
 from repro.models.embedding_cache import EmbeddingCache, default_cache, entry_key
 from repro.models.pooling import mean_pool
@@ -80,9 +81,10 @@ _TOKENIZER_FILES = (
     "merges.txt",
 )
 
-_tokenizers: dict[str, Any] = {}
-_encoding_tokenizers: dict[str, Any] = {}
-_tokenizer_digests: dict[str, tuple[tuple[tuple[str, int, int], ...], str]] = {}
+# Bounded like the models: a session that loads many model folders does not keep every tokenizer.
+_tokenizers: LRU[str, Any] = LRU(16)
+_encoding_tokenizers: LRU[str, Any] = LRU(16)
+_tokenizer_digests: LRU[str, tuple[tuple[tuple[str, int, int], ...], str]] = LRU(64)
 _models: OrderedDict[tuple[str, str, tuple[int, int]], Any] = OrderedDict()
 _token_memo: OrderedDict[tuple[str, int, str], tuple[int, ...]] = OrderedDict()
 

@@ -324,6 +324,21 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
     naming the file, line and field.
     """
     path = Path(path)
+    (hline, header), *items = _json_lines(path)
+    _check_header(f"{path}:{hline}", header)
+    values = _item_values(path, items, metrics)
+    summary, tables, per_query = _aggregate(path, values, metrics)
+    stated = header.get("summary")
+    if stated is not None:
+        _check_stated_summary(f"{path}:{hline}", stated, summary)
+    info = header.get("info", {})
+    if not isinstance(info, dict):
+        raise ReproError(f"{path}:{hline}: info: must be a mapping")
+    return {"summary": summary, "tables": tables, "per_query": per_query, "info": info}
+
+
+def _json_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) of every non-blank line; at least one (the header)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -340,15 +355,24 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
         if not isinstance(obj, dict):
             raise ReproError(f"{path}:{i}: each line must be a JSON object")
         parsed.append((i, obj))
-    (hline, header), items = parsed[0], parsed[1:]
+    return parsed
+
+
+def _check_header(where: str, header: dict[str, Any]) -> None:
     if header.get("format") != RESULT_FORMAT:
-        raise ReproError(f'{path}:{hline}: format: expected "{RESULT_FORMAT}", got {json.dumps(header.get("format"))}')
+        raise ReproError(f'{where}: format: expected "{RESULT_FORMAT}", got {json.dumps(header.get("format"))}')
     if header.get("version") != RESULT_VERSION:
         raise ReproError(
-            f"{path}:{hline}: version: this repro reads version {RESULT_VERSION}, got {json.dumps(header.get('version'))}"
+            f"{where}: version: this repro reads version {RESULT_VERSION}, got {json.dumps(header.get('version'))}"
         )
     if bad := sorted(set(header) - {"format", "version", "summary", "info"}):
-        raise ReproError(f"{path}:{hline}: unknown header field {bad[0]} (allowed: format, version, summary, info)")
+        raise ReproError(f"{where}: unknown header field {bad[0]} (allowed: format, version, summary, info)")
+
+
+def _item_values(
+    path: Path, items: list[tuple[int, dict[str, Any]]], metrics: dict[str, dict[str, str]]
+) -> dict[tuple[str, str], dict[Any, dict[str, float]]]:
+    """(split, group) -> item -> measure -> value, every item line checked against the declared metrics."""
     splits = list(metrics)
     values: dict[tuple[str, str], dict[Any, dict[str, float]]] = {}
     for i, obj in items:
@@ -378,6 +402,13 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
         if item in slot:
             raise ReproError(f"{where}: item: {json.dumps(item)} appears twice in split {split}, group {group}")
         slot[item] = {m: _number(v, f"{where}: values.{m}") for m, v in vals.items()}
+    return values
+
+
+def _aggregate(
+    path: Path, values: dict[tuple[str, str], dict[Any, dict[str, float]]], metrics: dict[str, dict[str, str]]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]], dict[str, np.ndarray]]:
+    """The summary (macro average over groups), the tables (mean per group, and n) and the per-item arrays."""
     summary: dict[str, dict[str, float]] = {}
     tables: dict[str, dict[str, dict[str, float]]] = {}
     per_query: dict[str, np.ndarray] = {}
@@ -399,24 +430,23 @@ def read_result(path: Path, metrics: dict[str, dict[str, str]]) -> dict[str, Any
             row["n"] = len(ids)
             tables[split][group] = row
         summary[split] = {m: float(np.mean([tables[split][g][m] for g in groups])) for m in measures}
-    stated = header.get("summary")
-    if stated is not None:
-        if not isinstance(stated, dict):
-            raise ReproError(f"{path}:{hline}: summary: must be a mapping split -> measure -> number")
-        for split, ms in stated.items():
-            if split not in summary or not isinstance(ms, dict):
-                raise ReproError(f"{path}:{hline}: summary.{split}: not a declared split with a mapping of measures")
-            for m, v in ms.items():
-                if m not in summary[split]:
-                    raise ReproError(f"{path}:{hline}: summary.{split}.{m}: not declared in command.metrics.{split}")
-                got = _number(v, f"{path}:{hline}: summary.{split}.{m}")
-                mean = summary[split][m]
-                if abs(got - mean) > 1e-6 * max(1.0, abs(mean)):
-                    raise ReproError(
-                        f"{path}:{hline}: summary.{split}.{m} is {got:.6g} but its items average {mean:.6g} "
-                        "(the summary must be the mean over items, macro-averaged over groups)"
-                    )
-    info = header.get("info", {})
-    if not isinstance(info, dict):
-        raise ReproError(f"{path}:{hline}: info: must be a mapping")
-    return {"summary": summary, "tables": tables, "per_query": per_query, "info": info}
+    return summary, tables, per_query
+
+
+def _check_stated_summary(where: str, stated: Any, summary: dict[str, dict[str, float]]) -> None:
+    """A summary the program wrote must name declared measures and agree with the mean over its items."""
+    if not isinstance(stated, dict):
+        raise ReproError(f"{where}: summary: must be a mapping split -> measure -> number")
+    for split, ms in stated.items():
+        if split not in summary or not isinstance(ms, dict):
+            raise ReproError(f"{where}: summary.{split}: not a declared split with a mapping of measures")
+        for m, v in ms.items():
+            if m not in summary[split]:
+                raise ReproError(f"{where}: summary.{split}.{m}: not declared in command.metrics.{split}")
+            got = _number(v, f"{where}: summary.{split}.{m}")
+            mean = summary[split][m]
+            if abs(got - mean) > 1e-6 * max(1.0, abs(mean)):
+                raise ReproError(
+                    f"{where}: summary.{split}.{m} is {got:.6g} but its items average {mean:.6g} "
+                    "(the summary must be the mean over items, macro-averaged over groups)"
+                )

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from repro.errors import ReproError
 from repro.evaluation.subset import Subset
 from repro.evaluation.tasks import known_tasks
+from repro.models.precision import Precision
 from repro.names import slug_problem
 from repro.runner.command import CommandSpec, bind, check_template
 from repro.yamlfile import line_of, read_yaml
@@ -71,7 +72,7 @@ class EvalSpec(BaseModel):
     )
     max_length: int = Field(default=128, ge=8)
     batch_size: int = Field(default=64, ge=1)
-    precision: str = "auto"
+    precision: Precision = Field(default="auto", description="auto, fp32, bf16 or fp16 (as train.precision)")
     only: dict[str, dict[str, list[Any]]] = Field(
         default_factory=dict, description="task -> grid values it runs on (others: every point)"
     )
@@ -256,16 +257,7 @@ def load_experiment(path: Path, profile: str) -> Experiment:
     """Read an experiment YAML and apply ``profile``; every problem is a one-line ReproError."""
     path = Path(path)
     raw, node = _read_with_nodes(path)
-    profiles = raw.pop("profiles", {}) or {IMPLICIT_PROFILE: {}}
-    if not isinstance(profiles, dict):
-        raise ReproError(f"{path}:{line_of(node, ('profiles',))}: profiles must map each profile name to its settings")
-    for name in profiles:
-        if problem := slug_problem(str(name), "profile name"):
-            raise ReproError(f"{path}:{line_of(node, ('profiles', name))}: {problem}")
-    if problem := slug_problem(raw.get("name"), "experiment name") if isinstance(raw.get("name"), str) else None:
-        raise ReproError(f"{path}:{line_of(node, ('name',))}: name: {problem}")
-    if profile not in profiles:
-        raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
+    profiles = _profiles(path, raw, node, profile)
     resolved = _merge(raw, profiles[profile] or {})
     resolved["profile"] = profile
     try:
@@ -283,6 +275,45 @@ def load_experiment(path: Path, profile: str) -> Experiment:
         return _command_experiment(exp, raw, path, profile)
     if "eval" not in resolved:
         raise ReproError(f"{path}:1: eval (profile {profile}): Field required (or a command section)")
+    _check_eval(exp, path, node, profile)
+    exp._source = _display(path)
+    where = f"{path} (profile {profile})"
+    _check_axes(exp, where)
+    if not exp.trains:
+        # Every point is a model: there is no untrained backbone beside them.
+        if "base_model" in (resolved.get("eval") or {}) and exp.eval.base_model:
+            raise ReproError(
+                f"{where}: eval.base_model needs a train section (an evaluation-only experiment has no base model)"
+            )
+        exp.eval.base_model = False
+        exp.eval.model = exp.eval.model or "e5-small"
+    elif exp.eval.model is not None:
+        raise ReproError(
+            f"{where}: eval.model is for evaluation-only experiments; a training experiment evaluates its "
+            "trained models and train.model"
+        )
+    # Validate every point's settings now, not after an hour of other steps.
+    _check_points(exp, path, node, profile)
+    return exp
+
+
+def _profiles(path: Path, raw: dict[str, Any], node: Any, profile: str) -> dict[str, Any]:
+    """The file's profiles (taken out of ``raw``), their names and the experiment's name checked, ``profile`` among them."""
+    profiles = raw.pop("profiles", {}) or {IMPLICIT_PROFILE: {}}
+    if not isinstance(profiles, dict):
+        raise ReproError(f"{path}:{line_of(node, ('profiles',))}: profiles must map each profile name to its settings")
+    for name in profiles:
+        if problem := slug_problem(str(name), "profile name"):
+            raise ReproError(f"{path}:{line_of(node, ('profiles', name))}: {problem}")
+    if problem := slug_problem(raw.get("name"), "experiment name") if isinstance(raw.get("name"), str) else None:
+        raise ReproError(f"{path}:{line_of(node, ('name',))}: name: {problem}")
+    if profile not in profiles:
+        raise ReproError(f"{path}: no profile '{profile}'; it has {', '.join(profiles) or 'none'}")
+    return profiles
+
+
+def _check_eval(exp: Experiment, path: Path, node: Any, profile: str) -> None:
+    """The eval section against the tasks and the grid: known tasks, options naming tasks it evaluates."""
     tasks = known_tasks()
     unknown = [t for t in exp.eval.tasks if t not in tasks]
     if unknown:
@@ -309,23 +340,10 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             raise ReproError(
                 f"{path}: eval.only.{task} must name a task of eval.tasks and grid keys ({', '.join(exp.grid)})"
             )
-    exp._source = _display(path)
-    where = f"{path} (profile {profile})"
-    _check_axes(exp, where)
-    if not exp.trains:
-        # Every point is a model: there is no untrained backbone beside them.
-        if "base_model" in (resolved.get("eval") or {}) and exp.eval.base_model:
-            raise ReproError(
-                f"{where}: eval.base_model needs a train section (an evaluation-only experiment has no base model)"
-            )
-        exp.eval.base_model = False
-        exp.eval.model = exp.eval.model or "e5-small"
-    elif exp.eval.model is not None:
-        raise ReproError(
-            f"{where}: eval.model is for evaluation-only experiments; a training experiment evaluates its "
-            "trained models and train.model"
-        )
-    # Validate every point's settings now, not after an hour of other steps.
+
+
+def _check_points(exp: Experiment, path: Path, node: Any, profile: str) -> None:
+    """Every grid point's evaluation and training settings, each error at its line."""
     from repro.training.trainer import TrainConfig
 
     for point in exp.points():
@@ -348,7 +366,6 @@ def load_experiment(path: Path, profile: str) -> Experiment:
             raise ReproError(
                 f"{path}:{line}: train.{'.'.join(map(str, err['loc']))} (profile {profile}): {err['msg']}"
             ) from None
-    return exp
 
 
 def _display(path: Path) -> str:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from repro.atomic import atomic_write_text, recover_dir, update_dir
 from repro.cache import portable, repro_home
+from repro.data.corpora import corpus_checksums
 from repro.data.manifest import checksums
 from repro.errors import ReproError, first_line
 from repro.evaluation.declarations import declared
@@ -86,11 +87,8 @@ class SweepOutcome:
     seconds: float = 0.0
 
 
-def _corpus_checksums(corpus: str) -> dict[str, str]:
-    path = Path(corpus)
-    if corpus != "xnli" and path.is_file():
-        return {str(path): sha256_file(path)}
-    return checksums(["xnli"])
+# The corpus rule lives with the data (repro.data.corpora): a missing path is an error, never XNLI.
+_corpus_checksums = corpus_checksums
 
 
 def resolved_precision(precision: str, device: str | None = None) -> str:
@@ -100,23 +98,11 @@ def resolved_precision(precision: str, device: str | None = None) -> str:
     fp32 step is not done for a runner whose "auto" means bf16. The device itself is not in the
     key: fp32 on another CPU or a GPU differs only in the last bits.
     """
-    import os
-
-    import torch
-
-    from repro.models.device import DEVICE_ENV, select_device
+    from repro.models.device import select_device
     from repro.models.precision import autocast_dtype, precision_name
 
-    # The device the step will compute on (select_device's rule), so that its key names its precision.
-    choice = device or os.environ.get(DEVICE_ENV)
-    dev = select_device(choice) if choice and choice != "auto" else torch.device("cuda" if _cuda() else "cpu")
-    return precision_name(autocast_dtype(precision, dev))
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+    # The device the step will compute on, by the one rule (select_device), so that its key names its precision.
+    return precision_name(autocast_dtype(precision, select_device(device)))
 
 
 def eval_payload(task: str, model_ref: dict[str, Any], ev: EvalSpec) -> dict[str, Any]:

@@ -7,7 +7,7 @@
 - :mod:`repro.training.forward`: the training forward pass (length-grouped, the Encoder's pooling and precision).
 - :mod:`repro.training.optim`: AdamW parameter groups and the linear warm-up/decay schedule.
 - :mod:`repro.training.checkpoint`: save and restore everything a resumed run needs.
-- :mod:`repro.training.trainer`: :class:`TrainConfig` and :func:`train` (checkpointed, resumable).
+- :mod:`repro.training.trainer`: :func:`train` (checkpointed, resumable); its settings :class:`TrainConfig` in :mod:`repro.training.config`.
 """
 
 from repro.training.corpus import (

@@ -232,6 +232,13 @@ def load_jsonl_corpus(path: str | Path) -> ParallelCorpus:
     return ParallelCorpus((Example(i, groups[i], t) for i, t in texts.items()), name=path.name)
 
 
+def load_corpus(corpus: str) -> ParallelCorpus:
+    """The corpus a training config names: XNLI for ``"xnli"``, else the JSONL file (which must exist)."""
+    from repro.data.corpora import corpus_path, is_builtin
+
+    return xnli_corpus() if is_builtin(corpus) else load_jsonl_corpus(corpus_path(corpus))
+
+
 def save_jsonl_corpus(corpus: ParallelCorpus, path: str | Path) -> None:
     """Write ``corpus`` in the JSONL format (atomically); :func:`load_jsonl_corpus` reads it back."""
     lines = [

@@ -47,6 +47,7 @@ from pydantic import BaseModel, Field
 from repro.cache import repro_home, slug
 from repro.checks.text_support.support_model import ALIGNED_AT_SPECIFIC, SUPPORTED_AT, Judgement, judge
 from repro.checks.text_support.words import tokens
+from repro.lru import LRU
 from repro.sources.document import Block, DocTable, Document, format_location
 from repro.sources.sentences import iter_sentences
 from repro.sources.vocabulary import Vocabulary, document_names, load_vocabulary
@@ -249,7 +250,7 @@ class _Index:
         return self._emb[key]
 
 
-_INDEXES: dict[tuple[str, int], _Index] = {}
+_INDEXES: LRU[tuple[str, int], _Index] = LRU(32)  # bounded: one index per document (and vocabulary) searched
 
 
 def _index(doc: Document, vocab: Vocabulary) -> _Index:

@@ -2,7 +2,7 @@
 
 Training data: the template sets of bench/data/extraction_*.yaml, each a *set* (one or two
 domains written by one person at one time). Every sentence the first ``papers`` generated papers
-contain (:func:`repro.claims.extraction_eval.labelled_sentences`) is an example, each text once;
+contain (:func:`bench.extraction_eval.labelled_sentences`) is an example, each text once;
 a template's filled variants share a weight of 1 (so a template with many slot values counts as
 much as one without). Columns: :data:`repro.claims.extract.FEATURES`, the rules' type one-hot, and
 (for the ``with_encoder`` model) the e5 embedding; each standardised with the training mean and
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bench.extraction_eval import labelled_sentences
 from repro.checks.stats.logistic import logistic
 from repro.claims.claim_model import (
     ENCODER,
@@ -41,7 +42,6 @@ from repro.claims.claim_model import (
 )
 from repro.claims.claim_types import CLAIM_TYPES, claim_type
 from repro.claims.extract import FEATURES, features
-from repro.claims.extraction_eval import labelled_sentences
 from repro.errors import ReproError
 from repro.sources.vocabulary import load_vocabulary
 
