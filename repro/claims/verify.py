@@ -28,7 +28,6 @@ from repro.checks.trend import TrendResult
 from repro.claims.registry import Claim, Registry, ResearchQuestion, load_registry
 from repro.claims.verdicts import ClaimVerdict, ExperimentRecord, QuestionAnswer, VerdictsFile, verdicts_path
 from repro.errors import ReproError, first_line
-from repro.evaluation.record import EvalRecord
 from repro.evaluation.result import TaskResult
 from repro.integrity import read_json
 from repro.provenance import provenance
@@ -392,9 +391,8 @@ def _experiment_provenance(results_dir: Path) -> dict[str, object]:
             seeds.add(rec.get("config", {}).get("seed"))
             train_seconds += float(rec.get("summary", {}).get("seconds", 0.0))
             continue
-        record = EvalRecord.from_info(TaskResult.from_record(rec).info)
-        if record.command is not None and record.point is not None:
-            seeds.add(record.point.get("seed"))  # a command step's seed is a grid value (its program trains)
+        record = TaskResult.from_record(rec).record
+        seeds.add(record.seed)  # a trained model's seed, or a command step's grid value (its program trains)
         data.update(record.data_checksums or {})
         if record.weights_sha256:
             models[path.parent.name] = record.weights_sha256
