@@ -609,3 +609,18 @@ def test_setup_values_named_in_words_and_platt_scaling() -> None:
     for lo in (0.1, 0.5, 0.8):  # in each confidence bin, the fraction of claims matches the confidence
         inside = (calibrated >= lo) & (calibrated < lo + 0.1)
         assert abs(y[inside].mean() - calibrated[inside].mean()) < 0.03
+
+
+@pytest.mark.parametrize("verb", ["fell", "shrank", "dropped", "was cut", "declined"])
+def test_the_paper_check_and_the_claim_check_read_a_change_the_same_way(verb: str) -> None:
+    """One lexicon: a decrease word makes both readers recompute against the larger value (40 -> 30: 25 %)."""
+    from repro.checks.text_support.numbers_match import match_numbers
+    from repro.sources.consistency import check_document
+
+    sentence = f"Latency {verb} from 40 to 30 ms, a change of 33.3 %."
+    found = check_document(parse_markdown(f"# 1 Results\n\n{sentence}\n", "t.md", "0"), HYBRID)
+    assert [f.message for f in found if f.kind == "relative change"] == [
+        "the text states 33.3 % but 40 -> 30 is a change of 25.0% (recomputed from the stated numbers)"
+    ]
+    assert match_numbers(f"latency {verb} by 33.3 %", "Latency went from 40 to 30 ms.").status == "mismatch"
+    assert match_numbers(f"latency {verb} by 25 %", "Latency went from 40 to 30 ms.").status == "match"

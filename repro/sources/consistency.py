@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from repro.sources.directions import CHANGE, direction, recomputed_changes
 from repro.sources.document import Block, Cell, DocTable, Document
-from repro.sources.quantities import WORD_NUMBERS, Quantity, quantities, relative_change, stated_pairs
+from repro.sources.quantities import WORD_NUMBERS, Quantity, quantities, stated_pairs
 from repro.sources.sentences import iter_sentences
 from repro.sources.tables import AGGREGATE_RE, check_means
 from repro.sources.vocabulary import Mention, Vocabulary, load_vocabulary
@@ -41,11 +42,6 @@ _REF = re.compile(
 _COUNTED_LIST = re.compile(
     rf"\b(?P<n>\d+|{'|'.join(WORD_NUMBERS)})\s+(?:\w+\s+){{0,2}}?(?P<noun>datasets|languages|models|baselines|methods|benchmarks)\s*:",
     re.IGNORECASE,
-)
-_DOWN_WORDS = re.compile(r"\b(reduc\w*|decreas\w*|drop\w*|lower\w*|cut\w*|fall\w*|declin\w*)\b", re.IGNORECASE)
-_UP_WORDS = re.compile(r"\b(increas\w*|improv\w*|gain\w*|higher|rais\w*|grow\w*|boost\w*)\b", re.IGNORECASE)
-_CHANGE_WORDS = re.compile(
-    r"\b(reduc\w*|decreas\w*|drop\w*|lower\w*|increas\w*|improv\w*|gain\w*|higher|rais\w*)\b", re.IGNORECASE
 )
 
 
@@ -370,24 +366,13 @@ def relative_changes(sentences: list[_Sentence]) -> list[Finding]:
     out = []
     for s in sentences:
         qs = quantities(s.text)
-        pcts = [q for q in qs if q.unit == "%" and _CHANGE_WORDS.search(s.text[max(0, q.start - 40) : q.end + 30])]
+        pcts = [q for q in qs if q.unit == "%" and CHANGE.search(s.text[max(0, q.start - 40) : q.end + 30])]
         pairs = stated_pairs(s.text, qs)
         if len(pcts) != 1 or not pairs:
             continue
         pct = pcts[0]
         context = s.text[max(0, pct.start - 40) : pct.end + 30]
-        down = bool(_DOWN_WORDS.search(context))
-        up = bool(_UP_WORDS.search(context)) and not down
-        options = []
-        for a, b in pairs:
-            big, small = (a, b) if abs(a.value) >= abs(b.value) else (b, a)
-            # A reduction is relative to the larger value, an increase to the smaller.
-            orders = [(big, small)] if down else [(small, big)] if up else [(a, b), (b, a)]
-            for base, other in orders:
-                change = relative_change(base.value, other.value)
-                if change is not None:
-                    tol = (a.tolerance + b.tolerance) / max(abs(base.value), 1e-12) * 100
-                    options.append((change, tol, base, other))
+        options = recomputed_changes(pairs, direction(context))
         if any(pct.agrees(c, t) for c, t, _, _ in options):
             continue
         change, _, base, other = min(options, key=lambda o: abs(o[0] - pct.value))

@@ -23,16 +23,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repro.sources.quantities import Quantity, quantities, relative_change, stated_pairs
+from repro.sources.directions import direction, recomputed_changes, verb_direction
+from repro.sources.quantities import Quantity, quantities, stated_pairs
 
 Status = Literal["none", "match", "mismatch", "absent"]
-_DOWN = re.compile(
-    r"\b(reduc\w*|decreas\w*|lower\w*|drop\w*|fall\w*|fell|cut\w*|declin\w*|shrink\w*|shorten\w*|less)\b", re.I
-)
-_UP = re.compile(
-    r"\b(increas\w*|rais\w*|improv\w*|gain\w*|grow\w*|grew|boost\w*|higher|more|rise|rises|rose|lengthen\w*)\b",
-    re.I,
-)
 
 
 @dataclass
@@ -125,43 +119,18 @@ def _ratios(passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]
 
 def _derived(claim: str, passage: str, pqs: list[Quantity]) -> list[tuple[float, float, str]]:
     """Percentages recomputed from the passage's stated pairs: (value, tolerance, evidence)."""
-    down, up = bool(_DOWN.search(claim)), bool(_UP.search(claim))
     out = []
-    for a, b in stated_pairs(passage, pqs):
-        big, small = (a, b) if abs(a.value) >= abs(b.value) else (b, a)
-        bases = []
-        if down or not up:
-            bases.append((big, small))  # a reduction is relative to the larger (the baseline)
-        if up or not down:
-            bases.append((small, big))  # an increase relative to the smaller
-        for base, other in bases:
-            pct = relative_change(base.value, other.value)
-            if pct is None:
-                continue
-            tol = (a.tolerance + b.tolerance) / max(abs(base.value), 1e-12) * 100
-            out.append((pct, tol, f"{pct:.1f}% (recomputed from {a.text} and {b.text})"))
+    for pct, tol, base, other in recomputed_changes(stated_pairs(passage, pqs), direction(claim)):
+        a, b = sorted((base, other), key=lambda q: q.start)  # named in reading order
+        out.append((pct, tol, f"{pct:.1f}% (recomputed from {a.text} and {b.text})"))
     return out
-
-
-def _direction(text: str) -> int:
-    """+1 for an increase, -1 for a decrease, 0 when the text does not say."""
-    up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
-    return 0 if up == down else (1 if up else -1)
-
-
-# Verbs of change only ("improves" says better, not up: an error rate improves by falling).
-_UP_VERB = re.compile(r"\b(increas\w*|rais\w*|ris(?:e|es|ing)|rose|grew|grow\w*|boost\w*|lengthen\w*|climb\w*)\b", re.I)
-_DOWN_VERB = re.compile(
-    r"\b(reduc\w*|decreas\w*|lower(?:s|ed|ing)|drop\w*|fall\w*|fell|cut\w*|declin\w*|shrink\w*|shorten\w*)\b", re.I
-)
 
 
 def direction_conflict(claim: str, passage: str) -> str | None:
     """The claim says a quantity rose where the passage's "from A to B" fell (or the reverse)."""
-    up, down = bool(_UP_VERB.search(claim)), bool(_DOWN_VERB.search(claim))
-    if up == down:
+    said = verb_direction(claim)
+    if not said:
         return None
-    said = 1 if up else -1
     for a, b in stated_pairs(passage):
         if (
             not re.search(r"\bfrom\s*$", passage[max(0, a.start - 8) : a.start])
@@ -276,8 +245,8 @@ def match_numbers(claim: str, passage: str) -> NumberMatch:
         )
         if hit is not None and kind(c) == "%":
             # "increases ... by 21%" is not "a 21% reduction": the change must go the same way.
-            there = _direction(passage[max(0, hit.start - 40) : hit.end + 25])
-            said = _direction(claim)
+            there = direction(passage[max(0, hit.start - 40) : hit.end + 25])
+            said = direction(claim)
             if said and there and said != there:
                 out.conflicts.append(
                     (
