@@ -256,7 +256,7 @@ class ContaminationCheck(Check):
         if self.corpus:
             return self.corpus
         if self.experiment:
-            return str(ctx.experiment(self.experiment).train.get("corpus", DEFAULT_CORPUS))
+            return str(ctx.experiment(self.experiment).train.corpus)
         return DEFAULT_CORPUS
 
     def _cache_key(self, corpus: str) -> str:
