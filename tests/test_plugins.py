@@ -183,9 +183,9 @@ def test_every_built_in_check_kind_has_its_entry_point_line() -> None:
                 continue
             classes.append(node)
             for s in node.body:
-                if isinstance(s, ast.AnnAssign) and getattr(s.target, "id", "") == "kind":
-                    if isinstance(s.value, ast.Constant):
-                        kinds[node.name] = s.value.value
+                is_kind = isinstance(s, ast.AnnAssign) and getattr(s.target, "id", "") == "kind"
+                if is_kind and isinstance(s.value, ast.Constant):
+                    kinds[node.name] = s.value.value
             if any(getattr(d, "id", None) == "register" for d in node.decorator_list):
                 registered[node.name] = f"{module}:{node.name}"
     for node in classes:
