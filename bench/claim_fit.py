@@ -374,7 +374,7 @@ PAPERS = Path(__file__).resolve().parent / "data" / "heldout-papers"
 TYPE_INPUTS: tuple[str, ...] = (*TYPE_FEATURES, *FEATURES, *(f"rule_{t}" for t in CLAIM_TYPES))
 TYPE_L2_GRID: tuple[float, ...] = (3.0, 10.0, 30.0)
 TYPE_SHRINK_GRID: tuple[float, ...] = (2.0, 4.0)
-TEMPLATE_WEIGHT_GRID: tuple[float, ...] = (0.0, 1.0)
+TEMPLATE_WEIGHT_GRID: tuple[float, ...] = (0.5, 1.0)
 
 
 def normalise(text: str) -> str:
