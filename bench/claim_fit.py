@@ -22,11 +22,13 @@ Everything is deterministic: Newton's method from zero, fixed grids, embeddings 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import yaml
 
 from bench.extraction_eval import labelled_sentences
 from repro.checks.stats.logistic import logistic
@@ -34,13 +36,14 @@ from repro.claims.claim_model import (
     ENCODER,
     ClaimModel,
     LinearModel,
+    TypeModel,
     calibrate,
     default_encoder,
     embed,
     input_rows,
     logit,
 )
-from repro.claims.claim_types import CLAIM_TYPES, claim_type
+from repro.claims.claim_types import CLAIM_TYPES, TYPE_FEATURES, claim_type, section_kind, type_features
 from repro.claims.extract import FEATURES, features
 from repro.errors import ReproError
 from repro.sources.vocabulary import load_vocabulary
@@ -267,11 +270,23 @@ def platt(prob: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]
     return float(coef[0]), bias
 
 
-def fit_model(files: dict[str, Path], papers: int = 4, encoder: Encoder | None = None) -> ClaimModel:
-    """The claim model fitted on all of ``files``, hyper-parameters by leave-one-set-out CV."""
+def fit_model(
+    files: dict[str, Path], papers: int = 4, encoder: Encoder | None = None, paper_dir: Path | None = None
+) -> ClaimModel:
+    """The claim model fitted on all of ``files``, hyper-parameters by leave-one-set-out CV; with
+    ``paper_dir`` (labelled papers, e.g. :data:`PAPERS`), also the type models (:func:`fit_type_models`)."""
     enc = encoder or default_encoder()
     ex = load_examples(files, papers=papers, encoder=enc)
-    return _fit_on(ex, enc, files, papers)
+    model = _fit_on(ex, enc, files, papers)
+    return with_type_models(model, paper_dir, files, papers, enc) if paper_dir is not None else model
+
+
+def with_type_models(
+    model: ClaimModel, paper_dir: Path, files: dict[str, Path], papers: int = 4, encoder: Encoder | None = None
+) -> ClaimModel:
+    """``model`` with its type models (re)fitted on the labelled papers of ``paper_dir`` and the template sets."""
+    prov, w_enc, cue = fit_type_models(paper_dir, files, papers, encoder)
+    return model.model_copy(update={"type_training": prov, "types_with_encoder": w_enc, "types_cue_only": cue})
 
 
 def _fit_on(ex: Examples, enc: Encoder, files: dict[str, Path], papers: int) -> ClaimModel:
@@ -327,7 +342,263 @@ def differences(a: ClaimModel, b: ClaimModel, atol: float = 1e-4) -> list[str]:
                     out.append(f"{part}.{key}")
             elif va != vb:
                 out.append(f"{part}.{key}: {va} vs {vb}")
-    for key in ("encoder", "training"):
+    for key in ("encoder", "training", "type_training"):
         if da[key] != db[key]:
             out.append(key)
+    for part in ("types_with_encoder", "types_cue_only"):
+        if (da[part] is None) != (db[part] is None):
+            out.append(part)
+        elif da[part] is not None:
+            for key, va in da[part].items():
+                vb = db[part][key]
+                if isinstance(va, list) and va and not isinstance(va[0], str):
+                    if np.shape(va) != np.shape(vb) or not np.allclose(va, vb, atol=atol, rtol=1e-4):
+                        out.append(f"{part}.{key}")
+                elif va != vb:
+                    out.append(f"{part}.{key}: {va} vs {vb}")
+    return out
+
+
+# ---- The type model, fitted on labelled papers of several fields (bench/data/heldout-papers)
+#
+# A *labelled paper* folder has papers/<slug>.md (or .pdf, .txt) and extraction/<slug>.yaml (every
+# prose sentence under its section, ``type`` one of the claim types or null; see
+# bench/data/heldout-papers/README.md). Each paper is read by the tool's own loader and sentence
+# splitter, and every sentence it yields is matched to a labelled one (:func:`match`), so the type
+# model is fitted on exactly the sentences and sections extraction sees. Hyper-parameters (L2, the
+# embedding's shrink, the weight of the template sets' claims) are chosen by leave-one-paper-out
+# cross-validation; :func:`nested_type_folds` gives, for each paper, the type model selected and
+# fitted without it.
+
+PAPERS = Path(__file__).resolve().parent / "data" / "heldout-papers"
+TYPE_INPUTS: tuple[str, ...] = (*TYPE_FEATURES, *FEATURES, *(f"rule_{t}" for t in CLAIM_TYPES))
+TYPE_L2_GRID: tuple[float, ...] = (3.0, 10.0, 30.0)
+TYPE_SHRINK_GRID: tuple[float, ...] = (2.0, 4.0)
+TEMPLATE_WEIGHT_GRID: tuple[float, ...] = (0.5, 1.0)
+
+
+def normalise(text: str) -> str:
+    """Lower case, words only: how a candidate and a labelled sentence are compared."""
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
+def match(text: str, gold: dict[str, Any]) -> str | None:
+    """The labelled sentence (normalised key of ``gold``) that ``text`` is: equal, or one contains the other."""
+    t = normalise(text)
+    if t in gold:
+        return t
+    if len(t) <= 20:
+        return None
+    return next((k for k in gold if t in k or k in t), None)
+
+
+def paper_file(data_dir: Path, slug: str) -> Path:
+    """The paper ``slug`` of a labelled folder (Markdown, PDF or text)."""
+    for ext in (".md", ".pdf", ".txt"):
+        p = Path(data_dir) / "papers" / f"{slug}{ext}"
+        if p.is_file():
+            return p
+    raise ReproError(f"no paper {slug}.md/.pdf/.txt under {Path(data_dir) / 'papers'}")
+
+
+def paper_labels(data_dir: Path) -> dict[str, dict[str, str | None]]:
+    """Slug -> {normalised sentence: type or None} for every extraction/<slug>.yaml of ``data_dir``."""
+    files = sorted((Path(data_dir) / "extraction").glob("*.yaml"))
+    if not files:
+        raise ReproError(f"no labelled papers: {Path(data_dir) / 'extraction'} has no .yaml file")
+    out = {}
+    for f in files:
+        lab = yaml.safe_load(f.read_text(encoding="utf-8"))
+        out[f.stem] = {normalise(s["text"]): s.get("type") for sec in lab["sections"] for s in sec["sentences"]}
+    return out
+
+
+@dataclass
+class TypeExamples:
+    """Labelled claims for the type model: papers' sentences (group = paper) and template claims (group -1)."""
+
+    texts: list[str]
+    types: list[str]
+    groups: np.ndarray  # paper index, -1 for a template set's claim
+    papers: list[str]
+    weights: np.ndarray  # 1 per paper sentence; 1/variants per template claim
+    rows: np.ndarray  # [n, len(TYPE_INPUTS)]
+    emb: np.ndarray | None
+
+    def X(self, with_encoder: bool) -> np.ndarray:
+        return np.hstack([self.rows, self.emb]) if with_encoder and self.emb is not None else self.rows
+
+    def subset(self, mask: np.ndarray) -> TypeExamples:
+        return TypeExamples(
+            texts=[t for t, m in zip(self.texts, mask) if m],
+            types=[t for t, m in zip(self.types, mask) if m],
+            groups=self.groups[mask],
+            papers=self.papers,
+            weights=self.weights[mask],
+            rows=self.rows[mask],
+            emb=None if self.emb is None else self.emb[mask],
+        )
+
+
+def load_type_examples(
+    data_dir: Path, template_files: dict[str, Path], papers: int = 4, encoder: Encoder | bool | None = None
+) -> TypeExamples:
+    """The labelled claims of the papers of ``data_dir`` and of the template sets (``encoder=False``: no embedding)."""
+    from repro.claims.extract import sentence_rows
+    from repro.sources.loader import load_document
+
+    vocab = load_vocabulary()
+    texts, types, groups, weights, feats, rules = [], [], [], [], [], []
+    labels = paper_labels(data_dir)
+    slugs = sorted(labels)
+    for g, slug in enumerate(slugs):
+        gold, seen = labels[slug], set()
+        for _block, sentence, _m, f, rule in sentence_rows(load_document(paper_file(data_dir, slug)), vocab):
+            key = match(sentence, gold)
+            if key is None or key in seen or gold[key] is None:
+                continue
+            seen.add(key)
+            texts.append(sentence)
+            types.append(str(gold[key]))
+            groups.append(g)
+            weights.append(1.0)
+            feats.append(f)
+            rules.append(rule)
+    for name in sorted(template_files):
+        labs = [lab for lab in labelled_sentences(template_files[name], papers=papers) if lab.type]
+        per_template: dict[str, int] = {}
+        for lab in labs:
+            per_template[lab.template] = per_template.get(lab.template, 0) + 1
+        for lab in labs:
+            mentions = vocab.find(lab.text)
+            f = features(lab.text, lab.section, mentions)
+            f.update(type_features(lab.text, section_kind(lab.section)))
+            texts.append(lab.text)
+            types.append(str(lab.type))
+            groups.append(-1)
+            weights.append(1.0 / per_template[lab.template])
+            feats.append(f)
+            rules.append(claim_type(lab.text, mentions, lab.section))
+    emb = None
+    if encoder is not False:
+        emb = embed(texts, encoder if encoder is not None and encoder is not True else default_encoder())
+    return TypeExamples(
+        texts=texts,
+        types=types,
+        groups=np.array(groups),
+        papers=slugs,
+        weights=np.array(weights),
+        rows=input_rows(TYPE_INPUTS, feats, rules),
+        emb=emb,
+    )
+
+
+def fit_types(ex: TypeExamples, with_encoder: bool, l2: float, shrink: float, template_weight: float) -> TypeModel:
+    """The one-vs-rest type models on all of ``ex`` (template claims weighted ``template_weight``)."""
+    w = np.where(ex.groups < 0, ex.weights * template_weight, ex.weights)
+    keep = w > 0
+    X = ex.X(with_encoder)[keep]
+    w = w[keep]
+    kinds = [t for t, k in zip(ex.types, keep) if k]
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    scale[len(TYPE_INPUTS) :] *= shrink
+    Z = (X - mean) / scale
+    coef, bias = [], []
+    for t in CLAIM_TYPES:
+        c, b = logistic(Z, np.array([k == t for k in kinds], dtype=float), w, l2)
+        coef.append(c.tolist())
+        bias.append(float(b))
+    return TypeModel(
+        inputs=list(TYPE_INPUTS),
+        embedding=with_encoder,
+        emb_shrink=shrink if with_encoder else 1.0,
+        l2=l2,
+        mean=mean.tolist(),
+        scale=scale.tolist(),
+        types=list(CLAIM_TYPES),
+        coef=coef,
+        bias=bias,
+    )
+
+
+def _type_grid(with_encoder: bool) -> list[tuple[float, float, float]]:
+    shrinks = TYPE_SHRINK_GRID if with_encoder else (1.0,)
+    return [(l2, s, tw) for tw in TEMPLATE_WEIGHT_GRID for s in shrinks for l2 in TYPE_L2_GRID]
+
+
+def select_types(ex: TypeExamples, with_encoder: bool) -> dict[str, Any]:
+    """(L2, shrink, template weight) by leave-one-paper-out accuracy on the papers' claims
+    (ties: the first in grid order: no templates, the weaker shrink, the weaker penalty)."""
+    paper_ids = [g for g in np.unique(ex.groups) if g >= 0]
+    if len(paper_ids) < 2:
+        raise ReproError("leave-one-paper-out needs at least two labelled papers")
+    X = ex.X(with_encoder)
+    best: tuple[float, tuple[float, float, float]] | None = None
+    for cfg in _type_grid(with_encoder):
+        right = 0
+        n = 0
+        for g in paper_ids:
+            test = ex.groups == g
+            m = fit_types(ex.subset(~test), with_encoder, *cfg)
+            pred = m.predict(X[test])
+            right += sum(p == t for p, t in zip(pred, np.array(ex.types, dtype=object)[test]))
+            n += int(test.sum())
+        acc = right / n
+        if best is None or acc > best[0] + 1e-12:
+            best = (acc, cfg)
+    assert best is not None
+    acc, (l2, shrink, tw) = best
+    return {"l2": l2, "emb_shrink": shrink, "template_weight": tw, "type_accuracy": round(acc, 6)}
+
+
+def fit_type_models(
+    data_dir: Path = PAPERS,
+    template_files: dict[str, Path] | None = None,
+    papers: int = 4,
+    encoder: Encoder | None = None,
+) -> tuple[dict[str, Any], TypeModel, TypeModel]:
+    """Type models with and without the encoder, on all papers of ``data_dir`` and the template sets,
+    hyper-parameters by leave-one-paper-out; and their provenance (``type_training``)."""
+    enc = encoder or default_encoder()
+    ex = load_type_examples(data_dir, template_files or {}, papers=papers, encoder=enc)
+    return _fit_types_on(ex, data_dir, template_files or {}, papers)
+
+
+def _fit_types_on(
+    ex: TypeExamples, data_dir: Path, template_files: dict[str, Path], papers: int
+) -> tuple[dict[str, Any], TypeModel, TypeModel]:
+    models, chosen = {}, {}
+    for with_encoder in (True, False):
+        sel = select_types(ex, with_encoder)
+        chosen["with_encoder" if with_encoder else "cue_only"] = sel
+        models[with_encoder] = fit_types(ex, with_encoder, sel["l2"], sel["emb_shrink"], sel["template_weight"])
+    in_fold = sorted({ex.papers[g] for g in np.unique(ex.groups) if g >= 0})
+    files = {f"papers/{s}": paper_file(data_dir, s) for s in in_fold}
+    files.update({f"papers/{s}.yaml": Path(data_dir) / "extraction" / f"{s}.yaml" for s in in_fold})
+    files.update({f"templates/{k}": v for k, v in template_files.items()})
+    provenance = {
+        **data_hash(files),
+        "papers": in_fold,
+        "template_sets": sorted(template_files),
+        "claims": int((ex.groups >= 0).sum()),
+        "template_claims": int((ex.groups < 0).sum()),
+        "selected_by_leave_one_paper_out": chosen,
+    }
+    return provenance, models[True], models[False]
+
+
+def nested_type_folds(
+    data_dir: Path = PAPERS,
+    template_files: dict[str, Path] | None = None,
+    papers: int = 4,
+    encoder: Encoder | None = None,
+) -> dict[str, tuple[dict[str, Any], TypeModel, TypeModel]]:
+    """For each paper of ``data_dir``, the type models selected (inner leave-one-paper-out) and fitted without it."""
+    enc = encoder or default_encoder()
+    ex = load_type_examples(data_dir, template_files or {}, papers=papers, encoder=enc)
+    out = {}
+    for g, slug in enumerate(ex.papers):
+        out[slug] = _fit_types_on(ex.subset(ex.groups != g), data_dir, template_files or {}, papers)
     return out

@@ -95,6 +95,36 @@ class LinearModel(BaseModel):
         return [self.types[i] for i in np.argmax(self.type_probabilities(X), axis=1)]
 
 
+class TypeModel(BaseModel):
+    """One-vs-rest L2 logistic regressions over the claim types, on their own inputs.
+
+    Fitted by bench/claim_fit.py on the claims of labelled *papers* of several fields (and the
+    template sets), with the field-free inputs of :func:`repro.claims.claim_types.type_features`
+    (section kind, cue shapes), the claim model's cue features, the rules' type and (optionally)
+    the sentence embedding. Coefficients are stored at full precision, so that the committed file
+    gives exactly the fitter's predictions.
+    """
+
+    inputs: list[str] = Field(description="names of the non-embedding input columns, in order")
+    embedding: bool
+    emb_shrink: float = 1.0
+    l2: float
+    mean: list[float]
+    scale: list[float]
+    types: list[str]
+    coef: list[list[float]]
+    bias: list[float]
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """One-vs-rest probabilities ``[n, len(types)]`` for raw input rows ``X``."""
+        Z = (X - np.asarray(self.mean)) / np.asarray(self.scale)
+        return sigmoid(Z @ np.asarray(self.coef).T + np.asarray(self.bias))
+
+    def predict(self, X: np.ndarray) -> list[str]:
+        """The most probable type of each row."""
+        return [self.types[i] for i in np.argmax(self.probabilities(X), axis=1)]
+
+
 class ClaimModel(BaseModel):
     """What ``claim_model.json`` holds."""
 
@@ -103,6 +133,17 @@ class ClaimModel(BaseModel):
     training: dict[str, Any] = Field(description="training files and their SHA-256, sentence counts")
     with_encoder: LinearModel
     cue_only: LinearModel
+    type_training: dict[str, Any] | None = Field(
+        default=None, description="the type models' training data, hashes and selection"
+    )
+    types_with_encoder: TypeModel | None = Field(
+        default=None, description="the type model used with the encoder (else the LinearModel's type models)"
+    )
+    types_cue_only: TypeModel | None = None
+
+    def type_model(self, with_encoder: bool) -> TypeModel | None:
+        """The separate type model for scoring with or without the encoder, if the file has one."""
+        return self.types_with_encoder if with_encoder else self.types_cue_only
 
     def save(self, path: Path = MODEL_FILE) -> None:
         path.write_text(json.dumps(self.model_dump(), indent=1) + "\n", encoding="utf-8")
@@ -154,7 +195,7 @@ def embed(sentences: Sequence[str], encoder: Encoder | None = None) -> np.ndarra
 
 
 def input_rows(inputs: Sequence[str], feats: Sequence[dict[str, float]], rule_types: Sequence[str]) -> np.ndarray:
-    """The non-embedding input columns: cue features by name, ``rule_<type>`` one-hot of the rules' type."""
+    """The non-embedding input columns: features by name, ``rule_<type>`` one-hot of the rules' type."""
     out = np.zeros((len(feats), len(inputs)))
     for i, (f, rule) in enumerate(zip(feats, rule_types)):
         for j, name in enumerate(inputs):

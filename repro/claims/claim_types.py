@@ -191,3 +191,173 @@ def against_config(values: dict[str, Any], train: dict[str, Any], grid: dict[str
             paper = f"{value:g}" if isinstance(value, float) else str(value)
             out.append(f"{LABELS.get(key, key)}: paper {paper}; ours {ours}")
     return out
+
+
+# ---- Inputs of the learned type model (repro.claims.claim_model.TypeModel)
+#
+# The rules above were written for ML papers and for the template sets' labels. The type model is
+# fitted on papers of other fields (bench/data/heldout-papers: ecology, batteries, a clinical trial,
+# labour economics, speech, vision), so its inputs are field-free: where a sentence sits (the kind
+# of its section, by heading words any field uses) and the shape of what it says (a comparative, a
+# change, a procedure done to the object of study, an aim, a limitation, past or present tense).
+
+SECTION_KINDS: tuple[str, ...] = (
+    "abstract",
+    "introduction",
+    "related",
+    "methods",
+    "results",
+    "discussion",
+    "conclusion",
+    "other",
+)
+_SECTION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("abstract", re.compile(r"\b(abstract|summary)\b", re.I)),
+    ("related", re.compile(r"\b(related work|background|prior work|literature|previous work)\b", re.I)),
+    ("introduction", re.compile(r"\b(introduction|motivation|overview)\b", re.I)),
+    ("conclusion", re.compile(r"\b(conclusions?|concluding|outlook)\b", re.I)),
+    ("discussion", re.compile(r"\b(discussion|limitations?|implications|threats to validity)\b", re.I)),
+    (
+        "results",
+        re.compile(
+            r"\b(results?|findings|analysis|analyses|ablations?|evaluation results|main results|efficacy|safety|"
+            r"performance|estimates|robustness|heterogeneity|experiments and results)\b",
+            re.I,
+        ),
+    ),
+    (
+        "methods",
+        re.compile(
+            r"\b(methods?|methodology|materials|experimental|experiments?|design|set-?up|data|datasets?|"
+            r"participants|procedures?|protocol|training|implementation|estimation|empirical strategy|"
+            r"identification|study (?:sites?|area|population)|sampling|measurements?|model|approach|baselines?|"
+            r"interventions?|outcomes|characteri[sz]ation|synthesis|evaluation)\b",
+            re.I,
+        ),
+    ),
+)
+
+
+def section_kind(headings: list[str] | str | None) -> str:
+    """The kind of section (:data:`SECTION_KINDS`) of a sentence under ``headings`` (outermost first).
+
+    The outermost heading that names a kind decides ("4. Results" > "4.1 Participants" is results).
+    """
+    if isinstance(headings, str):
+        headings = [headings]
+    for head in headings or []:
+        for kind, pattern in _SECTION_WORDS:
+            if pattern.search(head):
+                return kind
+    return "other"
+
+
+TYPE_CUES: dict[str, re.Pattern[str]] = {
+    # Two things set against each other.
+    "than": re.compile(r"\bthan\b", re.I),
+    "contrast": re.compile(
+        r"\b(compared (?:with|to)|relative to|versus|vs\.?|against|whereas|in contrast|unlike|over (?:the )?\w+ baseline|"
+        r"outperform\w*|superior|inferior|improv\w* (?:on|over|upon)|similar to|close to|as (?:\w+ ){1,2}as|"
+        r"the same as|differ\w*|gap|margin|advantage|deficit)\b",
+        re.I,
+    ),
+    "comparative_word": re.compile(
+        r"\b(better|worse|more|less|fewer|higher|lower|larger|smaller|greater|faster|slower|stronger|weaker|"
+        r"[a-z]{3,}er than)\b",
+        re.I,
+    ),
+    "superlative": re.compile(r"\b(best|worst|highest|lowest|largest|smallest|most|least|strongest|weakest)\b", re.I),
+    "change": re.compile(
+        r"\b(increas\w*|decreas\w*|reduc\w*|rais\w*|lower(?:ed|s)|fell|falls?|rose|rises?|declin\w*|improv\w*|"
+        r"grew|grows?|drop\w*|shift\w*|gain\w*|loss\w*)\b",
+        re.I,
+    ),
+    "from_to": re.compile(r"\bfrom\s+[-−~]?\$?\d[\d.,]*\s*\S*\s+(?:\S+\s+){0,4}?to\s+[-−~]?\$?\d", re.I),
+    "significance": re.compile(
+        r"\b(significan\w*|p\s*[<=>]|confidence interval|CI\b|standard error|distinguishable)", re.I
+    ),
+    "inference": re.compile(
+        r"\b(suggests?|indicates?|implies|implying|consistent with|confirm\w*|show(?:s|ed|n)? that|reveal\w*|"
+        r"demonstrat\w*|we find|we found|we observe|appears? to|possibly|likely)\b",
+        re.I,
+    ),
+    # What the work sets out to do, and where it stops.
+    "aim": re.compile(
+        r"\b((?:in )?this (?:work|paper|study|trial|article|report)|(?:here|in this \w+),? we|we (?:study|test|examine|"
+        r"investigate|ask|estimate|assess|evaluate|address|consider|focus)|aims? (?:to|at)|whether)\b",
+        re.I,
+    ),
+    "limit": re.compile(
+        r"\b(only|cannot|can not|may not|might not|unclear|unknown|not (?:designed|measured|quantified|recorded|"
+        r"assessed|tested|studied|evaluated|examined|considered|address\w*|representative|record)|too (?:short|small|few)|"
+        r"limitations?|restrict\w*|limited|do(?:es)? not|did not|we did not|remains? (?:unknown|open|unclear)|"
+        r"future work|beyond|shorter than|small(?:er)? samples?|is small|generali[sz]\w*|transfer)\b",
+        re.I,
+    ),
+    # How the study was done.
+    "procedure": re.compile(
+        r"\b(?:was|were|is|are)\s+(?:\w+ly\s+)?(measured|assessed|computed|calculated|recorded|estimated|obtained|"
+        r"determined|evaluated|rated|scored|defined|analy[sz]ed|quantified|compared|tested|counted|weighed|clipped|"
+        r"surveyed|sampled|randomi[sz]ed|assigned|stratified|excluded|included|followed|blinded|held out|reported)\b",
+        re.I,
+    ),
+    "design": re.compile(
+        r"\b(randomi[sz]\w*|assigned|stratif\w*|eligib\w*|inclusion|exclusion|blind\w*|placebo|controls?|"
+        r"primary (?:outcome|analysis|endpoint)|secondary outcomes?|outcomes? (?:was|were|included)|endpoints?|"
+        r"seeds?|replicates?|repeated|each (?:value|configuration|run|experiment|condition)|mean of|averaged|"
+        r"cross-validation|held[- ]out|test set|validation|metrics?|measured (?:as|by|with|using)|we report|"
+        r"report(?:ed)? (?:the|as)|regression|estimat\w+|specification|fixed effects|standard errors?|"
+        r"intention-to-treat|we compare|compared (?:systems|models|methods|conditions)|listening test|survey)\b",
+        re.I,
+    ),
+    "setting": re.compile(
+        r"\b(prepared|synthesi[sz]ed|calcined|mixed|applied|trained|fine-tun\w*|optimi[sz]\w*|learning rate|"
+        r"batch|epochs?|iterations|layers?|parameters|kernel|window|dose|doses|dosing|administered|annealed|heated|"
+        r"cycled|assembled|loaded|fed|initiali[sz]ed|implemented|architecture|consist\w* of|built from|"
+        r"hyper-?parameters?|set to|we use[ds]?|using|with a|at a rate)\b",
+        re.I,
+    ),
+    "data_noun": re.compile(
+        r"\b(datasets?|data|corpus|corpora|database|records?|samples?|participants|patients|subjects|respondents|"
+        r"sites?|plots?|images|utterances|speakers|hours|observations|counties|firms|households|individuals|"
+        r"species|cells|sequences|documents|pairs|recordings|collected|contains?|comprises?|covers?|covering|"
+        r"drawn from|obtained from|derived from|public(?:ly)?|licen[sc]\w*)\b",
+        re.I,
+    ),
+    # A reference condition the paper's own is set against.
+    "reference_condition": re.compile(
+        r"\b(baselines?|placebo|controls?|pristine|undoped|untreated|unprocessed|standard|vanilla|noisy input|"
+        r"reference|previous|prior|earlier|existing|state[- ]of[- ]the[- ]art|competing|alternatives?)\b",
+        re.I,
+    ),
+    # Grammar.
+    "past_tense": re.compile(r"\b(?:was|were|had|did|[a-z]{3,}ed)\b", re.I),
+    "present_tense": re.compile(r"\b(?:is|are|has|have|does|do)\b", re.I),
+    "we": re.compile(r"\b(we|our|us)\b", re.I),
+    "hedge": re.compile(r"\b(may|might|could|possibly|perhaps|suggests?)\b", re.I),
+    "number": re.compile(r"\d"),
+    "percent": re.compile(r"%|\bper ?cent\b|percentage points?", re.I),
+}
+
+
+_NAMED = re.compile(r"\b(?:[A-Z][a-z]*[A-Z0-9][\w.+-]*|[A-Z][a-z]+(?:-[A-Za-z0-9]+)+|[A-Z]{2,}[\w-]*|[A-Z][a-z]{2,})\b")
+
+
+def type_features(sentence: str, kind_of_section: str) -> dict[str, float]:
+    """The type model's field-free inputs: ``cue_<name>`` for each :data:`TYPE_CUES` cue (0/1;
+    ``cue_number`` a count of numerals up to 4), and ``sec_<kind>`` one-hot of :data:`SECTION_KINDS`
+    (prefixed so that they never shadow a claim-model feature of the same name)."""
+    out = {f"cue_{name}": float(bool(p.search(sentence))) for name, p in TYPE_CUES.items()}
+    out["cue_number"] = float(min(4, len(re.findall(r"(?<![\w.])\d[\d.,]*", sentence))))
+    # Named things (systems, samples, arms, sites): capitalised or alphanumeric words past the first.
+    out["cue_names"] = float(min(3, len(set(_NAMED.findall(sentence.split(" ", 1)[-1])))))
+    for kind in SECTION_KINDS:
+        out[f"sec_{kind}"] = float(kind == kind_of_section)
+    return out
+
+
+TYPE_FEATURES: tuple[str, ...] = (
+    *(f"cue_{c}" for c in TYPE_CUES),
+    "cue_names",
+    *(f"sec_{k}" for k in SECTION_KINDS),
+)

@@ -25,7 +25,15 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from repro.checks.text_support.words import NEGATIONS
-from repro.claims.claim_model import ClaimModel, LinearModel, default_encoder, embed, input_rows, load_model
+from repro.claims.claim_model import (
+    ClaimModel,
+    LinearModel,
+    TypeModel,
+    default_encoder,
+    embed,
+    input_rows,
+    load_model,
+)
 from repro.claims.claim_types import (
     HARDWARE_MENTION,
     OPTIMIZERS,
@@ -36,6 +44,8 @@ from repro.claims.claim_types import (
     ClaimType,
     claim_type,
     parse_values,
+    section_kind,
+    type_features,
 )
 from repro.errors import ReproError, first_line
 from repro.evaluation.declarations import DECLARATIONS
@@ -308,18 +318,52 @@ def _reported(sentence: str, doc: Document) -> list[dict[str, Any]]:
     return out
 
 
-def _scorer(model: ClaimModel | None, encoder: Encoder | None, use_encoder: bool) -> tuple[LinearModel, Any, list[str]]:
-    """The linear model to score with, an encoder (or None) and warnings."""
+def _scorer(
+    model: ClaimModel | None, encoder: Encoder | None, use_encoder: bool
+) -> tuple[LinearModel, TypeModel | None, Any, list[str]]:
+    """The linear model to score with, the type model (None: the linear model's), an encoder (or None) and warnings."""
     model = model or load_model()
     if not use_encoder:
-        return model.cue_only, None, []
+        return model.cue_only, model.type_model(False), None, []
     if encoder is not None:
-        return model.with_encoder, encoder, []
+        return model.with_encoder, model.type_model(True), encoder, []
     try:
-        return model.with_encoder, default_encoder(), []
+        return model.with_encoder, model.type_model(True), default_encoder(), []
     except (ReproError, ImportError, OSError) as exc:
         msg = f"claim scoring without the sentence encoder ({first_line(exc)}): cue features only"
-        return model.cue_only, None, [msg]
+        return model.cue_only, model.type_model(False), None, [msg]
+
+
+def heading_paths(doc: Document) -> dict[int, list[str]]:
+    """For each prose block (by ``id``), the headings it sits under, outermost first (the title left out)."""
+    out: dict[int, list[str]] = {}
+    stack: list[tuple[int, str]] = []
+    for block in doc.blocks:
+        if block.kind == "heading":
+            if block.text.strip() == doc.title.strip():
+                continue
+            level = block.level or 1
+            stack = [(lv, t) for lv, t in stack if lv < level] + [(level, block.text)]
+        else:
+            out[id(block)] = [t for _, t in stack] or ([block.section] if block.section else [])
+    return out
+
+
+def sentence_rows(doc: Document, vocab: Vocabulary) -> list[tuple[Any, str, list[Mention], dict[str, float], str]]:
+    """(block, sentence, mentions, features, rules' type) of every prose sentence of ``doc``.
+
+    ``features`` holds the claim model's cue features and the type model's
+    (:func:`repro.claims.claim_types.type_features`, with the kind of the sentence's outermost
+    named section).
+    """
+    paths = heading_paths(doc)
+    rows = []
+    for block, sentence in iter_sentences(doc):
+        mentions = vocab.find(sentence)
+        feats = features(sentence, block.section, mentions)
+        feats.update(type_features(sentence, section_kind(paths.get(id(block), [block.section or ""]))))
+        rows.append((block, sentence, mentions, feats, claim_type(sentence, mentions, block.section)))
+    return rows
 
 
 def default_threshold(use_encoder: bool = True) -> float:
@@ -344,21 +388,23 @@ def extract_candidates(
     ``use_encoder=False``, or when the encoder cannot be loaded, the cue-only model scores.
     """
     vocab = vocab or load_vocabulary()
-    linear, enc, warnings = _scorer(model, encoder, use_encoder)
+    linear, typer, enc, warnings = _scorer(model, encoder, use_encoder)
     if threshold is None:
         threshold = linear.threshold
-    rows = []
-    for block, sentence in iter_sentences(doc):
-        mentions = vocab.find(sentence)
-        feats = features(sentence, block.section, mentions)
-        rows.append((block, sentence, mentions, feats, claim_type(sentence, mentions, block.section)))
+    rows = sentence_rows(doc, vocab)
     candidates = []
     if rows:
-        X = input_rows(linear.inputs, [r[3] for r in rows], [r[4] for r in rows])
+        feats, rules = [r[3] for r in rows], [r[4] for r in rows]
+        emb = embed([r[1] for r in rows], enc) if linear.embedding or (typer and typer.embedding) else None
+        X = input_rows(linear.inputs, feats, rules)
         if linear.embedding:
-            X = np.hstack([X, embed([r[1] for r in rows], enc)])
+            X = np.hstack([X, emb])
         conf = linear.confidence(X)
-        kinds = linear.predict_types(X)
+        if typer is None:
+            kinds = linear.predict_types(X)
+        else:
+            T = input_rows(typer.inputs, feats, rules)
+            kinds = typer.predict(np.hstack([T, emb]) if typer.embedding else T)
     for i, (block, sentence, mentions, feats, _rule) in enumerate(rows):
         if conf[i] < threshold:
             continue
@@ -373,7 +419,7 @@ def extract_candidates(
                 confidence=round(float(conf[i]), 3),
                 type=kind,
                 values=parse_values(sentence, kind),
-                features=feats,
+                features={k: feats[k] for k in FEATURES},
                 entities=mentions,
                 check=check,
                 check_complete=complete,
