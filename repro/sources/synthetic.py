@@ -246,7 +246,7 @@ class _Writer:
             for c, cell in enumerate(row):
                 spanning = self._is_header(row) and c > 0 and c + 1 < len(row) and not row[c + 1]
                 if not spanning:
-                    f = bold if r == 0 else fnt
+                    f = bold if r == 0 or (self._is_header(row) and r < 3) else fnt
                     widths[c] = max(widths[c], f.text_length(cell, fontsize=size) + size)
         return widths
 
