@@ -49,7 +49,9 @@ class Cell(BaseModel):
     @property
     def half_unit(self) -> float:
         """Half a unit in the last printed digit (``0.82`` -> 0.005): how far rounding may have moved the value."""
-        t = self.text.strip().rstrip("%")
+        from repro.sources.numbers import leading_number
+
+        t = leading_number(self.text).rstrip("%").strip()
         return 0.5 * 10 ** -(len(t.split(".", 1)[1]) if "." in t else 0)
 
 
