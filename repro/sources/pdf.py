@@ -39,7 +39,7 @@ from repro.sources.document import CAPTION_RE, Block, DocTable, Document
 from repro.sources.tables import build_cells, clean_cell, merge_blank_columns
 
 # Bump when the parsing changes so cached documents are rebuilt.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 _NUMBERED_HEADING_RE = re.compile(r"^(?:(\d+(?:\.\d+){0,3})|([A-Z](?:\.\d+){0,3}))\.?\s+\S")
 _BOLD = 16  # PyMuPDF span flag bit for bold
 
@@ -129,18 +129,22 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             for b in info["blocks"]:
                 if b.get("type") != 0:
                     continue
-                rb = _raw_block(b, pno + 1)
-                if rb is None or any(_inside(rb.bbox, t.extra["bbox"]) for t in page_tables):
-                    continue
-                # Running heads and page numbers.
-                if re.fullmatch(r"[\divxlc]+", rb.text.strip(), re.IGNORECASE) and (
-                    rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height
-                ):
-                    continue
-                rb.extra["width"], rb.extra["height"] = width, height
-                for span_size, n in rb.extra.pop("sizes").items():
-                    sizes[span_size] += n
-                blocks.append(rb)
+                # Lines inside a table are the table's, not prose (MuPDF may group a caption with them).
+                kept = [
+                    ln
+                    for ln in b.get("lines", [])
+                    if not any(_inside(ln["bbox"], t.extra["bbox"]) for t in page_tables)
+                ]
+                for rb in _raw_blocks({**b, "lines": kept}, pno + 1):
+                    # Running heads and page numbers.
+                    if re.fullmatch(r"[\divxlc]+", rb.text.strip(), re.IGNORECASE) and (
+                        rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height
+                    ):
+                        continue
+                    rb.extra["width"], rb.extra["height"] = width, height
+                    for span_size, n in rb.extra.pop("sizes").items():
+                        sizes[span_size] += n
+                    blocks.append(rb)
             raw_pages.append(_reading_order(blocks, width))
             tables += [t.extra["table"] for t in page_tables]
         with_text = sum(1 for page in raw_pages if page)
@@ -177,6 +181,43 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
         )
     finally:
         pdf.close()
+
+
+def _raw_blocks(b: dict, page: int) -> list[_RawBlock]:
+    """A PyMuPDF text block as blocks: split where the type changes between lines.
+
+    MuPDF may put a paragraph's last line and the heading under it in one block ("... 0.5661." +
+    "4.2.2 LANGUAGE BIAS EVALUATION"); a line of another size, or bold after plain, starts a new one.
+    """
+    groups: list[list[dict]] = []
+    style = None
+    for line in b.get("lines", []):
+        spans = [s for s in line["spans"] if s["text"].strip()]
+        if not spans:
+            continue
+        n = sum(len(s["text"].strip()) for s in spans)
+        bold = sum(len(s["text"].strip()) for s in spans if s["flags"] & _BOLD or "bold" in s["font"].lower())
+        size = Counter({round(s["size"], 1): 0 for s in spans})
+        for s in spans:
+            size[round(s["size"], 1)] += len(s["text"].strip())
+        this = (size.most_common(1)[0][0], bold / n > 0.9)
+        if style is not None and this != style and (abs(this[0] - style[0]) > 0.6 or this[1] != style[1]):
+            groups.append([])
+        elif not groups:
+            groups.append([])
+        groups[-1].append(line)
+        style = this
+    out = []
+    for lines in groups:
+        rb = _raw_block({**b, "lines": lines, "bbox": _lines_bbox(lines)}, page)
+        if rb is not None:
+            out.append(rb)
+    return out
+
+
+def _lines_bbox(lines: list[dict]) -> tuple[float, float, float, float]:
+    boxes = [line["bbox"] for line in lines]
+    return (min(x[0] for x in boxes), min(x[1] for x in boxes), max(x[2] for x in boxes), max(x[3] for x in boxes))
 
 
 def _raw_block(b: dict, page: int) -> _RawBlock | None:
@@ -471,9 +512,7 @@ def _rule_tables(page, pno: int, drawings: list[dict], taken: list[tuple]) -> li
     for x0, x1, y in rules:
         groups.setdefault((round(x0), round(x1)), []).append(y)
     captions = [
-        (b[1], b[3])
-        for b in page.get_text("blocks", flags=0)
-        if re.match(r"^\s*Table\s*\d+\s*[:.]", b[4] or "")
+        (b[1], b[3]) for b in page.get_text("blocks", flags=0) if re.match(r"^\s*Table\s*\d+\s*[:.]", b[4] or "")
     ]
     out = []
     for (x0, x1), ys in sorted(groups.items(), key=lambda kv: min(kv[1])):
@@ -551,9 +590,7 @@ def _read_rule_table(page, bbox: tuple, short_rules: list[tuple[float, float, fl
         is_data = r in data
         owner: dict[int, int] = {}
         for i, (a, b, _text, bottom) in enumerate(r):
-            under = [
-                (ra, rb) for ra, rb, ry in short_rules if bottom - 1 <= ry <= bottom + h and ra < b and rb > a
-            ]
+            under = [(ra, rb) for ra, rb, ry in short_rules if bottom - 1 <= ry <= bottom + h and ra < b and rb > a]
             if not is_data and under:
                 ra, rb = under[0]
                 for j, c in enumerate(centres):
@@ -563,7 +600,11 @@ def _read_rule_table(page, bbox: tuple, short_rules: list[tuple[float, float, fl
             if j in owner:
                 continue
             if is_data:
-                hits = [i for i, (a, b, _, _) in enumerate(r) if a - 0.25 * h <= c <= b + 0.25 * h or columns[j][0] <= (a + b) / 2 <= columns[j][1]]
+                hits = [
+                    i
+                    for i, (a, b, _, _) in enumerate(r)
+                    if a - 0.25 * h <= c <= b + 0.25 * h or columns[j][0] <= (a + b) / 2 <= columns[j][1]
+                ]
                 if hits:
                     owner[j] = hits[0]
             else:
