@@ -186,9 +186,7 @@ def table(res: dict, before: dict | None) -> str:
     def t(k: str) -> str:
         return f"{btot[k]} → {tot[k]}" if before else f"{tot[k]}"
 
-    lines.append(
-        f"| **all** | | {tot['planted']} | {t('found')} | {t('false')} | {t('mfound')} | {t('mfalse')} |"
-    )
+    lines.append(f"| **all** | | {tot['planted']} | {t('found')} | {t('false')} | {t('mfound')} | {t('mfalse')} |")
     s = res.get("seed")
     if s:
         b = (before or {}).get("seed")

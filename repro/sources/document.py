@@ -81,6 +81,7 @@ class DocTable(BaseModel):
     caption: str = ""
     page: int | None = None
     section: str | None = None
+    bbox: tuple[float, float, float, float] | None = Field(default=None, description="where it is on its page (PDFs)")
     rows: list[list[str]]
     cells: list[Cell] = Field(default_factory=list)
 

@@ -13,7 +13,9 @@ NUMBER_RE = re.compile(r"^[-+−]?(?:\d+(?:[.,]\d+)?|\.\d+)\s*%?$")
 
 
 # "27 (6.6)", "12.1 (3.4)", "0.82 ± 0.01", "0.82±0.01": the value before the bracket or the ±.
-_PAIRED_RE = re.compile(r"^\s*([-+−]?(?:\d+(?:[.,]\d+)?|\.\d+)\s*%?)\s*(?:\(\s*[-+−]?[\d.,]+\s*%?\s*\)|±\s*[\d.,]+\s*%?)\s*$")
+_PAIRED_RE = re.compile(
+    r"^\s*([-+−]?(?:\d+(?:[.,]\d+)?|\.\d+)\s*%?)\s*(?:\(\s*[-+−]?[\d.,]+\s*%?\s*\)|±\s*[\d.,]+\s*%?)\s*$"
+)
 
 
 def leading_number(text: str) -> str:

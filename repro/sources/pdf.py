@@ -201,9 +201,9 @@ def _raw_blocks(b: dict, page: int) -> list[_RawBlock]:
         for s in spans:
             size[round(s["size"], 1)] += len(s["text"].strip())
         this = (size.most_common(1)[0][0], bold / n > 0.9)
-        if style is not None and this != style and (abs(this[0] - style[0]) > 0.6 or this[1] != style[1]):
-            groups.append([])
-        elif not groups:
+        if (
+            style is not None and this != style and (abs(this[0] - style[0]) > 0.6 or this[1] != style[1])
+        ) or not groups:
             groups.append([])
         groups[-1].append(line)
         style = this
@@ -474,7 +474,7 @@ def _grid_tables(page, pno: int) -> list[_PageTable]:
         # column or one row per rule; the rule reader below reads it.
         if len(rows) < 2 or max(len(r) for r in rows) < 2:
             continue
-        table = DocTable(page=pno, rows=rows)
+        table = DocTable(page=pno, rows=rows, bbox=tuple(round(v, 1) for v in t.bbox))
         table.cells = build_cells(rows)
         out.append(_PageTable(extra={"bbox": tuple(t.bbox), "table": table}))
     return out
@@ -535,7 +535,7 @@ def _rule_tables(page, pno: int, drawings: list[dict], taken: list[tuple]) -> li
             rows = _read_rule_table(page, bbox, short)
             if rows is None:
                 continue
-            table = DocTable(page=pno, rows=rows)
+            table = DocTable(page=pno, rows=rows, bbox=tuple(round(v, 1) for v in bbox))
             table.cells = build_cells(rows)
             if any(c.value is not None for c in table.cells):
                 out.append(_PageTable(extra={"bbox": bbox, "table": table}))
@@ -629,15 +629,36 @@ def _read_rule_table(page, bbox: tuple, short_rules: list[tuple[float, float, fl
 
 
 def _attach_captions(tables: list[DocTable], blocks: list[Block]) -> None:
-    """Give each table the nearest ``Table N`` caption on its page (and that caption's section)."""
+    """Give each table its ``Table N`` caption (and that caption's section).
+
+    The caption is the nearest one above the table on its page that overlaps it across (papers
+    caption tables above), else the nearest below; each caption serves one table. Two tables on one
+    page are no longer numbered by reading order, which gave Table 7's cells the label Table 8.
+    """
     captions = [b for b in blocks if b.kind == "caption" and b.text.lower().startswith("tab")]
     used: set[int] = set()
-    for t in tables:
-        near = [c for c in captions if c.page == t.page and id(c) not in used]
-        if not near:
+
+    def gap(t: DocTable, c: Block) -> float:
+        if t.bbox is None or c.bbox is None:
+            return 0.0
+        if c.bbox[2] < t.bbox[0] or c.bbox[0] > t.bbox[2]:
+            return float("inf")  # another column
+        above = t.bbox[1] - c.bbox[3]
+        return above if above >= -2 else 1000 + (c.bbox[1] - t.bbox[3])
+
+    pairs = sorted(
+        (gap(t, c), i, j)
+        for i, t in enumerate(tables)
+        for j, c in enumerate(captions)
+        if c.page == t.page and gap(t, c) >= -2
+    )
+    done: set[int] = set()
+    for g, i, j in pairs:
+        if i in done or j in used or g == float("inf"):
             continue
-        cap = near[0]
-        used.add(id(cap))
+        done.add(i)
+        used.add(j)
+        t, cap = tables[i], captions[j]
         m = CAPTION_RE.match(cap.text)
         t.number = m.group(2) if m else None
         t.caption = cap.text

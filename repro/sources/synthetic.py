@@ -177,7 +177,7 @@ class _Writer:
                 continue
             split = None
             if self.hyphenate and sep == " ":
-                split = _break_word(u, lambda head: fnt.text_length(f"{cur} {head}", fontsize=size) <= width)
+                split = _break_word(u, lambda head, cur=cur: fnt.text_length(f"{cur} {head}", fontsize=size) <= width)
             if split:
                 lines.append(f"{cur} {split[0]}")
                 cur = split[1]
