@@ -156,10 +156,10 @@ def table(res: dict, before: dict | None) -> str:
     """The per-paper Markdown table (before -> after where a baseline is given) and the seed line."""
 
     def cell(key: str, paper: str, field: str, src: str = "pdf") -> str:
-        now = res["papers"][paper].get(src, {}).get(field)
+        now = res["papers"][paper].get(src, {}).get(field, "-")
         if before is None or paper not in before["papers"] or src not in before["papers"][paper]:
             return f"{now}"
-        return f"{before['papers'][paper][src][field]} → {now}"
+        return f"{before['papers'][paper][src].get(field, '-')} → {now}"
 
     lines = [
         "| paper | status | planted | PDF: planted found | PDF: false findings | Markdown: planted found | Markdown: false findings |",

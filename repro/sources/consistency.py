@@ -419,6 +419,8 @@ def _grid(table: DocTable) -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pat
     return rows, cols, cells
 
 
+_POINTS_AFTER = re.compile(r"\s*(?:percentage\s+)?(?:points?|pp|p\.p\.)(?!\w)", re.I)
+_DIFFERENCE = re.compile(r"\b(?:margin|difference|gap|advantage|lead|ahead)s?\b", re.I)
 _SUPERLATIVE = re.compile(r"\b(?P<max>highest|largest|greatest|most)\b|\b(?P<min>lowest|smallest|fewest|least)\b", re.I)
 
 
@@ -466,7 +468,10 @@ def table_values(doc: Document, sentences: list[_Sentence]) -> list[Finding]:
                     cell = column[row]
                 else:
                     continue
-                # A change or difference stated at the column ("raised it by 52 g at Ridgecrest") is no cell.
+                # A change or difference stated at the column ("raised it by 52 g at Ridgecrest", "a margin
+                # of 0.8 points on CIFAR-100") is no cell.
+                if _POINTS_AFTER.match(s.text[q.end :]) or _DIFFERENCE.search(s.text[: q.start]):
+                    continue
                 if CHANGE.search(s.text[max(0, q.start - 25) : q.start]) and re.search(
                     r"\bby\s*$", s.text[max(0, q.start - 6) : q.start]
                 ):

@@ -613,6 +613,9 @@ def _read_rule_table(page, bbox: tuple, short_rules: list[tuple[float, float, fl
                 # The stub column heads only a cell that starts in it (not the first column head to its right).
                 if j > 0 or r[near][0] < columns[1][0] - 0.25 * h:
                     owner[j] = near
+        if not is_data and len(r) == 1:
+            rows.append([r[0][2]] + [""] * (len(columns) - 1))  # a title or group row over the whole table
+            continue
         seen: set[int] = set()
         for j in range(len(columns)):
             i = owner.get(j)
