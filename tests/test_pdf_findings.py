@@ -39,7 +39,7 @@ def _trial(tmp: Path, planted: bool) -> Path:
     sections = [
         Section(
             "1 Methods",
-            [Paragraph([f"In this trial, 412 adults with uncontrolled hypertension were randomised across 38 sites."])],
+            [Paragraph(["In this trial, 412 adults with uncontrolled hypertension were randomised across 38 sites."])],
         ),
         Section(
             "2 Results",
@@ -75,7 +75,13 @@ def _trial(tmp: Path, planted: bool) -> Path:
         ),
         Section(
             "3 Discussion",
-            [Paragraph([f"In this trial of {418 if planted else 412} adults with uncontrolled hypertension, both doses worked."])],
+            [
+                Paragraph(
+                    [
+                        f"In this trial of {418 if planted else 412} adults with uncontrolled hypertension, both doses worked."
+                    ]
+                )
+            ],
         ),
     ]
     return write_paper(Paper("A Trial", sections), tmp / f"trial-{planted}.pdf", hyphenate=True)
