@@ -633,7 +633,10 @@ def claims_extract(
 )
 @click.option("--profile", default=None, help="Report this profile's verdicts (default: the newest of any).")
 @click.option(
-    "--registry", "registry", default=None, help="Report this registry's verdicts (default: the newest of any)."
+    "--registry",
+    "registry",
+    default=None,
+    help="Report this registry's verdicts: its name or its file, as given to verify (default: the newest of any).",
 )
 @results_root_option("Results root holding claims/<registry>/<profile>/verdicts.json.")
 def report_cmd(
@@ -647,6 +650,10 @@ def report_cmd(
     """
     from repro.report.build import find_verdicts, write_reports
 
+    if registry is not None and (registry.endswith((".yaml", ".yml")) or "/" in registry):
+        from repro.claims.registry import load_registry
+
+        registry = load_registry(Path(registry)).name  # the file verify was given: its verdicts are under its name
     formats = tuple(f for f, on in (("html", as_html), ("md", as_md)) if on) or ("html",)
     for path in write_reports(find_verdicts(results_root, registry, profile), out_dir, formats):
         click.echo(str(path))

@@ -324,3 +324,28 @@ def test_dataset_and_contamination_name_any_registered_task_with_a_did_you_mean(
     problems = ContaminationCheck(kind="contamination", datasets=["mlqa", "tydi-goldp"]).validate_in(ctx)
     assert problems[0].startswith("unknown dataset 'mlqa' (did you mean mlqa-r?)")
     assert "task tydi-goldp provides no texts to audit" in problems[1]
+
+
+def test_contamination_of_a_plug_in_task_is_keyed_by_its_texts(tmp_path: Path, monkeypatch) -> None:
+    """A task outside the mirror's manifest is audited too; its cache key follows its texts, not a checksum."""
+    from repro.evaluation.declarations import DECLARATIONS, Declaration
+    from repro.evaluation.tasks import TASKS, Task, register_task
+
+    monkeypatch.setattr("repro.checks.contamination.repro_home", lambda: tmp_path / "home")
+    texts = {"questions": [("en", "Which optimiser converged fastest on the digits?")], "passages": []}
+    decl = Declaration("toy-texts", "toy: a user's texts", (), ())
+    register_task(Task("toy-texts", lambda **kw: None, lambda langs: ["en"], decl=decl, texts=lambda: texts))
+    try:
+        corpus = tmp_path / "corpus.jsonl"
+        _write_corpus(corpus, [("which optimiser converged fastest on the digits", "A passage on pasta.")])
+        check = ContaminationCheck(kind="contamination", corpus=str(corpus), datasets=["toy-texts"])
+        first = check.run(_ctx(tmp_path), CLAIM)
+        assert first.details["per_set"]["toy-texts/questions"]["exact"] == 1
+        assert list(first.details["per_set"]) == ["toy-texts/questions"]  # no passages: no side to rate
+        assert check.run(_ctx(tmp_path), CLAIM).details.get("cached")  # same texts: the cached audit
+        texts["questions"] = [("en", "Something nobody trained on, about rivers and bridges.")]
+        second = check.run(_ctx(tmp_path), CLAIM)  # other texts: a new audit, not the cached one
+        assert "cached" not in second.details and second.details["per_set"]["toy-texts/questions"]["exact"] == 0
+    finally:
+        TASKS.pop("toy-texts", None)
+        DECLARATIONS.pop("toy-texts", None)

@@ -122,6 +122,16 @@ def test_a_comparison_over_command_results_pairs_seeds_and_items_like_a_builtin_
     assert (test.n_seeds, test.n_items) == (3, 30)
     assert out.claims[0].verdict.value == "reproduced"
     assert out.provenance["experiments"]["toy"]["seeds"] == [0, 1, 2]
+    # One row ("all"): no per-row table to repeat the headline.
+    assert not [t for t in check.tables if t.title.startswith("Per ")]
+    # The test split's rows are the program's item groups, and its table says so (not "per language").
+    (tmp_path / "test-claims.yaml").write_text(
+        REGISTRY.replace("metric: train loss", "metric: test loss").replace("name: toy", "name: toy-test")
+    )
+    out = verify(tmp_path / "test-claims.yaml", "tiny", results_root=tmp_path / "results", progress=False)
+    (table,) = [t for t in out.claims[0].checks[0].tables if t.title.startswith("Per ")]
+    assert table.title == "Per group, counter test loss (mean over seeds)" and table.columns == ["group", "a", "b"]
+    assert [row[0] for row in table.rows] == ["even", "odd"]
 
 
 def test_a_failing_program_is_one_line_with_exit_code_2_and_the_log(tmp_path: Path) -> None:

@@ -140,11 +140,41 @@ def test_training_points_that_differ_in_evaluation_share_their_training(tmp_path
         (TRAINING.replace("eval: {tasks", "eval: {model: e5-small, tasks"), "eval.model is for evaluation-only"),
         (TRAINING.replace("eval.max_length: [32, 48]", "eval.model: [e5-small]"), "eval.model is for evaluation-only"),
         (TRAINING.replace("grid: {alpha: [0.0, 1.0], eval.max_length: [32, 48]}", "grid: {}"), "grid names no axis"),
+        # The train section is typed at load: a misspelt key is caught at its line, with the key it meant.
+        (
+            TRAINING.replace("max_length: 24,", "max_lenght: 24,"),
+            ":3: train.max_lenght (profile tiny): Extra inputs are not permitted (did you mean max_length?)",
+        ),
+        (TRAINING.replace("steps: 4,", "steps: 0,"), ":3: train.steps (profile tiny): Input should be greater than"),
+        (
+            TRAINING.replace("grid: {alpha:", "grid: {train.alpah:"),
+            "grid.train.alpah: train.alpah is not a training setting (did you mean alpha?)",
+        ),
+        (TRAINING.replace("eval: {tasks", "eval: {task: [x], tasks"), "eval.task (profile tiny): Extra inputs are not"),
     ],
 )
 def test_grid_errors_are_one_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ReproError, match=re.escape(message)):
         load_experiment(_write(tmp_path, text), "tiny")
+
+
+def test_the_train_section_is_a_typed_config_that_points_override(tmp_path: Path) -> None:
+    from repro.training.config import TrainConfig
+
+    exp = load_experiment(_write(tmp_path, TRAINING), "tiny")
+    assert isinstance(exp.train, TrainConfig) and exp.train.max_length == 24 and exp.train.alpha == 0.5
+    point = exp.points()[-1]
+    config = exp.train_config(point)
+    assert isinstance(config, TrainConfig) and (config.alpha, config.max_length, config.steps) == (1.0, 24, 4)
+    # The summary records what the file set, not the defaults it left out.
+    assert exp.train_settings == {
+        "model": "e5-small",
+        "corpus": "xnli",
+        "steps": 4,
+        "batch_size": 4,
+        "max_length": 24,
+        "val_pairs": 16,
+    }
 
 
 def test_profiles_are_whatever_the_file_defines(tmp_path: Path) -> None:

@@ -423,6 +423,11 @@ def test_cli_writes_html_and_md(tmp_path: Path) -> None:
     bad.write_text("{not json")
     r = repro("report", "--registry", "broken", cwd=tmp_path)
     assert r.returncode == 2 and "not a verdicts file" in r.stderr and r.stderr.strip().count("\n") == 0
+    # The registry's file, as verify was given it, names the same verdicts as its name.
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "mine.yaml").write_text("name: hybrid\nclaims: []\n")
+    r = repro("report", "--registry", "claims/mine.yaml", "--md", "--out", "out2", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == "out2/hybrid-quick.md", r.stderr
 
 
 # ---------------------------------------------------------------- a real browser

@@ -41,6 +41,7 @@ from repro.checks.measurements import ArmValues, Metric, arm_per_query, arm_valu
 from repro.checks.stats.seed_test import MIN_SEEDS, seed_t_test
 from repro.checks.tested import ArmTest, StatisticalResult, adjusted, arm_test, arms_design, fixed_models, tested_key
 from repro.errors import ReproError
+from repro.evaluation.declarations import declared
 
 
 def _clusters(t: ArmTest) -> str:
@@ -147,9 +148,10 @@ class ComparisonCheck(Check):
         )
         pa = arm_per_query(ctx, self.a, metric, self.langs)
         langs = sorted(next(iter(pa.values())).keys())
+        noun = declared(self.task).rows
         lang_table = Table(
-            title=f"Per language, {self.task} {self.metric} (mean over seeds)",
-            columns=["lang", self.a, *self.b],
+            title=f"Per {noun}, {self.task} {self.metric} (mean over seeds)",
+            columns=["lang" if noun == "language" else noun, self.a, *self.b],
             rows=[
                 [lang, round(va.lang_mean(lang), 4), *(round(values[b].lang_mean(lang), 4) for b in self.b)]
                 for lang in langs
@@ -178,7 +180,7 @@ class ComparisonCheck(Check):
                 "a_value": value(va),
                 "a_spread": va.spread(),
             },
-            tables=[lang_table],
+            tables=[lang_table] if len(langs) > 1 else [],
             figures=[fig],
         )
         return result.with_tests(tests)

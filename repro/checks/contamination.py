@@ -197,7 +197,24 @@ def _eval_sets(dataset: str) -> dict[str, list[tuple[str, str]]]:
     task = get_task(dataset)
     if task.texts is None:
         raise ReproError(str(_texts_problem(dataset)))
-    return task.texts()
+    # A side without texts (a task with questions only) has nothing to audit, and no rate.
+    return {side: items for side, items in task.texts().items() if items}
+
+
+def _eval_fingerprint(datasets: list[str]) -> dict[str, str]:
+    """What the audited texts are: the mirror's checksums for a dataset of the manifest, else the SHA-256 of
+    the task's texts (a plug-in task's data is wherever its code reads it from)."""
+    from repro.data.manifest import checksums, manifest
+    from repro.evaluation.tasks import get_task
+
+    mirrored = [d for d in datasets if d in manifest()]
+    out = checksums(mirrored)
+    for d in datasets:
+        task = get_task(d)
+        if d not in mirrored and task.texts is not None:
+            texts = json.dumps(task.texts(), sort_keys=True, ensure_ascii=False)
+            out[f"task:{d}"] = hashlib.sha256(texts.encode()).hexdigest()
+    return out
 
 
 def _texts_problem(dataset: str) -> str | None:
@@ -256,7 +273,7 @@ class ContaminationCheck(Check):
         if self.corpus:
             return self.corpus
         if self.experiment:
-            return str(ctx.experiment(self.experiment).train.get("corpus", DEFAULT_CORPUS))
+            return str(ctx.experiment(self.experiment).train.corpus)
         return DEFAULT_CORPUS
 
     def _cache_key(self, corpus: str) -> str:
@@ -277,7 +294,7 @@ class ContaminationCheck(Check):
                 "v": ALGORITHM_VERSION,
                 "settings": settings,
                 "corpus": fingerprint,
-                "eval": checksums(list(self.datasets)),
+                "eval": _eval_fingerprint(self.datasets),
             },
             sort_keys=True,
         )

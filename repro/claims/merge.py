@@ -114,7 +114,7 @@ def experiment_configs(path: Path, raw: dict[str, Any], profile: str = "full") -
             exp = load_experiment(exp_path, profile if profile in profiles else next(iter(profiles), profile))
         except (OSError, ReproError, yaml.YAMLError, StopIteration):
             continue
-        out[f"{name} ({exp.profile})"] = (exp.train, exp.grid)
+        out[f"{name} ({exp.profile})"] = (exp.train_settings, exp.grid)
     return out
 
 

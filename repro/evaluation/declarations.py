@@ -72,7 +72,9 @@ class Metric:
 class Declaration:
     """What a task reads and reports: its datasets, settings and their measures.
 
-    ``language_table``: the metric the sweep summary also tabulates per language.
+    ``language_table``: the metric the sweep summary also tabulates per language. ``rows``: what a
+    result's rows are, for the tables that list them ("language" for the built-in tasks; a user
+    program's rows are its item groups).
     """
 
     name: str
@@ -80,6 +82,7 @@ class Declaration:
     datasets: tuple[str, ...]
     settings: tuple[Setting, ...]
     language_table: str | None = None
+    rows: str = "language"
 
     def __post_init__(self) -> None:
         if len(self.settings) > 1 and not all(s.label for s in self.settings):

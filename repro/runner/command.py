@@ -134,7 +134,8 @@ class CommandSpec(BaseModel):
             )
             for split, measures in self.metrics.items()
         )
-        return Declaration(self.task, self.description or f"{self.task}: results of a user program", (), settings)
+        description = self.description or f"{self.task}: results of a user program"
+        return Declaration(self.task, description, (), settings, rows="group")
 
 
 def bind(spec: CommandSpec, root: Path) -> None:

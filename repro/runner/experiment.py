@@ -46,6 +46,7 @@ from repro.evaluation.tasks import known_tasks
 from repro.models.precision import Precision
 from repro.names import slug_problem
 from repro.runner.command import CommandSpec, bind, check_template
+from repro.training.config import TrainConfig
 from repro.yamlfile import line_of, read_yaml
 
 # An experiment file is a page of settings; a larger one is refused before it is parsed.
@@ -123,7 +124,9 @@ class Experiment(BaseModel):
     name: str
     description: str = ""
     profile: str
-    train: dict[str, Any] | None = None
+    train: TrainConfig | None = Field(
+        default=None, description="the training settings every point starts from (a grid axis may override keys)"
+    )
     command: CommandSpec | None = Field(default=None, description="the program every grid point runs")
     plugins: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="kind (tasks, encoders, checks) -> name -> module:attribute"
@@ -164,9 +167,19 @@ class Experiment(BaseModel):
                 (train if section == "train" else ev)[name] = v
         return train, ev
 
-    def train_config(self, point: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def train_settings(self) -> dict[str, Any] | None:
+        """The ``train`` keys the file sets (as summaries record them), without the defaults it left out."""
+        return None if self.train is None else self.train.model_dump(mode="json", exclude_unset=True)
+
+    def train_config(self, point: dict[str, Any]) -> TrainConfig:
         """The training settings of ``point`` (the file's ``train`` with the point's keys applied)."""
-        return {**(self.train or {}), **self.settings(point)[0]}
+        if self.train is None:
+            raise ValueError(f"experiment {self.name} has no train section")
+        overrides = self.settings(point)[0]
+        if not overrides:
+            return self.train
+        return TrainConfig.model_validate({**self.train.model_dump(exclude_unset=True), **overrides})
 
     def eval_for(self, point: dict[str, Any] | None) -> EvalSpec:
         """The evaluation settings of ``point`` (None: the file's, as the base model gets them)."""
@@ -266,7 +279,11 @@ def load_experiment(path: Path, profile: str) -> Experiment:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
         line = line_of(node, ("profiles", profile, *err["loc"]), tuple(err["loc"]))
-        raise ReproError(f"{path}:{line}: {loc} (profile {profile}): {err['msg']}") from None
+        hint = ""
+        if err["type"] == "extra_forbidden":
+            section = {"train": TrainConfig, "eval": EvalSpec}.get(str(err["loc"][0])) if len(err["loc"]) == 2 else None
+            hint = _hint(str(err["loc"][-1]), section or Experiment) if len(err["loc"]) <= 2 else ""
+        raise ReproError(f"{path}:{line}: {loc} (profile {profile}): {err['msg']}{hint}") from None
     if exp.plugins:
         from repro.runner.plugins import load_plugins
 
@@ -344,8 +361,6 @@ def _check_eval(exp: Experiment, path: Path, node: Any, profile: str) -> None:
 
 def _check_points(exp: Experiment, path: Path, node: Any, profile: str) -> None:
     """Every grid point's evaluation and training settings, each error at its line."""
-    from repro.training.trainer import TrainConfig
-
     for point in exp.points():
         try:
             exp.eval_for(point)
@@ -359,7 +374,7 @@ def _check_points(exp: Experiment, path: Path, node: Any, profile: str) -> None:
         if not exp.trains:
             continue
         try:
-            TrainConfig.model_validate(exp.train_config(point))
+            exp.train_config(point)
         except ValidationError as exc:
             err = exc.errors()[0]
             line = line_of(node, ("profiles", profile, "train", *err["loc"]), ("train", *err["loc"]))
@@ -396,6 +411,12 @@ def _command_experiment(exp: Experiment, raw: dict[str, Any], path: Path, profil
     return exp
 
 
+def _hint(name: str, model: type[BaseModel]) -> str:
+    """ " (did you mean lr?)" when ``name`` is close to a field of ``model``, else ""."""
+    close = difflib.get_close_matches(name, list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def _check_axes(exp: Experiment, where: str) -> None:
     """Every grid axis names settings that exist: ``eval.<key>`` of :data:`EVAL_AXES`, training keys with training."""
     if not exp.grid:
@@ -429,6 +450,8 @@ def _check_axes(exp: Experiment, where: str) -> None:
                 raise ReproError(
                     f"{where}: grid.{axis}: eval.model is for evaluation-only experiments; vary train.model"
                 )
+            if section == "train" and exp.trains and name not in TrainConfig.model_fields:
+                raise ReproError(f"{where}: grid.{axis}: {key} is not a training setting{_hint(name, TrainConfig)}")
             if section == "train" and not exp.trains:
                 raise ReproError(
                     f"{where}: grid.{axis}: {key} is a training setting, but the experiment has no train section "

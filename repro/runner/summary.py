@@ -55,7 +55,7 @@ def summarize(exp: Experiment, results_dir: Path) -> dict[str, Any]:
         "experiment": exp.name,
         "profile": exp.profile,
         "grid": exp.grid,
-        "train": exp.train,
+        "train": exp.train_settings,
         "eval": exp.eval.dump(),
         "groups": {g: group_points[g] for g in rows},
         "rows": rows,

@@ -133,7 +133,6 @@ def plan(exp: Experiment) -> list[Step]:
     experiment trains each point (points that differ only in evaluation settings share one
     training step) and evaluates the trained model with the point's evaluation settings.
     """
-    from repro.training.trainer import TrainConfig
 
     steps: list[Step] = []
     if exp.command is not None:
@@ -152,7 +151,7 @@ def plan(exp: Experiment) -> list[Step]:
 
     deferred: list[Step] = []
     if exp.eval.base_model:
-        base = {"base": exp.train.get("model", "e5-small")}
+        base = {"base": exp.train.model}
         points = exp.points()
         for task in exp.tasks_for(None):
             payload = eval_payload(task, base, exp.eval)
@@ -161,7 +160,7 @@ def plan(exp: Experiment) -> list[Step]:
             on_grid = any(task in exp.tasks_for(p) for p in points)
             (steps if on_grid else deferred).append(step)
     for point in exp.points():
-        config = TrainConfig.model_validate(exp.train_config(point))
+        config = exp.train_config(point)
         resolved = {**config.key_dump(), "precision": resolved_precision(config.precision, config.device)}
         payload = {"config": resolved, "data": _corpus_checksums(config.corpus)}
         train_key = step_key("train", payload)
