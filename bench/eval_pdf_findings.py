@@ -239,8 +239,15 @@ def main() -> None:
     if args.markdown:
         args.markdown.write_text(
             "# Paper self-check on PDFs\n\nMade by `python bench/eval_pdf_findings.py"
-            + (" --baseline BEFORE.json" if before else "")
-            + f" --markdown {args.markdown}` (see its docstring for what counts as found and as false).\n\n"
+            + (f" --baseline {args.baseline}" if before else "")
+            + f" --markdown {args.markdown}` (see its docstring for what counts as found and as false)."
+            + (
+                f" Before: `{args.baseline}`, the same script run on the parser before this change (the"
+                " same rendered PDFs)."
+                if before
+                else ""
+            )
+            + "\n\n"
             + text
             + "\n\n## Findings on the PDFs (this run)\n\n```"
             + details(res)
