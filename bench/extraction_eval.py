@@ -31,7 +31,7 @@ from repro.claims.extract import extract_candidates
 from repro.sources.document import Document
 from repro.sources.pdf import parse_pdf
 from repro.sources.sentences import split_sentences
-from repro.sources.synthetic import Paper, Paragraph, Section, write_paper
+from repro.sources.synthetic import Paper, Paragraph, Section, TableSpec, write_paper
 
 
 @dataclass
@@ -233,18 +233,43 @@ def evaluate(
     return score
 
 
-def render_document(doc: Document, path: Path, columns: int = 2) -> Path:
-    """Lay a (Markdown) document's prose out as a PDF: headings become sections, blocks paragraphs.
+def render_document(
+    doc: Document, path: Path, columns: int = 2, tables: bool = True, hyphenate: bool = True, style: str = "booktabs"
+) -> Path:
+    """Lay a (Markdown) document out as a PDF: headings become sections, blocks paragraphs, tables tables.
 
-    Tables are left out (the synthetic layout draws a table within one column). This is how the
-    mirrored text of a paper is turned into "the paper as a PDF" for the extraction checks.
+    Each table is set under its caption where the caption stands (a table without one at the end
+    of its section), ``style`` as in :class:`repro.sources.synthetic.TableSpec` (journal-style
+    rules by default); a table too wide for a column floats to the top of the next page across
+    both. ``hyphenate`` breaks words at line ends ("retrie-" | "val", "dual-" | "salt"). This is
+    how the Markdown of a paper is turned into "the paper as a PDF" for the extraction and
+    findings checks; ``tables=False`` leaves the tables out (the layout of earlier measurements).
     """
+    by_caption = {t.caption: t for t in doc.tables if t.caption} if tables else {}
+    placed: set[int] = set()
     sections: list[Section] = []
-    for block in doc.blocks:
-        if block.kind == "heading":
-            sections.append(Section(block.text[:80]))
-            continue
+
+    def section_of(block_section: str | None) -> Section:
         if not sections:
             sections.append(Section(doc.title[:80] or "Front matter"))
-        sections[-1].paragraphs.append(Paragraph(split_sentences(block.text)))
-    return write_paper(Paper(doc.title[:120] or "Paper", sections), path, columns=columns)
+        return sections[-1]
+
+    for block in doc.blocks:
+        if block.kind == "heading":
+            if tables and sections:  # tables without a caption close their section
+                for t in doc.tables:
+                    if id(t) not in placed and not t.caption and t.section == sections[-1].heading:
+                        sections[-1].paragraphs.append(TableSpec("", t.rows, style))
+                        placed.add(id(t))
+            sections.append(Section(block.text[:80]))
+            continue
+        table = by_caption.get(block.text)
+        if table is not None and id(table) not in placed:
+            placed.add(id(table))
+            section_of(block.section).paragraphs.append(TableSpec(block.text, table.rows, style))
+            continue
+        section_of(block.section).paragraphs.append(Paragraph(split_sentences(block.text)))
+    for t in doc.tables if tables else []:
+        if id(t) not in placed:
+            section_of(t.section).paragraphs.append(TableSpec(t.caption, t.rows, style))
+    return write_paper(Paper(doc.title[:120] or "Paper", sections), path, columns=columns, hyphenate=hyphenate)

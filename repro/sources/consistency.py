@@ -388,6 +388,197 @@ def relative_changes(sentences: list[_Sentence]) -> list[Finding]:
     return out
 
 
+# ------------------------------------------------------------------ the text against its table's cells
+def _label_re(label: str) -> re.Pattern[str] | None:
+    """A row or column label as a whole phrase of the text ("Willow Flats", "Control"), or None."""
+    label = re.sub(r"\s*\([^()]*\)\s*$", "", label.split(" / ")[-1]).strip()
+    if len(label) < 3 or not re.search(r"[^\W\d_]", label) or AGGREGATE_RE.match(label):
+        return None
+    return re.compile(rf"(?<![\w-]){re.escape(label)}(?![\w-])", re.IGNORECASE)
+
+
+def _tables_for(doc: Document, s: _Sentence) -> list[DocTable]:
+    """The tables a sentence is about: those it cites, else those its paragraph cites."""
+    return _cited_tables(doc, s.text) or _cited_tables(doc, s.block.text)
+
+
+def _grid(table: DocTable) -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]], dict]:
+    """A table's row labels, column labels (each as a text pattern) and cells by (row, column) label."""
+    rows, cols, cells = {}, {}, {}
+    for c in table.cells:
+        if c.value is None:
+            continue
+        r, k = c.row_header.split(" / ")[-1], c.col_header.split(" / ")[-1]
+        if AGGREGATE_RE.match(r) or AGGREGATE_RE.match(k):
+            continue
+        for label, into in ((r, rows), (k, cols)):
+            pattern = _label_re(label)
+            if pattern is not None:
+                into.setdefault(label, pattern)
+        cells[(r, k)] = c
+    return rows, cols, cells
+
+
+_POINTS_AFTER = re.compile(r"\s*(?:percentage\s+)?(?:points?|pp|p\.p\.)(?!\w)", re.I)
+_DIFFERENCE = re.compile(r"\b(?:margin|difference|gap|advantage|lead|ahead)s?\b", re.I)
+_SUPERLATIVE = re.compile(r"\b(?P<max>highest|largest|greatest|most)\b|\b(?P<min>lowest|smallest|fewest|least)\b", re.I)
+
+
+def _column_after(text: str, end: int, cols: dict[str, re.Pattern[str]]) -> str | None:
+    """The column label right after a number ("31 % at Ridgecrest", "295 g m-2 at Willow Flats")."""
+    window = text[end : end + 30]
+    hits = [(m.start(), k) for k, pat in cols.items() if (m := pat.search(window))]
+    if not hits:
+        return None
+    first = min(hits)
+    return first[1] if re.fullmatch(r"[^,;.]*?\b(?:at|in|for|on)\s+(?:the\s+)?", window[: first[0]]) else None
+
+
+def table_values(doc: Document, sentences: list[_Sentence]) -> list[Finding]:
+    """A value the text gives for a table's cell that the cell does not print.
+
+    A number followed by a column label ("... at Willow Flats") is that column's cell of the row the
+    sentence names (exactly one row label of the table in the sentence); with no row named, a
+    superlative ("the highest biomass ... reaching 295 g m-2 at Willow Flats") makes it the column's
+    largest (or smallest) cell. Only tables the sentence or its paragraph cites are read, and only
+    a number no cell of that column prints is reported.
+    """
+    out = []
+    for s in sentences:
+        for table in _tables_for(doc, s):
+            rows, cols, cells = _grid(table)
+            if not cols:
+                continue
+            named = [r for r, pat in rows.items() if pat.search(s.text)]
+            for q in quantities(s.text):
+                if q.unit == "%" or q.approximate or q.name is not None:
+                    continue
+                col = _column_after(s.text, q.end, cols)
+                if col is None:
+                    continue
+                column = {r: c for (r, k), c in cells.items() if k == col}
+                if any(_cell_matches(c, q) for c in column.values()):
+                    continue
+                sup = _SUPERLATIVE.search(s.text[: q.start])
+                if len(named) == 1 and named[0] in column:
+                    row, cell = named[0], column[named[0]]
+                elif not named and sup and column:
+                    pick = max if sup.group("max") else min
+                    row = pick(column, key=lambda r: column[r].value)
+                    cell = column[row]
+                else:
+                    continue
+                # A change or difference stated at the column ("raised it by 52 g at Ridgecrest", "a margin
+                # of 0.8 points on CIFAR-100") is no cell.
+                if _POINTS_AFTER.match(s.text[q.end :]) or _DIFFERENCE.search(s.text[: q.start]):
+                    continue
+                if CHANGE.search(s.text[max(0, q.start - 25) : q.start]) and re.search(
+                    r"\bby\s*$", s.text[max(0, q.start - 6) : q.start]
+                ):
+                    continue
+                out.append(
+                    s.finding(
+                        kind="conflicting values",
+                        message=(
+                            f"the text gives {q.text} for {row} / {col} where {table.label} prints {cell.text}"
+                            + (f" (the {sup.group(0).lower()} of {col})" if not named else "")
+                        ),
+                        table=table.label,
+                    )
+                )
+    return out
+
+
+def table_changes(doc: Document, sentences: list[_Sentence]) -> list[Finding]:
+    """A relative change stated for a table's column that its cells do not give.
+
+    "Nitrogen addition reduced richness by 31 % at Ridgecrest ... relative to control plots": the
+    sentence names two rows of a table it (or its paragraph) cites and the column after the
+    percentage; the change between the two rows' cells in that column is recomputed (against the
+    larger for a decrease, the smaller for an increase, as :func:`relative_changes` does).
+    """
+    out = []
+    for s in sentences:
+        pcts = [q for q in quantities(s.text) if q.unit == "%" and not q.approximate]
+        if not pcts or stated_pairs(s.text):
+            continue
+        for table in _tables_for(doc, s):
+            rows, cols, cells = _grid(table)
+            named = [r for r, pat in rows.items() if pat.search(s.text)]
+            if len(named) != 2:
+                continue
+            for pct in pcts:
+                context = s.text[max(0, pct.start - 40) : pct.end + 30]
+                col = _column_after(s.text, pct.end, cols)
+                if col is None or not CHANGE.search(context) or re.search(r"\bpoints?\b", context):
+                    continue
+                a, b = cells.get((named[0], col)), cells.get((named[1], col))
+                if a is None or b is None:
+                    continue
+                qa = Quantity(value=a.value, text=a.text, decimals=_decimals(a.text))
+                qb = Quantity(value=b.value, text=b.text, decimals=_decimals(b.text))
+                options = recomputed_changes([(qa, qb)], direction(context))
+                if not options or any(pct.agrees(c, t) for c, t, _, _ in options):
+                    continue
+                change, _, base, other = min(options, key=lambda o: abs(o[0] - pct.value))
+                out.append(
+                    s.finding(
+                        kind="relative change",
+                        message=(
+                            f"the text states {pct.text} at {col} but {table.label} gives {base.text} -> {other.text} "
+                            f"({named[0]} and {named[1]}), a change of {change:.1f}%"
+                        ),
+                        table=table.label,
+                    )
+                )
+    return out
+
+
+def _decimals(text: str) -> int:
+    from repro.sources.numbers import leading_number
+
+    t = leading_number(text).rstrip("%").strip()
+    return len(t.split(".", 1)[1]) if "." in t else 0
+
+
+# ------------------------------------------------------------------ the same count given twice
+# A whole number and the three words after it: "412 adults with uncontrolled hypertension".
+_COUNTED_PHRASE = re.compile(
+    r"(?<![\w.,$€£-])(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\w.,%-]|\s*%)\s+(?P<words>[a-z][a-z-]+(?:\s+[a-z][a-z-]+){2})"
+)
+_FUNCTION = {"of", "the", "a", "an", "and", "or", "to", "in", "for", "per", "with", "on", "at", "by", "from", "than"}
+
+
+def repeated_counts(sentences: list[_Sentence]) -> list[Finding]:
+    """The same count given with two values: "412 adults with uncontrolled hypertension" and "418 adults with ...".
+
+    A whole number followed by the same three words (not all small words, not a year) names the
+    same quantity; two different numbers for it are reported at the later one.
+    """
+    seen: dict[str, tuple[str, _Sentence]] = {}
+    out = []
+    for s in sentences:
+        for m in _COUNTED_PHRASE.finditer(s.text):
+            n, words = m.group("n"), " ".join(m.group("words").lower().split())
+            value = int(n.replace(",", ""))
+            if 1900 <= value <= 2100 or sum(w not in _FUNCTION for w in words.split()) < 2:
+                continue
+            if words.split()[0] in _FUNCTION:
+                continue
+            if words in seen and seen[words][0] != n:
+                first_n, first = seen[words]
+                out.append(
+                    s.finding(
+                        kind="conflicting values",
+                        message=f"the text gives {n} {words} here and {first_n} {words} in another place",
+                        elsewhere=[f'{first.where}: "{first.text}"'],
+                    )
+                )
+                continue
+            seen.setdefault(words, (n, s))
+    return out
+
+
 def check_document(doc: Document, vocab: Vocabulary | None = None) -> list[Finding]:
     """Every finding of ``doc`` (see the module docstring), in the order of the checks."""
     vocab = vocab or load_vocabulary()
@@ -395,8 +586,11 @@ def check_document(doc: Document, vocab: Vocabulary | None = None) -> list[Findi
     return (
         table_means(doc)
         + table_conflicts(doc, sentences, vocab)
+        + table_values(doc, sentences)
         + count_conflicts(sentences)
+        + repeated_counts(sentences)
         + relative_changes(sentences)
+        + table_changes(doc, sentences)
         + references(doc, sentences)
         + wrong_tables(doc, sentences)
         + listed_counts(sentences, vocab)

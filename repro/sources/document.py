@@ -49,7 +49,9 @@ class Cell(BaseModel):
     @property
     def half_unit(self) -> float:
         """Half a unit in the last printed digit (``0.82`` -> 0.005): how far rounding may have moved the value."""
-        t = self.text.strip().rstrip("%")
+        from repro.sources.numbers import leading_number
+
+        t = leading_number(self.text).rstrip("%").strip()
         return 0.5 * 10 ** -(len(t.split(".", 1)[1]) if "." in t else 0)
 
 
@@ -79,6 +81,7 @@ class DocTable(BaseModel):
     caption: str = ""
     page: int | None = None
     section: str | None = None
+    bbox: tuple[float, float, float, float] | None = Field(default=None, description="where it is on its page (PDFs)")
     rows: list[list[str]]
     cells: list[Cell] = Field(default_factory=list)
 

@@ -39,7 +39,7 @@ from repro.sources.document import CAPTION_RE, Block, DocTable, Document
 from repro.sources.tables import build_cells, clean_cell, merge_blank_columns
 
 # Bump when the parsing changes so cached documents are rebuilt.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 _NUMBERED_HEADING_RE = re.compile(r"^(?:(\d+(?:\.\d+){0,3})|([A-Z](?:\.\d+){0,3}))\.?\s+\S")
 _BOLD = 16  # PyMuPDF span flag bit for bold
 
@@ -129,18 +129,22 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
             for b in info["blocks"]:
                 if b.get("type") != 0:
                     continue
-                rb = _raw_block(b, pno + 1)
-                if rb is None or any(_inside(rb.bbox, t.extra["bbox"]) for t in page_tables):
-                    continue
-                # Running heads and page numbers.
-                if re.fullmatch(r"[\divxlc]+", rb.text.strip(), re.IGNORECASE) and (
-                    rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height
-                ):
-                    continue
-                rb.extra["width"], rb.extra["height"] = width, height
-                for span_size, n in rb.extra.pop("sizes").items():
-                    sizes[span_size] += n
-                blocks.append(rb)
+                # Lines inside a table are the table's, not prose (MuPDF may group a caption with them).
+                kept = [
+                    ln
+                    for ln in b.get("lines", [])
+                    if not any(_inside(ln["bbox"], t.extra["bbox"]) for t in page_tables)
+                ]
+                for rb in _raw_blocks({**b, "lines": kept}, pno + 1):
+                    # Running heads and page numbers.
+                    if re.fullmatch(r"[\divxlc]+", rb.text.strip(), re.IGNORECASE) and (
+                        rb.bbox[1] < 0.06 * height or rb.bbox[3] > 0.94 * height
+                    ):
+                        continue
+                    rb.extra["width"], rb.extra["height"] = width, height
+                    for span_size, n in rb.extra.pop("sizes").items():
+                        sizes[span_size] += n
+                    blocks.append(rb)
             raw_pages.append(_reading_order(blocks, width))
             tables += [t.extra["table"] for t in page_tables]
         with_text = sum(1 for page in raw_pages if page)
@@ -177,6 +181,43 @@ def parse_pdf(path: Path, digest: str | None = None) -> Document:
         )
     finally:
         pdf.close()
+
+
+def _raw_blocks(b: dict, page: int) -> list[_RawBlock]:
+    """A PyMuPDF text block as blocks: split where the type changes between lines.
+
+    MuPDF may put a paragraph's last line and the heading under it in one block ("... 0.5661." +
+    "4.2.2 LANGUAGE BIAS EVALUATION"); a line of another size, or bold after plain, starts a new one.
+    """
+    groups: list[list[dict]] = []
+    style = None
+    for line in b.get("lines", []):
+        spans = [s for s in line["spans"] if s["text"].strip()]
+        if not spans:
+            continue
+        n = sum(len(s["text"].strip()) for s in spans)
+        bold = sum(len(s["text"].strip()) for s in spans if s["flags"] & _BOLD or "bold" in s["font"].lower())
+        size = Counter({round(s["size"], 1): 0 for s in spans})
+        for s in spans:
+            size[round(s["size"], 1)] += len(s["text"].strip())
+        this = (size.most_common(1)[0][0], bold / n > 0.9)
+        if (
+            style is not None and this != style and (abs(this[0] - style[0]) > 0.6 or this[1] != style[1])
+        ) or not groups:
+            groups.append([])
+        groups[-1].append(line)
+        style = this
+    out = []
+    for lines in groups:
+        rb = _raw_block({**b, "lines": lines, "bbox": _lines_bbox(lines)}, page)
+        if rb is not None:
+            out.append(rb)
+    return out
+
+
+def _lines_bbox(lines: list[dict]) -> tuple[float, float, float, float]:
+    boxes = [line["bbox"] for line in lines]
+    return (min(x[0] for x in boxes), min(x[1] for x in boxes), max(x[2] for x in boxes), max(x[3] for x in boxes))
 
 
 def _raw_block(b: dict, page: int) -> _RawBlock | None:
@@ -230,26 +271,53 @@ def join_hyphenated(left: str, right: str, words: set[str] | None = None) -> str
     """``left`` (ending in a hyphen at a line break) and ``right`` as one text: hyphen kept or dropped.
 
     See the module docstring; ``words`` are the document's words (default: the one being parsed).
+    The document's own spelling decides first (``dual-salt`` or ``retrieval`` printed elsewhere);
+    without one, the hyphen stays when the part before already holds one (``Cell-to-`` | ``cell``),
+    when dropping it would triple a letter (``Cross-`` | ``sectional``), or when both parts are
+    words of the document (alone or inside a hyphenated word), and goes otherwise. A part after
+    the break that starts in upper case (``XQuAD-`` | ``R``, ``EVALUA-`` | ``TION``) keeps the
+    hyphen unless the document prints the whole word.
     """
     words = _WORDS if words is None else words
-    a = _WORD.findall(left[:-1])[-1] if _WORD.findall(left[:-1]) else ""
+    found_a = _WORD.findall(left[:-1])
+    a = found_a[-1] if found_a and left[:-1].endswith(found_a[-1]) else ""
     b = _WORD.match(right).group(0) if _WORD.match(right) else ""
     whole, hyphened = (a + b).lower(), f"{a}-{b}".lower()
+    if not a or not b:
+        return left + right
+    if hyphened in words:
+        return left + right
+    if whole in words:
+        return left[:-1] + right
+    if b[:1].isupper():
+        return left + right
+    parts = _parts(words)
     last_a, first_b = a.split("-")[-1].lower(), b.split("-")[0].lower()
-    keep = hyphened in words or (
-        whole not in words and ("-" in a or (last_a in words and first_b in words and len(last_a) > 1))
-    )
+    tripled = len(last_a) >= 2 and last_a[-2] == last_a[-1] == first_b[:1]
+    keep = "-" in a or tripled or (last_a in parts and first_b in parts and len(last_a) > 1 and len(first_b) > 1)
     return left + right if keep else left[:-1] + right
+
+
+_PARTS_OF: dict[int, set[str]] = {}
+
+
+def _parts(words: set[str]) -> set[str]:
+    """``words`` and the parts of its hyphenated words ("cross-lingual" gives "cross", "lingual")."""
+    key = id(words)
+    if key not in _PARTS_OF or not _PARTS_OF[key] >= words:
+        _PARTS_OF.clear()
+        _PARTS_OF[key] = words | {p for w in words if "-" in w for p in w.split("-")}
+    return _PARTS_OF[key]
 
 
 def _join_lines(lines: list[str]) -> str:
     """Lines of a block as one string; a word hyphenated across a line break is rejoined."""
     out = lines[0]
     for nxt in lines[1:]:
-        if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
+        if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and nxt[:1].isalpha():
             out = join_hyphenated(out, nxt)
         elif out.endswith("-") and len(out) > 1 and out[-2].isalnum() and (nxt[:1].isupper() or nxt[:1].isdigit()):
-            out = out + nxt  # a name broken at its hyphen: "XQuAD-" + "R"
+            out = out + nxt  # a name broken at its hyphen: "XQuAD-" + "R", "GPT-" + "4"
         else:
             out = f"{out} {nxt}"
     return " ".join(out.split())
@@ -353,6 +421,8 @@ def _join_continuations(blocks: list[Block]) -> list[Block]:
             joined = (
                 join_hyphenated(prev.text, b.text)
                 if prev.text.endswith("-") and prev.text[-2:-1].isalpha()
+                else f"{prev.text}{b.text}"
+                if prev.text.endswith("-") and prev.text[-2:-1].isalnum()
                 else f"{prev.text} {b.text}"
             )
             out[out.index(prev)] = prev.model_copy(update={"text": joined})
@@ -367,16 +437,26 @@ class _PageTable:
 
 
 def _tables(page, pno: int) -> list[_PageTable]:
-    """Tables on ``page``; find_tables() only runs where ruling lines or a table caption suggest one."""
+    """Tables on ``page``: grids of ruling lines with ``find_tables()``, then tables set between rules.
+
+    Both only run where ruling lines or a table caption suggest a table (they are the slow step).
+    """
     text = page.get_text("text", flags=0)
     has_caption = re.search(r"(?m)^\s*Table\s*\d+\s*[:.]", text) is not None
-    if not has_caption:
-        try:
-            lines = sum(1 for d in page.get_drawings() for item in d["items"] if item[0] in ("l", "re"))
-        except Exception:  # noqa: BLE001
-            lines = 0
-        if lines < 3:
-            return []
+    try:
+        drawings = page.get_drawings()
+    except Exception:  # noqa: BLE001
+        drawings = []
+    lines = sum(1 for d in drawings for item in d["items"] if item[0] in ("l", "re"))
+    if not has_caption and lines < 3:
+        return []
+    out = _grid_tables(page, pno)
+    out += _rule_tables(page, pno, drawings, [t.extra["bbox"] for t in out])
+    return sorted(out, key=lambda t: (t.extra["bbox"][1], t.extra["bbox"][0]))
+
+
+def _grid_tables(page, pno: int) -> list[_PageTable]:
+    """Tables whose cells are boxed by ruling lines (PyMuPDF's ``find_tables()``)."""
     try:
         # PyMuPDF 2's default gates tables by an ONNX layout model (~1 s a page); ruling lines suffice.
         found = page.find_tables(use_layout=False)
@@ -390,24 +470,198 @@ def _tables(page, pno: int) -> list[_PageTable]:
         rows = merge_blank_columns(
             [[clean_cell(page.get_text("text", clip=c, flags=0)) if c else "" for c in row.cells] for row in t.rows]
         )
+        # A rule-set table (rules above, under the header, below) is no grid: find_tables() gives it one
+        # column or one row per rule; the rule reader below reads it.
         if len(rows) < 2 or max(len(r) for r in rows) < 2:
             continue
-        table = DocTable(page=pno, rows=rows)
+        table = DocTable(page=pno, rows=rows, bbox=tuple(round(v, 1) for v in t.bbox))
         table.cells = build_cells(rows)
         out.append(_PageTable(extra={"bbox": tuple(t.bbox), "table": table}))
     return out
 
 
+# A cell that starts with a number: "-4.1", "+0.02", ".792", "52 (37.7)".
+_NUMERIC_START = re.compile(r"^[-+\u2212]?[.,]?\d")
+
+
+def _horizontal_rules(drawings: list[dict]) -> list[tuple[float, float, float]]:
+    """(x0, x1, y) of every horizontal line (or hairline rectangle) drawn on the page."""
+    rules = []
+    for d in drawings:
+        for item in d["items"]:
+            if item[0] == "l" and abs(item[1].y - item[2].y) < 0.8:
+                x0, x1 = sorted((item[1].x, item[2].x))
+                rules.append((x0, x1, (item[1].y + item[2].y) / 2))
+            elif item[0] == "re" and item[1].height < 1.5 and item[1].width > 20:
+                rules.append((item[1].x0, item[1].x1, (item[1].y0 + item[1].y1) / 2))
+    return rules
+
+
+def _rule_tables(page, pno: int, drawings: list[dict], taken: list[tuple]) -> list[_PageTable]:
+    """Tables set as journals set them: between a top and a bottom rule, with no vertical lines.
+
+    Rules of the same extent (x0, x1) bound a table from the first to the last; a caption line
+    between two of them ("Table 8: ...") starts a new one. Inside, words make rows (by their
+    height on the page) and chunks (words closer than half a line's height); the columns are the
+    x-ranges the chunks of the data rows (those holding numbers) cover. A header cell over several
+    columns goes to the first of them: to those under its short rule (a cmidrule) when one is
+    drawn, else to those nearer to it than to any other header cell of its row.
+    """
+    rules = _horizontal_rules(drawings)
+    groups: dict[tuple[int, int], list[float]] = {}
+    for x0, x1, y in rules:
+        groups.setdefault((round(x0), round(x1)), []).append(y)
+    captions = [
+        (b[1], b[3]) for b in page.get_text("blocks", flags=0) if re.match(r"^\s*Table\s*\d+\s*[:.]", b[4] or "")
+    ]
+    out = []
+    for (x0, x1), ys in sorted(groups.items(), key=lambda kv: min(kv[1])):
+        ys = sorted(set(round(y, 1) for y in ys))
+        segments, current = [], [ys[0]]
+        for y in ys[1:]:
+            if any(current[-1] < cy0 < y for cy0, _ in captions):
+                segments.append(current)
+                current = [y]
+            else:
+                current.append(y)
+        segments.append(current)
+        for seg in segments:
+            if len(seg) < 2 or x1 - x0 < 40:
+                continue
+            bbox = (float(x0), seg[0], float(x1), seg[-1])
+            if any(_inside(((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2) * 2, t) for t in taken):
+                continue
+            short = [(a, b, y) for a, b, y in rules if seg[0] < y < seg[-1] and b - a < (x1 - x0) * 0.9]
+            rows = _read_rule_table(page, bbox, short)
+            if rows is None:
+                continue
+            table = DocTable(page=pno, rows=rows, bbox=tuple(round(v, 1) for v in bbox))
+            table.cells = build_cells(rows)
+            if any(c.value is not None for c in table.cells):
+                out.append(_PageTable(extra={"bbox": bbox, "table": table}))
+    return out
+
+
+def _read_rule_table(page, bbox: tuple, short_rules: list[tuple[float, float, float]]) -> list[list[str]] | None:
+    """The rows of the rule-set table in ``bbox`` (see :func:`_rule_tables`), or None when it is none."""
+    import pymupdf
+
+    words = page.get_text("words", clip=pymupdf.Rect(bbox), flags=0)
+    words = [w for w in words if w[4].strip()]
+    if not words:
+        return None
+    heights = sorted(w[3] - w[1] for w in words)
+    h = heights[len(heights) // 2]
+    # Rows: words whose vertical middles lie within half a line of the row's first word.
+    lines: list[list[tuple]] = []
+    for w in sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0])):
+        mid = (w[1] + w[3]) / 2
+        if lines and abs(mid - (lines[-1][0][1] + lines[-1][0][3]) / 2) < 0.5 * h:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    # Chunks: words of a row closer than half a line's height belong to one cell.
+    rows_chunks: list[list[tuple[float, float, str, float]]] = []
+    for line in lines:
+        chunks: list[list] = []
+        for w in sorted(line, key=lambda w: w[0]):
+            if chunks and w[0] - chunks[-1][1] < 0.5 * h:
+                chunks[-1][1] = w[2]
+                chunks[-1][2] += " " + w[4]
+            else:
+                chunks.append([w[0], w[2], w[4], w[3]])
+        rows_chunks.append([(a, b, clean_cell(t), bottom) for a, b, t, bottom in chunks])
+    data = [r for r in rows_chunks if any(_NUMERIC_START.match(c[2]) for c in r[1:])]
+    if not data:
+        return None
+    spans = sorted((a, b) for r in data for a, b, _, _ in r)
+    columns: list[list[float]] = []
+    for a, b in spans:
+        if columns and a <= columns[-1][1] + 0.25 * h:
+            columns[-1][1] = max(columns[-1][1], b)
+        else:
+            columns.append([a, b])
+    if len(columns) < 2:
+        return None
+    centres = [(a + b) / 2 for a, b in columns]
+    rows: list[list[str]] = []
+    for r in rows_chunks:
+        row = [""] * len(columns)
+        is_data = r in data
+        owner: dict[int, int] = {}
+        for i, (a, b, _text, bottom) in enumerate(r):
+            under = [(ra, rb) for ra, rb, ry in short_rules if bottom - 1 <= ry <= bottom + h and ra < b and rb > a]
+            if not is_data and under:
+                ra, rb = under[0]
+                for j, c in enumerate(centres):
+                    if ra - 1 <= c <= rb + 1:
+                        owner[j] = i
+        for j, c in enumerate(centres):
+            if j in owner:
+                continue
+            if is_data:
+                hits = [
+                    i
+                    for i, (a, b, _, _) in enumerate(r)
+                    if a - 0.25 * h <= c <= b + 0.25 * h or columns[j][0] <= (a + b) / 2 <= columns[j][1]
+                ]
+                if hits:
+                    owner[j] = hits[0]
+            else:
+                dist = [max(a - c, c - b, 0.0) for a, b, _, _ in r]
+                near = min(range(len(r)), key=lambda i: dist[i])
+                # The stub column heads only a cell that starts in it (not the first column head to its right).
+                if j > 0 or r[near][0] < columns[1][0] - 0.25 * h:
+                    owner[j] = near
+        if not is_data and len(r) == 1:
+            rows.append([r[0][2]] + [""] * (len(columns) - 1))  # a title or group row over the whole table
+            continue
+        seen: set[int] = set()
+        for j in range(len(columns)):
+            i = owner.get(j)
+            if i is not None and i not in seen:
+                seen.add(i)
+                row[j] = r[i][2]
+        # A data chunk no column centre fell in goes to the column it overlaps most.
+        for i, (a, b, text, _) in enumerate(r):
+            if i not in seen and is_data:
+                j = max(range(len(columns)), key=lambda j: min(b, columns[j][1]) - max(a, columns[j][0]))
+                row[j] = f"{row[j]} {text}".strip()
+        rows.append(row)
+    return merge_blank_columns(rows)
+
+
 def _attach_captions(tables: list[DocTable], blocks: list[Block]) -> None:
-    """Give each table the nearest ``Table N`` caption on its page (and that caption's section)."""
+    """Give each table its ``Table N`` caption (and that caption's section).
+
+    The caption is the nearest one above the table on its page that overlaps it across (papers
+    caption tables above), else the nearest below; each caption serves one table. Two tables on one
+    page are no longer numbered by reading order, which gave Table 7's cells the label Table 8.
+    """
     captions = [b for b in blocks if b.kind == "caption" and b.text.lower().startswith("tab")]
     used: set[int] = set()
-    for t in tables:
-        near = [c for c in captions if c.page == t.page and id(c) not in used]
-        if not near:
+
+    def gap(t: DocTable, c: Block) -> float:
+        if t.bbox is None or c.bbox is None:
+            return 0.0
+        if c.bbox[2] < t.bbox[0] or c.bbox[0] > t.bbox[2]:
+            return float("inf")  # another column
+        above = t.bbox[1] - c.bbox[3]
+        return above if above >= -2 else 1000 + (c.bbox[1] - t.bbox[3])
+
+    pairs = sorted(
+        (gap(t, c), i, j)
+        for i, t in enumerate(tables)
+        for j, c in enumerate(captions)
+        if c.page == t.page and gap(t, c) >= -2
+    )
+    done: set[int] = set()
+    for g, i, j in pairs:
+        if i in done or j in used or g == float("inf"):
             continue
-        cap = near[0]
-        used.add(id(cap))
+        done.add(i)
+        used.add(j)
+        t, cap = tables[i], captions[j]
         m = CAPTION_RE.match(cap.text)
         t.number = m.group(2) if m else None
         t.caption = cap.text

@@ -494,7 +494,9 @@ def stated_pairs(text: str, qs: list[Quantity] | None = None) -> list[tuple[Quan
         for b in plain[i + 1 : i + 3]:
             between = text[a.end : b.start]
             before = text[max(0, a.start - 8) : a.start].lower()
-            if _PAIR_BETWEEN.search(between) or (before.rstrip().endswith("from") and "to" in between.lower()):
+            # "from $9.50 to $12.00": a currency sign stands between "from" and the number.
+            from_ = before.rstrip().rstrip("$€£¥").rstrip().endswith("from")
+            if _PAIR_BETWEEN.search(between) or (from_ and "to" in between.lower()):
                 pairs.append((a, b))
     return pairs
 

@@ -13,8 +13,10 @@ import re
 from repro.sources.document import Cell, DocTable, TableIssue
 from repro.sources.numbers import parse_number
 
-# Row or column labels of printed aggregates.
-AGGREGATE_RE = re.compile(r"^\s*(avg\.?|average|mean|macro[- ]avg\.?|total|sum|overall)\s*$", re.IGNORECASE)
+# Row or column labels of printed aggregates ("Total (n = 412)": a bracket after the word is its detail).
+AGGREGATE_RE = re.compile(
+    r"^\s*(avg\.?|average|mean|macro[- ]avg\.?|total|sum|overall)\s*(?:\([^()]*\))?\s*$", re.IGNORECASE
+)
 # Other summaries of the same cells: never parts of a mean, and not checked themselves.
 SUMMARY_RE = re.compile(r"^\s*(median|std\.?|stdev|s\.?d\.?|min|max|variance|var\.?|±)\s*$", re.IGNORECASE)
 _MARKUP_RE = re.compile(r"</?(?:b|u|i|em|strong|sup|sub)>|\*\*|__", re.IGNORECASE)
@@ -129,7 +131,7 @@ def check_means(table: DocTable) -> list[TableIssue]:
                 and not AGGREGATE_RE.match(c.row_header.split(" / ")[-1])
                 and not SUMMARY_RE.match(c.row_header.split(" / ")[-1])
             ]
-            issues += _issue(table, cell, parts, total=label.lower() in ("total", "sum"))
+            issues += _issue(table, cell, parts, total=_is_total(label))
     # Column aggregates: a header ending in Mean/Avg/Total, against the row's other cells of its group.
     for cell in numeric:
         label = cell.col_header.split(" / ")[-1]
@@ -144,8 +146,13 @@ def check_means(table: DocTable) -> list[TableIssue]:
                 and not SUMMARY_RE.match(c.col_header.split(" / ")[-1])
                 and (group is None or c.col_header.split(" / ")[0] == group)
             ]
-            issues += _issue(table, cell, parts, total=label.lower() in ("total", "sum"))
+            issues += _issue(table, cell, parts, total=_is_total(label))
     return issues
+
+
+def _is_total(label: str) -> bool:
+    """A total or sum (added up), not a mean."""
+    return label.strip().lower().split("(")[0].strip() in ("total", "sum")
 
 
 def _issue(table: DocTable, printed: Cell, parts: list[Cell], total: bool) -> list[TableIssue]:
