@@ -44,13 +44,15 @@ def match_entities(claim: str, passage: str, vocab: Vocabulary | None = None) ->
     out = EntityMatch(claim=vocab.find(claim), passage=vocab.find(passage))
     have = out.ids("passage")
     out.missing = sorted({m.id for m in out.claim if not m.generic and m.id not in have})
-    for cat in SWAP_CATEGORIES:
+    # A document's own names come in kinds of their own ("names:Ridgecrest"), see search.typed_names.
+    own_kinds = sorted({m.category for m in out.claim + out.passage if m.category.startswith("names:")})
+    for cat in (*SWAP_CATEGORIES, *own_kinds):
         c, p = out.ids("claim", cat), out.ids("passage", cat)
         only_c = sorted(c - p)
         only_p = sorted(p - c)
         # A generic self-reference in the passage is the paper's method: it can stand in a swap.
         if only_c and only_p:
-            out.swaps.append((cat, only_c[0], only_p[0]))
+            out.swaps.append((cat.split(":")[0], only_c[0], only_p[0]))
     return out
 
 

@@ -50,7 +50,7 @@ from repro.checks.text_support.words import tokens
 from repro.lru import LRU
 from repro.sources.document import Block, DocTable, Document, format_location
 from repro.sources.sentences import iter_sentences
-from repro.sources.vocabulary import Vocabulary, document_names, load_vocabulary
+from repro.sources.vocabulary import Entity, Vocabulary, document_names, load_vocabulary
 
 if TYPE_CHECKING:
     from repro.checks.text_support.nli import NLIJudge
@@ -198,6 +198,81 @@ def _names_header(claim_lower: str, header: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", claim_lower) is not None
 
 
+# Names side by side in a list or a comparison ("at Ridgecrest and at Willow Flats", "Mixup, CutMix
+# and MixPatch", "DPG-Net than the CRN") are things of one kind.
+_COORDINATED = re.compile(
+    r"\s*,?\s*(?:and|or|nor|versus|vs\.?)\s+"
+    r"(?:(?:the|at|for|in|on|with|of|by)\s+)?(?:the\s+)?",
+    re.I,
+)
+
+
+def _parallel(before: str, gap: str) -> bool:
+    """ "on OfficeRev than on VoiceBank", "for 25 mg compared with for...": one preposition repeated across a comparison."""
+    prep = re.search(r"\b(on|at|for|in|with|among|from)\s+(?:the\s+)?$", before, re.I)
+    if not prep:
+        return False
+    pattern = rf"\s*,?\s*(?:than|compared (?:with|to)|relative to|versus|vs\.?|but not|and not)\s+{prep.group(1)}\s+(?:the\s+)?"
+    return re.fullmatch(pattern, gap, re.I) is not None
+
+
+def _common_noun(name: str, text: str) -> bool:
+    """A capitalised word that the text also writes in lower case ("Placebo", "Teen" / "teens"): no name."""
+    if not re.fullmatch(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?", name):
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?:s|es)?(?![\w-])", text) is not None
+
+
+def typed_names(vocab: Vocabulary, names: list[Entity], doc: Document) -> Vocabulary:
+    """``vocab`` with the document's own ``names``, each put in a kind of its own (``names:N``).
+
+    A swap of names is a contradiction only between things of one kind (a site for a site, not a
+    site for a metric), and no vocabulary says which kind a paper's own names are: names listed or
+    compared together in one sentence, or that head the rows (or the columns) of one table, are of
+    one kind. A name never seen beside another is alone of its kind; a capitalised common noun the
+    text also writes in lower case ("Placebo", "Control") is dropped.
+    """
+    text = "\n".join([b.text for b in doc.blocks] + [c.text for t in doc.tables for c in t.cells])
+    names = [n for n in names if not _common_noun(n.id, text)]
+    base = vocab.extended({"names": names})
+    own = {n.id for n in names}
+    parent = {n: n for n in own}
+
+    def root(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def join(a: str, b: str) -> None:
+        if a in own and b in own and a != b:
+            parent[root(a)] = root(b)
+
+    for block in doc.blocks:
+        found = [m for m in base.find(block.text) if m.id in own]
+        for m1, m2 in itertools.pairwise(found):
+            gap = block.text[m1.start + len(m1.text) : m2.start]
+            if gap.strip() and (_COORDINATED.fullmatch(gap) or _parallel(block.text[: m1.start], gap)):
+                join(m1.id, m2.id)
+    for table in doc.tables:
+        for header in ("row_header", "col_header"):
+            heads = []
+            for label in dict.fromkeys(getattr(c, header) or "" for c in table.cells):
+                found = [m.id for m in base.find(label) if m.id in own]
+                if len(found) == 1:  # "VoiceBank+DEMAND PESQ" heads a column of two kinds
+                    heads.append(found[0])
+            for a, b in itertools.pairwise(heads):
+                join(a, b)
+    groups: dict[str, list[Entity]] = {}
+    for n in names:
+        # A name seen beside no other has a kind of its own: nothing says what it could be swapped for.
+        groups.setdefault(f"names:{root(n.id)}", []).append(n)
+    entities = {cat: items for cat, items in base.entities.items() if cat != "names"}
+    entities["names"] = [e for e in base.entities.get("names", []) if e.id not in own]
+    entities.update(groups)
+    return Vocabulary(entities)
+
+
 class _Index:
     """Passages of one document with BM25, IDF, their named things and (lazily) their embeddings."""
 
@@ -208,7 +283,7 @@ class _Index:
         self.items = passages_of(doc)
         # The paper's own names (sites, samples, methods) that no vocabulary knows, for swaps.
         singles_text = [it.text for it in self.items if it.kind != "sentence pair"]
-        self.vocab = vocab.extended({"names": document_names(singles_text, vocab)})
+        self.vocab = typed_names(vocab, document_names(singles_text, vocab), doc)
         vocab = self.vocab
         self.toks = [tokens(it.text) for it in self.items]
         self.bm25 = BM25Okapi([t or ["_"] for t in self.toks])
