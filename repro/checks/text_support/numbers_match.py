@@ -223,6 +223,83 @@ def _with_unit(q: Quantity) -> str:
     return f"{q.text} points" if q.unit == "point" else q.text
 
 
+def _same_value(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> Quantity | None:
+    """The passage's quantity that prints ``c``'s value in a compatible kind and the same physical unit."""
+    cu = physical_unit(claim, c)
+    for p in pqs:
+        if not (_compatible(c, p) and _agree(c, p)):
+            continue
+        pu = physical_unit(passage, p) if cu else None
+        if cu and pu is not None and pu != cu:
+            continue
+        return p
+    return None
+
+
+def _direction_clash(c: Quantity, hit: Quantity, claim: str, passage: str) -> tuple[str, list[str]] | None:
+    """ "increases ... by 21%" against "a 21% reduction": a matching percentage that changes the other way."""
+    if kind(c) != "%":
+        return None
+    there = direction(passage[max(0, hit.start - 40) : hit.end + 25])
+    said = direction(claim)
+    if not (said and there and said != there):
+        return None
+    return (
+        f"{'an increase' if said > 0 else 'a decrease'} of {c.text}",
+        [f"{'an increase' if there > 0 else 'a decrease'} of {hit.text}"],
+    )
+
+
+def _unit_clash(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> tuple[str, list[str]] | None:
+    """The same value in another unit: "48 minutes" where the passage says "48 h", "21 points" for "21%"."""
+    cu = physical_unit(claim, c)
+    if cu:
+        for p in pqs:
+            pu = physical_unit(passage, p)
+            if c.agrees(p.value, p.tolerance) and pu is not None and pu != cu:
+                return (f"{c.text} {cu}", [f"{p.text} {pu}"])
+    other = next((p for p in pqs if {kind(c), kind(p)} == {"%", "point"} and c.agrees(p.value, p.tolerance)), None)
+    return (_with_unit(c), [_with_unit(other)]) if other is not None else None
+
+
+def _recomputed(c: Quantity, passage: str, pqs: list[Quantity], derived: list[tuple[float, float, str]]) -> list:
+    """What the passage's stated pairs give for a percentage (changes) or a multiplier (ratios)."""
+    if kind(c) == "%":
+        return derived
+    if kind(c) == "x":
+        return _ratios(passage, pqs)
+    return []
+
+
+def _match_one(out: NumberMatch, c: Quantity, claim: str, passage: str, pqs: list[Quantity], derived: list) -> None:
+    """Record in ``out`` whether ``c`` is matched, in conflict or missing (module docstring)."""
+    hit = _same_value(c, claim, passage, pqs)
+    clash = _direction_clash(c, hit, claim, passage) if hit is not None else None
+    if clash:
+        out.conflicts.append(clash)
+        out.conflict_kinds.append("%")
+        return
+    if hit is not None:
+        out.matched.append((c.text, hit.text))
+        return
+    options = _recomputed(c, passage, pqs, derived)
+    d = next((d for d in options if c.agrees(d[0], d[1])), None)
+    if d is not None:
+        out.matched.append((c.text, d[2]))
+        return
+    clash = _unit_clash(c, claim, passage, pqs)
+    if clash:
+        out.conflicts.append(clash)
+        out.conflict_kinds.append("unit")
+        return
+    same = [p.text for p in pqs if kind(p) == kind(c)] + [d[2] for d in options]
+    if same:
+        out.conflicts.append((c.text, same))
+        out.conflict_kinds.append(kind(c))
+    else:
+        out.missing.append(c.text)
+
+
 def match_numbers(claim: str, passage: str) -> NumberMatch:
     """Match every number of ``claim`` against ``passage`` (see the module docstring)."""
     cqs = quantities(claim)
@@ -232,75 +309,7 @@ def match_numbers(claim: str, passage: str) -> NumberMatch:
     derived = _derived(claim, passage, pqs)
     out = NumberMatch(status="match")
     for c in cqs:
-        cu_hit = physical_unit(claim, c)
-        hit = next(
-            (
-                p
-                for p in pqs
-                if _compatible(c, p)
-                and _agree(c, p)
-                and not (cu_hit and (pu := physical_unit(passage, p)) is not None and pu != cu_hit)
-            ),
-            None,
-        )
-        if hit is not None and kind(c) == "%":
-            # "increases ... by 21%" is not "a 21% reduction": the change must go the same way.
-            there = direction(passage[max(0, hit.start - 40) : hit.end + 25])
-            said = direction(claim)
-            if said and there and said != there:
-                out.conflicts.append(
-                    (
-                        f"{'an increase' if said > 0 else 'a decrease'} of {c.text}",
-                        [f"{'an increase' if there > 0 else 'a decrease'} of {hit.text}"],
-                    )
-                )
-                out.conflict_kinds.append("%")
-                continue
-        if hit is not None:
-            out.matched.append((c.text, hit.text))
-            continue
-        if kind(c) in ("%", "x"):
-            options = derived if kind(c) == "%" else _ratios(passage, pqs)
-            d = next((d for d in options if c.agrees(d[0], d[1])), None)
-            if d is not None:
-                out.matched.append((c.text, d[2]))
-                continue
-        # The same value in another unit of measurement: "48 minutes" where the passage says "48 h".
-        cu = physical_unit(claim, c)
-        other_phys = (
-            next(
-                (
-                    p
-                    for p in pqs
-                    if c.agrees(p.value, p.tolerance) and (pu := physical_unit(passage, p)) is not None and pu != cu
-                ),
-                None,
-            )
-            if cu
-            else None
-        )
-        if other_phys is not None:
-            out.conflicts.append((f"{c.text} {cu}", [f"{other_phys.text} {physical_unit(passage, other_phys)}"]))
-            out.conflict_kinds.append("unit")
-            continue
-        # The same value in the other unit: "21 points" where the passage says "21%".
-        other_unit = next(
-            (p for p in pqs if {kind(c), kind(p)} == {"%", "point"} and c.agrees(p.value, p.tolerance)), None
-        )
-        if other_unit is not None:
-            out.conflicts.append((_with_unit(c), [_with_unit(other_unit)]))
-            out.conflict_kinds.append("unit")
-            continue
-        same = [p.text for p in pqs if kind(p) == kind(c)]
-        if kind(c) == "%":
-            same += [d[2] for d in derived]
-        elif kind(c) == "x":
-            same += [d[2] for d in _ratios(passage, pqs)]
-        if same:
-            out.conflicts.append((c.text, same))
-            out.conflict_kinds.append(kind(c))
-        else:
-            out.missing.append(c.text)
+        _match_one(out, c, claim, passage, pqs, derived)
     if out.conflicts:
         out.status = "mismatch"
     elif out.missing:

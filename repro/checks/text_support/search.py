@@ -406,6 +406,82 @@ def _void_swaps(judged: list[Judgement], names: list[set[str]]) -> None:
             j.note = f"about another {', '.join(sorted(j.swapped))}: the text has passages about it"
 
 
+@dataclass
+class _Scores:
+    """One claim's retrieval scores over an index: BM25, the dense cosine and the e5 vectors behind it."""
+
+    claim: str
+    bm25: np.ndarray
+    fused: np.ndarray
+    cosine: np.ndarray | None = None
+    query: np.ndarray | None = None
+    passages: np.ndarray | None = None
+
+    def cos(self, i: int) -> float | None:
+        return None if self.cosine is None else float(self.cosine[i])
+
+
+def _score(index: _Index, claim_text: str, encoder: Encoder | None) -> _Scores:
+    """BM25 and (with an encoder) cosine of every passage, fused by reciprocal rank."""
+    bm = np.asarray(index.bm25.get_scores(tokens(claim_text) or ["_"]), dtype=float)
+    ranks = [np.argsort(-bm, kind="stable")]
+    scores = _Scores(claim=claim_text, bm25=bm, fused=np.zeros(len(index.items)))
+    if encoder is not None:
+        scores.query = encoder.encode([claim_text.replace("[", "").replace("]", "")], "query", progress=False)[0]
+        scores.passages = index.embeddings(encoder)
+        scores.cosine = scores.passages @ scores.query
+        ranks.append(np.argsort(-scores.cosine, kind="stable"))
+    for order in ranks:
+        scores.fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    return scores
+
+
+def _judge_all(index: _Index, scores: _Scores, candidates: list[int]) -> list[Judgement]:
+    """The project's judge on each candidate, with the NLI head's probabilities when an encoder ran."""
+    entail = None
+    if scores.query is not None and scores.passages is not None and candidates:
+        from repro.checks.text_support.nli_head import load_head
+
+        queries = np.repeat(scores.query[None, :], len(candidates), 0)
+        entail = load_head().probabilities(queries, scores.passages[candidates])
+    return [
+        judge(
+            scores.claim,
+            index.items[i].text,
+            weight=index.weight,
+            cosine=scores.cos(i),
+            vocab=index.vocab,
+            nli=None if entail is None else tuple(float(x) for x in entail[k]),
+        )
+        for k, i in enumerate(candidates)
+    ]
+
+
+def _apply_passage_rules(
+    index: _Index, scores: _Scores, candidates: list[int], judged: list[Judgement], check_parts: bool = True
+) -> None:
+    """Rules about a passage's kind: a table row's swapped column; a pair never contradicts, and
+    (``check_parts``) supports only when neither of its sentences contradicts, which may judge (and
+    add) a pair's sentences."""
+    for k, i in enumerate(list(candidates)):
+        item, j = index.items[i], judged[k]
+        if item.kind == "table row" and j.verdict != "contradicted" and j.alignment >= ALIGNED_AT_SPECIFIC:
+            swap = cell_swap(scores.claim, item)
+            if swap:
+                j.verdict, j.reasons = "contradicted", [swap, *j.reasons]
+        # Two sentences side by side may state the claim together, but a contradiction must come
+        # from one sentence (or one table row): the other sentence's numbers are about something else.
+        if item.kind == "sentence pair" and j.verdict == "contradicted":
+            j.verdict = "not stated"
+        if check_parts and item.kind == "sentence pair" and j.verdict == "supported" and item.parts:
+            for part in item.parts:
+                if part not in candidates:
+                    candidates.append(part)
+                    judged.extend(_judge_all(index, scores, [part]))
+                if judged[candidates.index(part)].verdict == "contradicted":
+                    j.verdict, j.note = "not stated", "one of its sentences contradicts the claim"
+
+
 def find_support(
     claim_text: str,
     document: Document,
@@ -422,89 +498,21 @@ def find_support(
     of the project's rules when it is given. ``vocab`` is the registry's vocabulary (default: the
     shared one).
     """
-    vocab = vocab or load_vocabulary()
-    index = _index(document, vocab)
+    index = _index(document, vocab or load_vocabulary())
     if not index.items:
         return TextSupport(claim=claim_text, verdict="not found", support=0.0, passages=[])
-    claim_toks = tokens(claim_text)
-    bm = np.asarray(index.bm25.get_scores(claim_toks or ["_"]), dtype=float)
-    ranks = [np.argsort(-bm, kind="stable")]
-    cos = None
-    q = emb = None
-    if encoder is not None:
-        q = encoder.encode([claim_text.replace("[", "").replace("]", "")], "query", progress=False)[0]
-        emb = index.embeddings(encoder)
-        cos = emb @ q
-        ranks.append(np.argsort(-cos, kind="stable"))
-    fused = np.zeros(len(index.items))
-    for order in ranks:
-        fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
-    vocab = index.vocab
-    claim_names = {m.id for m in vocab.find(claim_text) if not m.generic}
-    candidates = _candidates(index, fused, claim_names, pool)
+    scores = _score(index, claim_text, encoder)
+    claim_names = {m.id for m in index.vocab.find(claim_text) if not m.generic}
+    candidates = _candidates(index, scores.fused, claim_names, pool)
     if nli is not None:
         # A cross-encoder is slow: it judges the best third of the pool.
         candidates = candidates[: max(top_k, pool // 3)]
         judged = nli.judge_many(claim_text, [index.items[i].text for i in candidates], weight=index.weight)
     else:
-        entail = None
-        if q is not None and emb is not None:
-            from repro.checks.text_support.nli_head import load_head
-
-            entail = load_head().probabilities(np.repeat(q[None, :], len(candidates), 0), emb[candidates])
-        judged = [
-            judge(
-                claim_text,
-                index.items[i].text,
-                weight=index.weight,
-                cosine=None if cos is None else float(cos[i]),
-                vocab=vocab,
-                nli=None if entail is None else tuple(float(x) for x in entail[k]),
-            )
-            for k, i in enumerate(candidates)
-        ]
-
-    def judge_item(i: int) -> Judgement:
-        nli_row = None
-        if q is not None and emb is not None:
-            from repro.checks.text_support.nli_head import load_head
-
-            nli_row = tuple(float(x) for x in load_head().probabilities(q[None, :], emb[i : i + 1])[0])
-        return judge(
-            claim_text,
-            index.items[i].text,
-            weight=index.weight,
-            cosine=None if cos is None else float(cos[i]),
-            vocab=vocab,
-            nli=nli_row,
-        )
-
-    for k, i in enumerate(list(candidates)):
-        item, j = index.items[i], judged[k]
-        if item.kind == "table row" and j.verdict != "contradicted" and j.alignment >= ALIGNED_AT_SPECIFIC:
-            swap = cell_swap(claim_text, item)
-            if swap:
-                j.verdict, j.reasons = "contradicted", [swap, *j.reasons]
-        # Two sentences side by side may state the claim together, but a contradiction must come
-        # from one sentence (or one table row): the other sentence's numbers are about something else.
-        if item.kind == "sentence pair" and j.verdict == "contradicted":
-            j.verdict = "not stated"
-        # Nor does a pair support a claim that one of its sentences, read alone, contradicts.
-        if item.kind == "sentence pair" and j.verdict == "supported" and nli is None and item.parts:
-            for part in item.parts:
-                if part in candidates:
-                    pj = judged[candidates.index(part)]
-                else:
-                    pj = judge_item(part)
-                    candidates.append(part)
-                    judged.append(pj)
-                if pj.verdict == "contradicted":
-                    j.verdict, j.note = "not stated", "one of its sentences contradicts the claim"
+        judged = _judge_all(index, scores, candidates)
+    _apply_passage_rules(index, scores, candidates, judged, check_parts=nli is None)
     _void_swaps(judged, [index.names[i] for i in candidates])
-    passages = [
-        _passage(index.items[i], float(bm[i]), None if cos is None else float(cos[i]), j)
-        for i, j in zip(candidates, judged)
-    ]
+    passages = [_passage(index.items[i], float(scores.bm25[i]), scores.cos(i), j) for i, j in zip(candidates, judged)]
     verdict, ordered = decide(passages)
     best = ordered[0] if ordered else None
     return TextSupport(
