@@ -61,7 +61,7 @@ RIGHT_REASON = {
         "negation",
     ),
     "swapped_entity": ("swapped ", "different number"),
-    "quantifier": ("only against", "all against", "a closed list", "different number"),
+    "quantifier": ("only against", "all against", "none against", "a closed list", "different number"),
     "swapped_comparison": ("roles swapped", "opposite words"),
 }
 

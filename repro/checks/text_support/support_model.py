@@ -41,6 +41,7 @@ from repro.checks.text_support.polarity import is_question, negation_conflict, o
 from repro.checks.text_support.quantifiers import (
     EXCLUSIVE,
     closed_list_conflict,
+    exception_to_universal,
     only_conflict,
     restricted_terms,
     universal_conflict,
@@ -293,6 +294,9 @@ def contradiction_cues(
     closed = closed_list_conflict(ents.ids("claim", "datasets"), passage, ents.ids("passage", "datasets"))
     if closed:
         reasons.append(closed)
+    exception = exception_to_universal(claim, passage, reasons[0]) if reasons else None
+    if exception:
+        reasons.insert(0, exception)
     return reasons, swapped
 
 
