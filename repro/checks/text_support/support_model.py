@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from repro.checks.text_support.comparisons import compared_pairs, relations, role_conflict
+from repro.checks.text_support.comparisons import (
+    compared_pairs,
+    relations,
+    role_conflict,
+    value_conflict,
+    values_by_name,
+)
 from repro.checks.text_support.entity_match import EntityMatch, match_entities, number_swaps
 from repro.checks.text_support.numbers_match import NumberMatch, direction_conflict, match_numbers
 from repro.checks.text_support.polarity import is_question, negation_conflict, opposite_conflict
@@ -47,6 +53,7 @@ from repro.checks.text_support.quantifiers import (
     universal_conflict,
 )
 from repro.checks.text_support.words import stem, tokens, words
+from repro.sources.quantities import quantities
 from repro.sources.vocabulary import Vocabulary
 
 PairVerdict = Literal["supported", "contradicted", "not stated"]
@@ -240,9 +247,15 @@ def contradiction_cues(
     ents = match_entities(claim, passage, vocab)
     reasons: list[str] = []
     swapped: set[str] = set()
-    c_rel = relations(claim, ents.names("claim"), vocab)
-    p_rel = relations(passage, ents.names("passage"), vocab)
+    kinds = {m.id: m.category for m in ents.claim + ents.passage}
+    c_rel = relations(claim, ents.names("claim"), vocab, kinds)
+    p_rel = relations(passage, ents.names("passage"), vocab, kinds)
     role = role_conflict(c_rel, p_rel)
+    if not role and not p_rel:
+        masked = _mask_names(passage, ents.passage)
+        values = values_by_name(masked, ents.passage, quantities(masked))
+        by_value = relations(claim, ents.names("claim"), vocab, kinds, by_value=True, measure=passage)
+        role = value_conflict(by_value, values)
     if role:
         reasons.append(role)
     # Comparisons already compared as a whole: their direction words are not opposites on their own.
@@ -294,6 +307,12 @@ def contradiction_cues(
     closed = closed_list_conflict(ents.ids("claim", "datasets"), passage, ents.ids("passage", "datasets"))
     if closed:
         reasons.append(closed)
+    # Opposite comparatives ("more species" / "fewer species") say more than a negation inside one
+    # side's description ("unfenced plots").
+    opposite = [r for r in reasons if r.startswith("opposite words")]
+    if opposite and reasons[0].startswith("negation") and re.search(r"\bthan\b", claim, re.I):
+        reasons.remove(opposite[0])
+        reasons.insert(0, opposite[0])
     exception = exception_to_universal(claim, passage, reasons[0]) if reasons else None
     if exception:
         reasons.insert(0, exception)
