@@ -296,7 +296,9 @@ def contradiction_cues(
             reasons.append(
                 f"swapped {cat[:-1] if cat.endswith('s') else cat}: the claim gives {number} to {said}, the passage to {there}"
             )
-            swapped.add(said)
+            # A passage naming both is about the claim's name too: the swap stands (never voided).
+            if said not in ents.ids("passage"):
+                swapped.add(said)
             break
     direction = direction_conflict(_mask_names(claim, ents.claim), _mask_names(passage, ents.passage))
     if direction:
