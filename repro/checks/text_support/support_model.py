@@ -238,6 +238,31 @@ def only_names_conflict(claim: str, passage: str, ents: EntityMatch) -> str | No
     return None
 
 
+_CLAUSES = re.compile(r";|,?\s*\b(?:whereas|while|but|although)\b", re.I)
+
+
+def clause_about(passage: str, ents: EntityMatch) -> str | None:
+    """The one clause of ``passage`` about the claim's names when another clause is about a peer of them.
+
+    "In the South, employment fell, an effect significant at 5 %, whereas the estimate for the
+    North is not significant": a claim about the South is judged against the South's clause, so the
+    North's negation is not read as the passage's (nor its affirmation as agreeing with a denial).
+    """
+    bounds = [0] + [m.end() for m in _CLAUSES.finditer(passage)] + [len(passage)]
+    if len(bounds) < 3:
+        return None
+    claim_ids = ents.ids("claim")
+    kinds = {m.category for m in ents.claim if not m.generic}
+    mine, peers = [], False
+    for lo, hi in itertools.pairwise(bounds):
+        ids = {m.id: m.category for m in ents.passage if lo <= m.start < hi and not m.generic}
+        if set(ids) & claim_ids:
+            mine.append(passage[lo:hi])
+        elif any(cat in kinds for cat in ids.values()):
+            peers = True
+    return mine[0] if len(mine) == 1 and peers else None
+
+
 def contradiction_cues(
     claim: str, passage: str, weight: Callable[[str], float], vocab: Vocabulary | None = None
 ) -> tuple[list[str], set[str]]:
@@ -280,7 +305,7 @@ def contradiction_cues(
         else set()
     )
     for cue in (
-        negation_conflict(claim, passage, weight),
+        negation_conflict(claim, clause_about(passage, ents) or passage, weight),
         opposite_conflict(claim, passage, skip=lambda s: s in skip_words),
         only_conflict(claim, passage),
         universal_conflict(claim, passage),
