@@ -575,6 +575,77 @@ OWN_NAMES = _own_names()
             "supported",
             "",
         ),
+        # Units: a percentage against a unit of measurement; quarters are not months; a header's unit.
+        (
+            "On 50 mg, seated systolic pressure fell by 14.6 % from baseline.",
+            "At week 12, seated systolic pressure fell by 11.8 mmHg with 25 mg and by 14.6 mmHg with 50 mg.",
+            "contradicted",
+            "different number: another unit: the claim says 14.6 %, the passage 14.6 mmHg",
+        ),
+        (
+            "The panel spans 24 months of county data.",
+            "The panel of county data spans 24 quarters.",
+            "contradicted",
+            "different number: another unit: the claim says 24 mo, the passage 24 quarter",
+        ),
+        (
+            "One epoch of MixPatch took 44.6 minutes.",
+            "Table 2: MixPatch: Time per epoch (s): 44.6.",
+            "contradicted",
+            "different number: another unit: the claim says 44.6 min, the passage 44.6 s",
+        ),
+        # Signs and verbs, differences and sums, definite number words.
+        (
+            "The teen employment effect in the South was -3.0 %.",
+            "In the South, teen employment fell by 3.0 %.",
+            "supported",
+            "",
+        ),
+        (
+            "DPG-Net scored a PESQ of 3.02, which is 0.15 above the CRN.",
+            "DPG-Net reaches a PESQ of 3.02, higher than the 2.87 of the CRN.",
+            "supported",
+            "",
+        ),
+        (
+            "DPG-Net scored a PESQ of 3.02, which is 0.25 above the CRN.",
+            "DPG-Net reaches a PESQ of 3.02, higher than the 2.87 of the CRN.",
+            "contradicted",
+            "different number: the claim says 0.25",
+        ),
+        (
+            "Grass cover in nitrogen plots was 12 % higher than in control plots.",
+            "Grass cover rose from 41 % in control plots to 53 % in nitrogen plots, a gain of 12 percentage points.",
+            "contradicted",
+            "different number: another unit: the claim says 12 %, the passage 12 percentage points",
+        ),
+        (
+            "The design had 48 plots, split evenly between the two sites.",
+            "This gave 24 plots per site and 48 plots in total.",
+            "supported",
+            "",
+        ),
+        # A denied change against a stated one; a claim about one name against the clause about it.
+        (
+            "Replacing the dual-path blocks with plain convolutions did not affect PESQ.",
+            "Replacing the dual-path blocks with plain convolutions reduced PESQ from 3.02 to 2.95.",
+            "contradicted",
+            "negation: the claim denies the change the passage states (affect",
+        ),
+        (
+            "The South's teen employment decline was not statistically significant.",
+            "In the South, teen employment fell by 3.0 %, an effect significant at the 5 % level, whereas the "
+            "estimate for the North is not statistically significant.",
+            "contradicted",
+            "negation: the claim denies what the passage asserts",
+        ),
+        (
+            "At Ridgecrest, fencing without fertilising added 1.4 species per m².",
+            "Fencing alone increased richness by 1.4 species per m² at Ridgecrest, but the increase at Willow Flats was "
+            "not significant.",
+            "supported",
+            "",
+        ),
         # Opposite comparatives decide before a negation inside one side's description ("unfenced").
         (
             "At Willow Flats, fenced nitrogen plots kept more species than nitrogen plots left open.",
