@@ -12,7 +12,7 @@ from repro.checks.base import CheckResult, Verdict
 from repro.checks.text import TextCheck
 from repro.checks.text_support import support_model
 from repro.checks.text_support.numbers_match import match_numbers
-from repro.checks.text_support.search import SUPPORTED_AT, find_support
+from repro.checks.text_support.search import SUPPORTED_AT, find_support, passages_of, typed_names
 from repro.checks.text_support.support_model import judge, support_probability
 from repro.claims.registry import Claim, Paper, Registry, load_registry
 from repro.claims.verify import claim_verdict
@@ -21,6 +21,7 @@ from repro.sources.loader import load_document
 from repro.sources.pdf import parse_pdf
 from repro.sources.quantities import quantities, stated_pairs
 from repro.sources.sentences import iter_sentences
+from repro.sources.vocabulary import Entity, Vocabulary, document_names, load_vocabulary
 from tests.paper_fixtures import CLAIM, make_paper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -486,3 +487,205 @@ def test_nli_model_errors_are_one_line(tmp_path: Path) -> None:
     BertForSequenceClassification(config).save_pretrained(path)
     with pytest.raises(ReproError, match="not an NLI model"):
         NLIJudge(str(path))
+
+
+# ------------------------------------------------------------------ rules for papers from other fields
+def _own_names() -> Vocabulary:
+    """The shared vocabulary with a paper's own names, one kind per group (as typed_names makes them)."""
+    entities = dict(load_vocabulary().entities)
+    for kind, ids in {
+        "names:sites": ["Ridgecrest", "Willow Flats"],
+        "names:regions": ["North", "South"],
+        "names:systems": ["DPG-Net", "CRN", "LSTM-Mask"],
+        "names:methods": ["Mixup", "CutMix"],
+        "names:samples": ["Al-1", "Ti-1", "AlTi-0.5"],
+    }.items():
+        entities[kind] = [Entity(id=i) for i in ids]
+    return Vocabulary(entities)
+
+
+OWN_NAMES = _own_names()
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "verdict", "why"),
+    [
+        # A claim about a whole set that the passage denies for part of it fails by its quantifier.
+        (
+            "Grazing exclusion significantly increased richness at both sites.",
+            "Grazing exclusion increased richness at Ridgecrest, but the increase at Willow Flats was not significant.",
+            "contradicted",
+            "all against some: the claim says 'both'",
+        ),
+        (
+            "None of the samples showed intergranular cracking after 300 cycles.",
+            "After 300 cycles, intergranular cracking appeared in most pristine particles.",
+            "contradicted",
+            "none against some: the claim says 'none'",
+        ),
+        # ... but not when the passage speaks of the whole set too: then it is a plain negation.
+        (
+            "Grazing exclusion increased richness significantly at both sites.",
+            "Grazing exclusion did not increase richness significantly at either site, at both sites alike.",
+            "contradicted",
+            "negation:",
+        ),
+        # Comparisons read from the numbers the passage gives each name.
+        (
+            "LSTM-Mask has a lower real-time factor than DPG-Net.",
+            "DPG-Net has a real-time factor of 0.14, compared with 0.47 for the CRN and 0.21 for LSTM-Mask.",
+            "contradicted",
+            "roles swapped: the claim puts LSTM-Mask's value below DPG-Net's, the passage gives LSTM-Mask 0.21 and DPG-Net 0.14",
+        ),
+        (
+            "DPG-Net has a lower real-time factor than LSTM-Mask.",
+            "DPG-Net has a real-time factor of 0.14, compared with 0.47 for the CRN and 0.21 for LSTM-Mask.",
+            "not stated",
+            "",
+        ),
+        # "more robust" is quality; an error is better low, so the lower error is the more robust.
+        (
+            "CutMix was more robust to corruptions than Mixup.",
+            "The mean corruption error was 48.5 % for Mixup and 50.1 % for CutMix.",
+            "contradicted",
+            "roles swapped: the claim puts CutMix's value below Mixup's",
+        ),
+        (
+            "Mixup was more robust to corruptions than CutMix.",
+            "The mean corruption error was 48.5 % for Mixup and 50.1 % for CutMix.",
+            "not stated",
+            "",
+        ),
+        # Two names exchanging their numbers; the number's holder is the name after "in"/"for".
+        (
+            "The sample has 48 county pairs in the South and 38 in the North.",
+            "The sample has 86 county pairs, 48 pairs in the North and 38 in the South.",
+            "contradicted",
+            "swapped name: the claim gives 48 to South, the passage to North",
+        ),
+        (
+            "The sample has 48 county pairs in the North and 38 in the South.",
+            "The sample has 86 county pairs, 48 pairs in the North and 38 in the South.",
+            "supported",
+            "",
+        ),
+        (
+            "Cation mixing was 2.1 % for AlTi-0.5 and 2.6 % for Ti-1.",
+            "Cation mixing decreased from 3.8 % to 2.9 % for Al-1, 2.6 % for Ti-1 and 2.1 % for AlTi-0.5.",
+            "supported",
+            "",
+        ),
+        # Units: a percentage against a unit of measurement; quarters are not months; a header's unit.
+        (
+            "On 50 mg, seated systolic pressure fell by 14.6 % from baseline.",
+            "At week 12, seated systolic pressure fell by 11.8 mmHg with 25 mg and by 14.6 mmHg with 50 mg.",
+            "contradicted",
+            "different number: another unit: the claim says 14.6 %, the passage 14.6 mmHg",
+        ),
+        (
+            "The panel spans 24 months of county data.",
+            "The panel of county data spans 24 quarters.",
+            "contradicted",
+            "different number: another unit: the claim says 24 mo, the passage 24 quarter",
+        ),
+        (
+            "One epoch of MixPatch took 44.6 minutes.",
+            "Table 2: MixPatch: Time per epoch (s): 44.6.",
+            "contradicted",
+            "different number: another unit: the claim says 44.6 min, the passage 44.6 s",
+        ),
+        # Signs and verbs, differences and sums, definite number words.
+        (
+            "The teen employment effect in the South was -3.0 %.",
+            "In the South, teen employment fell by 3.0 %.",
+            "supported",
+            "",
+        ),
+        (
+            "DPG-Net scored a PESQ of 3.02, which is 0.15 above the CRN.",
+            "DPG-Net reaches a PESQ of 3.02, higher than the 2.87 of the CRN.",
+            "supported",
+            "",
+        ),
+        (
+            "DPG-Net scored a PESQ of 3.02, which is 0.25 above the CRN.",
+            "DPG-Net reaches a PESQ of 3.02, higher than the 2.87 of the CRN.",
+            "contradicted",
+            "different number: the claim says 0.25",
+        ),
+        (
+            "Grass cover in nitrogen plots was 12 % higher than in control plots.",
+            "Grass cover rose from 41 % in control plots to 53 % in nitrogen plots, a gain of 12 percentage points.",
+            "contradicted",
+            "different number: another unit: the claim says 12 %, the passage 12 percentage points",
+        ),
+        (
+            "The design had 48 plots, split evenly between the two sites.",
+            "This gave 24 plots per site and 48 plots in total.",
+            "supported",
+            "",
+        ),
+        # A denied change against a stated one; a claim about one name against the clause about it.
+        (
+            "Replacing the dual-path blocks with plain convolutions did not affect PESQ.",
+            "Replacing the dual-path blocks with plain convolutions reduced PESQ from 3.02 to 2.95.",
+            "contradicted",
+            "negation: the claim denies the change the passage states (affect",
+        ),
+        (
+            "The South's teen employment decline was not statistically significant.",
+            "In the South, teen employment fell by 3.0 %, an effect significant at the 5 % level, whereas the "
+            "estimate for the North is not statistically significant.",
+            "contradicted",
+            "negation: the claim denies what the passage asserts",
+        ),
+        (
+            "At Ridgecrest, fencing without fertilising added 1.4 species per m².",
+            "Fencing alone increased richness by 1.4 species per m² at Ridgecrest, but the increase at Willow Flats was "
+            "not significant.",
+            "supported",
+            "",
+        ),
+        # Opposite comparatives decide before a negation inside one side's description ("unfenced").
+        (
+            "At Willow Flats, fenced nitrogen plots kept more species than nitrogen plots left open.",
+            "At Willow Flats, fenced plots that received nitrogen had fewer species than unfenced nitrogen plots.",
+            "contradicted",
+            "opposite words: the claim says 'mor', the passage 'fewer'",
+        ),
+    ],
+)
+def test_rules_for_other_fields(claim: str, passage: str, verdict: str, why: str) -> None:
+    j = judge(claim, passage, vocab=OWN_NAMES)
+    assert j.verdict == verdict, (j.verdict, j.reasons, j.support)
+    assert j.reason.startswith(why) if why else not j.reasons, j.reasons
+
+
+def test_a_papers_own_names_get_kinds_from_lists_and_tables(tmp_path: Path) -> None:
+    md = tmp_path / "p.md"
+    md.write_text(
+        "# A paper\n\nRichness fell at Ridgecrest and at Willow Flats. Scores were lower on OfficeRev than on "
+        "VoiceBank. DPG-Net beat CRN on VoiceBank in PESQ. The placebo group had 12 events; PESQ rose.\n\n"
+        "Table 1: Scores.\n\n| System | PESQ | STOI |\n|---|---|---|\n| DPG-Net | 3.02 | 0.94 |\n"
+        "| LSTM-Mask | 2.80 | 0.92 |\n| Placebo | 1.0 | 0.5 |\n",
+        encoding="utf-8",
+    )
+    doc = load_document(md)
+    texts = [it.text for it in passages_of(doc) if it.kind != "sentence pair"]
+    vocab = typed_names(load_vocabulary(), document_names(texts, load_vocabulary(), least=1), doc)
+    kind = {e.id: cat for cat, items in vocab.entities.items() if cat.startswith("names") for e in items}
+    assert kind["Ridgecrest"] == kind["Willow Flats"]  # "at X and at Y"
+    assert kind["OfficeRev"] == kind["VoiceBank"]  # "on X than on Y"
+    assert kind["DPG-Net"] == kind["LSTM-Mask"]  # rows of one table
+    assert kind["PESQ"] == kind["STOI"] != kind["DPG-Net"]  # columns of one table
+    assert kind["CRN"] not in {kind["DPG-Net"], kind["PESQ"]}  # "beat" is no list: CRN is alone of its kind
+    assert "Placebo" not in kind  # written "placebo" in the text: a common noun
+    # A swap between names of different kinds is no swap; between names of one kind it is.
+    assert (
+        judge("DPG-Net scored 3.02 on OfficeRev.", "DPG-Net scored 3.02 in PESQ.", vocab=vocab).verdict
+        != "contradicted"
+    )
+    swapped = judge(
+        "Richness fell by 2.1 species at Ridgecrest.", "Richness fell by 2.1 species at Willow Flats.", vocab=vocab
+    )
+    assert swapped.verdict == "contradicted" and swapped.reason.startswith("swapped name"), swapped.reasons

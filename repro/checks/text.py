@@ -23,11 +23,16 @@ the NLI cross-encoder named in ``nli``). Verdicts:
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from repro.checks.base import Check, CheckResult, ClaimRef, Table, Verdict, register
 from repro.checks.context import CheckContext
 from repro.errors import ReproError
+
+if TYPE_CHECKING:
+    from repro.checks.text_support.search import TextSupport
+    from repro.sources.document import Document
 
 
 @register
@@ -47,28 +52,12 @@ class TextCheck(Check):
     def run(self, ctx: CheckContext, claim: ClaimRef) -> CheckResult:
         """Search the source for ``self.claim`` (default: the text of ``claim``, the claim being verified)."""
         from repro.checks.text_support.search import find_support
-        from repro.sources.loader import load_document
 
         text = self.claim or claim.text
-        path = ctx.source_document_path(self.source)
-        if path is None or not text:
-            why = (
-                "no claim text given"
-                if not text
-                else f"no local text for source {self.source or 'of the registry paper'}"
-            )
+        doc, path, why = self._document(ctx, text)
+        if doc is None:
             return CheckResult(
-                verdict=Verdict.NOT_CHECKED,
-                headline="not checked: source text unavailable",
-                details={"reason": why},
-            )
-        try:
-            doc = load_document(path)
-        except ReproError as exc:
-            return CheckResult(
-                verdict=Verdict.NOT_CHECKED,
-                headline="not checked: source text unavailable",
-                details={"reason": str(exc)},
+                verdict=Verdict.NOT_CHECKED, headline="not checked: source text unavailable", details={"reason": why}
             )
         nli = None
         if self.nli:
@@ -76,56 +65,71 @@ class TextCheck(Check):
 
             nli = load_nli(self.nli)
         support = find_support(text, doc, encoder=ctx.encoder(), top_k=self.top_k, nli=nli, vocab=ctx.vocabulary)
-        best = support.best
-        details = {
-            "source": str(path),
-            "claim": text,
-            "verdict": support.verdict,
-            "method": support.method,
-            "support": support.support,
-            "passages": [p.model_dump() for p in support.passages],
-        }
-        table = Table(
-            title="best evidence",
-            columns=["verdict", "support", "entailment", "bm25", "cosine", "kind", "where", "quote", "why"],
-            rows=[
-                [p.verdict, p.support, p.entailment, p.bm25, p.cosine, p.kind, p.location, p.quote, p.reason]
-                for p in support.passages
-            ],
-        )
-        refutes = False
-        if support.verdict == "contradicted":
-            verdict, refutes = Verdict.NOT_REPRODUCED, True
-            headline = f'the text says otherwise ({best.location}: {best.reason}): "{_short(best.quote)}"'
-        elif support.verdict == "supported":
-            quote_ok = self.expect_quote is None or self.expect_quote.lower() in best.quote.lower()
-            if quote_ok:
-                verdict = Verdict.REPRODUCED
-                headline = (
-                    f'the text states it ({best.location}, support {support.support:.2f}): "{_short(best.quote)}"'
-                )
-                against = support.contradicting
-                if against:
-                    headline += f'; but {against[0].location} says otherwise: "{_short(against[0].quote, 100)}"'
-            else:
-                verdict = Verdict.INCONCLUSIVE
-                headline = (
-                    f"best passage ({best.location}, support {support.support:.2f}) lacks "
-                    f"'{self.expect_quote}': \"{_short(best.quote)}\""
-                )
-        else:
-            verdict = Verdict.INCONCLUSIVE
-            where = f'; closest {best.location}: "{_short(best.quote)}"' if best else ""
-            lacks = f" ({best.reason})" if best and best.reason else ""
-            headline = f"the text does not confirm it (best support {support.support:.2f}){where}{lacks}"
+        verdict, headline = self._verdict(support)
         return CheckResult(
             verdict=verdict,
             confidence=support.support,
             headline=headline,
-            details=details,
-            tables=[table],
-            refutes=refutes,
+            details={
+                "source": str(path),
+                "claim": text,
+                "verdict": support.verdict,
+                "method": support.method,
+                "support": support.support,
+                "passages": [p.model_dump() for p in support.passages],
+            },
+            tables=[_evidence_table(support)],
+            refutes=support.verdict == "contradicted",
         )
+
+    def _document(self, ctx: CheckContext, text: str) -> tuple[Document | None, Path | None, str]:
+        """The source document (or None and why not)."""
+        from repro.sources.loader import load_document
+
+        path = ctx.source_document_path(self.source)
+        if not text:
+            return None, path, "no claim text given"
+        if path is None:
+            return None, None, f"no local text for source {self.source or 'of the registry paper'}"
+        try:
+            return load_document(path), path, ""
+        except ReproError as exc:
+            return None, path, str(exc)
+
+    def _verdict(self, support: TextSupport) -> tuple[Verdict, str]:
+        """The check's verdict and headline from the text's verdict (module docstring)."""
+        best = support.best
+        if support.verdict == "contradicted":
+            return (
+                Verdict.NOT_REPRODUCED,
+                f'the text says otherwise ({best.location}: {best.reason}): "{_short(best.quote)}"',
+            )
+        if support.verdict == "supported":
+            if self.expect_quote is not None and self.expect_quote.lower() not in best.quote.lower():
+                return (
+                    Verdict.INCONCLUSIVE,
+                    f"best passage ({best.location}, support {support.support:.2f}) lacks "
+                    f"'{self.expect_quote}': \"{_short(best.quote)}\"",
+                )
+            headline = f'the text states it ({best.location}, support {support.support:.2f}): "{_short(best.quote)}"'
+            against = support.contradicting
+            if against:
+                headline += f'; but {against[0].location} says otherwise: "{_short(against[0].quote, 100)}"'
+            return Verdict.REPRODUCED, headline
+        where = f'; closest {best.location}: "{_short(best.quote)}"' if best else ""
+        lacks = f" ({best.reason})" if best and best.reason else ""
+        return Verdict.INCONCLUSIVE, f"the text does not confirm it (best support {support.support:.2f}){where}{lacks}"
+
+
+def _evidence_table(support: TextSupport) -> Table:
+    return Table(
+        title="best evidence",
+        columns=["verdict", "support", "entailment", "bm25", "cosine", "kind", "where", "quote", "why"],
+        rows=[
+            [p.verdict, p.support, p.entailment, p.bm25, p.cosine, p.kind, p.location, p.quote, p.reason]
+            for p in support.passages
+        ],
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -67,9 +67,35 @@ def lower_is_better_terms(vocab: Vocabulary | None = None) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.I) if alts else re.compile(r"(?!x)x")
 
 
-def relations(text: str, names: list[tuple[int, str]], vocab: Vocabulary | None = None) -> list[Relation]:
-    """Every (left, right, sign) comparison in ``text`` (sign +1: left is better; module docstring)."""
+# "more robust", "less well calibrated": "more"/"less" before a word of quality compares quality, not size.
+_QUALITY_AFTER = re.compile(
+    r"\s+(?:well\b|robust|accurate|effective|efficient|reliable|stable|precise|useful|successful|competitive)",
+    re.I,
+)
+
+
+# Whatever a measure is called, an error, a loss, or a table declared "lower is better" is better low.
+_LOWER_BETTER_WORDS = re.compile(r"\b(?:errors?|loss(?:es)?|lower is better)\b", re.I)
+
+
+def relations(
+    text: str,
+    names: list[tuple[int, str]],
+    vocab: Vocabulary | None = None,
+    kinds: dict[str, str] | None = None,
+    by_value: bool = False,
+    measure: str = "",
+) -> list[Relation]:
+    """Every (left, right, sign) comparison in ``text`` (sign +1: left is better; module docstring).
+
+    ``kinds`` maps a name to its category: the left side is the last name before the cue of the
+    right side's kind ("DPG-Net reaches a PESQ of 3.02, higher than the CRN": DPG-Net, not PESQ).
+    ``by_value``: the sign says which side's *value* is larger instead (+1: left's), known only
+    for words of size, or for words of quality about a measure where lower is better (named in
+    the clause or in ``measure``, the text whose numbers are compared).
+    """
     lower_better = lower_is_better_terms(vocab)
+    kinds = kinds or {}
     out: list[Relation] = []
     bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
     for lo, hi in itertools.pairwise(bounds):
@@ -87,12 +113,58 @@ def relations(text: str, names: list[tuple[int, str]], vocab: Vocabulary | None 
             else:
                 than = _THAN.search(text, lo + m.end(), hi)
                 right = [n for pos, n in names if than and than.start() < pos < hi]
+            if right:
+                peers = [n for n in left if kinds.get(n) == kinds.get(right[0])]
+                left = peers or left
             if left and right and left[-1] != right[0]:
                 sign = 1 if m.group("up") else -1
-                if m.group(0).lower() in _SIZE_WORDS and lower_better.search(clause):
+                size = m.group(0).lower() in _SIZE_WORDS and not _QUALITY_AFTER.match(text, lo + m.end())
+                if by_value and not size:
+                    if not any(r.search(t) for r in (lower_better, _LOWER_BETTER_WORDS) for t in (clause, measure)):
+                        continue  # "outperforms" says nothing of which value is larger
+                    sign = -sign
+                elif not by_value and size and lower_better.search(clause):
                     sign = -sign
                 out.append((left[-1], right[0], sign))
     return out
+
+
+# A number followed by what it is of: "0.47 for the CRN", "48.5 % for Mixup", "38 in the North".
+_OF_NAME = re.compile(r"\s*(?:%|[^\W\d]{1,6}\b)?\s*(?:for|with|of|in|at|by|from)\s+(?:the\s+)?$", re.I)
+
+
+def values_by_name(text: str, mentions: list, quantities: list) -> dict[str, list[float]]:
+    """The numbers ``text`` gives each name: the name right after "for"/"with"/"in" following the
+    number, else the nearest name before the number in its clause with no other number between."""
+    out: dict[str, list[float]] = {}
+    named = sorted((m for m in mentions if not m.generic), key=lambda m: m.start)
+    for q in quantities:
+        holder = next(
+            (m for m in named if m.start >= q.end and _OF_NAME.match(text[q.end : m.start])),
+            None,
+        )
+        if holder is None:
+            before = [m for m in named if m.start + len(m.text) <= q.start]
+            if before:
+                gap = text[before[-1].start + len(before[-1].text) : q.start]
+                if not _CLAUSE.search(gap) and not re.search(r"\d", gap) and len(gap) <= 60:
+                    holder = before[-1]
+        if holder is not None:
+            out.setdefault(holder.id, []).append(q.value)
+    return out
+
+
+def value_conflict(claim_rels: list[Relation], values: dict[str, list[float]]) -> str | None:
+    """The claim says one side's value is larger (or smaller) where the passage's numbers say the reverse."""
+    for a, b, sign in claim_rels:
+        va, vb = set(values.get(a, [])), set(values.get(b, []))
+        if len(va) != 1 or len(vb) != 1:
+            continue
+        x, y = va.pop(), vb.pop()
+        if x != y and (x > y) != (sign > 0):
+            word = "above" if sign > 0 else "below"
+            return f"roles swapped: the claim puts {a}'s value {word} {b}'s, the passage gives {a} {x:g} and {b} {y:g}"
+    return None
 
 
 def normalise(rel: Relation) -> Relation:

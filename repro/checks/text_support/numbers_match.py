@@ -183,6 +183,8 @@ _UNITS = {
     "months": "mo",
     "year": "yr",
     "years": "yr",
+    "quarter": "quarter",
+    "quarters": "quarter",
     "°c": "°C",
     "k": "K",
     "mv": "mV",
@@ -209,18 +211,164 @@ _UNITS = {
 }
 _UNIT_AFTER = re.compile(
     r"(?:\s?[±×x]\s?[\d.]+)?\s?(mAh/g|kJ/g|J/g|mmHg|[kmµu]?[gmsVAWΩ]|[kMG]?Hz|°C|K|dB|GB|MB|px|pixels?|sec|seconds?|min|minutes?|"
-    r"h|hours?|days?|weeks?|months?|years?|kg|km|cm|mm|nm|ms|mV|kV|mA|kW|mΩ)(?![\w/])"
+    r"h|hours?|days?|weeks?|months?|quarters?|years?|kg|km|cm|mm|nm|ms|mV|kV|mA|kW|mΩ)(?![\w/])"
 )
+# A table row written out gives a column's unit in its header: "Time per epoch (s): 44.6".
+_UNIT_HEADER = re.compile(r"\(([^()]{1,8})\):\s*$")
 
 
 def physical_unit(text: str, q: Quantity) -> str | None:
     """The unit of measurement printed right after ``q`` ("48 h", "142 mV", "11.2 µm"), canonical, or None."""
     m = _UNIT_AFTER.match(text, q.end)
-    return _UNITS.get(m.group(1).lower()) if m else None
+    if m:
+        return _UNITS.get(m.group(1).lower())
+    head = _UNIT_HEADER.search(text[max(0, q.start - 12) : q.start])
+    return _UNITS.get(head.group(1).strip().lower()) if head else None
 
 
 def _with_unit(q: Quantity) -> str:
     return f"{q.text} points" if q.unit == "point" else q.text
+
+
+def _percent_against_unit(c: Quantity, p: Quantity, claim: str, passage: str) -> str | None:
+    """A percentage on one side where the other prints a unit of measurement ("14.6 %" / "14.6 mmHg")."""
+    if kind(c) == "%" and kind(p) != "%":
+        return physical_unit(passage, p)
+    if kind(p) == "%" and kind(c) != "%":
+        return physical_unit(claim, c)
+    return None
+
+
+def _same_value(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> Quantity | None:
+    """The passage's quantity that prints ``c``'s value in a compatible kind and the same physical unit."""
+    cu = physical_unit(claim, c)
+    for p in pqs:
+        if not (_compatible(c, p) and _agree(c, p)) or _percent_against_unit(c, p, claim, passage):
+            continue
+        pu = physical_unit(passage, p) if cu else None
+        if cu and pu is not None and pu != cu:
+            continue
+        return p
+    return None
+
+
+def _direction_clash(c: Quantity, hit: Quantity, claim: str, passage: str) -> tuple[str, list[str]] | None:
+    """ "increases ... by 21%" against "a 21% reduction": a matching percentage that changes the other way."""
+    if kind(c) != "%":
+        return None
+    there = direction(passage[max(0, hit.start - 40) : hit.end + 25])
+    said = direction(claim)
+    if not (said and there and said != there):
+        return None
+    return (
+        f"{'an increase' if said > 0 else 'a decrease'} of {c.text}",
+        [f"{'an increase' if there > 0 else 'a decrease'} of {hit.text}"],
+    )
+
+
+def _unit_clash(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> tuple[str, list[str]] | None:
+    """The same value in another unit: "48 minutes" where the passage says "48 h", "21 points" for "21%"."""
+    cu = physical_unit(claim, c)
+    for p in pqs:
+        if not c.agrees(p.value, p.tolerance):
+            continue
+        pu = physical_unit(passage, p)
+        if cu and pu is not None and pu != cu:
+            return (f"{c.text} {cu}", [f"{p.text} {pu}"])
+        if _percent_against_unit(c, p, claim, passage):
+            return (f"{c.text} {cu or ''}".strip(), [f"{p.text} {pu or ''}".strip()])
+    other = next((p for p in pqs if {kind(c), kind(p)} == {"%", "point"} and c.agrees(p.value, p.tolerance)), None)
+    return (_with_unit(c), [_with_unit(other)]) if other is not None else None
+
+
+def _recomputed(c: Quantity, passage: str, pqs: list[Quantity], derived: list[tuple[float, float, str]]) -> list:
+    """What the passage's stated pairs give for a percentage (changes) or a multiplier (ratios)."""
+    if kind(c) == "%":
+        return derived
+    if kind(c) == "x":
+        return _ratios(passage, pqs)
+    return []
+
+
+def _signed(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> Quantity | None:
+    """A change given with a sign on one side and a verb on the other: "-3.0 %" is "fell by 3.0 %"."""
+    for p in pqs:
+        if kind(p) != kind(c) or (c.value < 0) == (p.value < 0) or not c.agrees(-p.value, p.tolerance):
+            continue
+        signed, worded, text = (c, p, passage) if c.value < 0 else (p, c, claim)
+        if direction(text[max(0, worded.start - 30) : worded.end + 5]) == (-1 if signed.value < 0 else 1):
+            return p
+    return None
+
+
+# A number stated as a difference: "0.15 above the CRN", "12 ms more than", "a margin of 0.5 points".
+_DIFFERENCE = re.compile(
+    r"\s*(?:%|[^\W\d]{1,12}\b)?\s*(?:points?\s+)?(?:above|below|more|less|higher|lower|fewer|better|worse|"
+    r"larger|smaller|longer|shorter|greater|ahead|behind|apart)\b",
+    re.I,
+)
+
+
+def _difference(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> str | None:
+    """``c`` stated as a difference ("0.15 above") that two of the passage's numbers make, or the
+    passage's "12 ms lower than X" that makes ``c`` X's own value (20 + 12): the evidence, else None."""
+    if kind(c) in ("%", "x"):
+        return None  # two percentages differ by points, not by a relative per cent
+    said_difference = _DIFFERENCE.match(claim, c.end) is not None
+    for a in pqs:
+        for b in pqs:
+            if a is b or not (_compatible(c, a) and _compatible(c, b)) or kind(a) != kind(b):
+                continue
+            tol = a.tolerance + b.tolerance
+            if said_difference and a.value > b.value and c.agrees(a.value - b.value, tol):
+                return f"{a.value - b.value:g} (recomputed: {a.text} - {b.text})"
+            if _DIFFERENCE.match(passage, b.end) and c.agrees(a.value + b.value, tol) and not said_difference:
+                return f"{a.value + b.value:g} (recomputed: {a.text} + {b.text})"
+    return None
+
+
+def _definite_count(c: Quantity, claim: str) -> bool:
+    """"the two sites", "the three measurements": a number word after "the" refers to a set, it states nothing."""
+    return c.text.isalpha() and c.value < 20 and re.search(r"\bthe\s+$", claim[max(0, c.start - 5) : c.start], re.I) is not None
+
+
+def _match_one(out: NumberMatch, c: Quantity, claim: str, passage: str, pqs: list[Quantity], derived: list) -> None:
+    """Record in ``out`` whether ``c`` is matched, in conflict or missing (module docstring)."""
+    hit = _same_value(c, claim, passage, pqs)
+    clash = _direction_clash(c, hit, claim, passage) if hit is not None else None
+    if clash:
+        out.conflicts.append(clash)
+        out.conflict_kinds.append("%")
+        return
+    if hit is not None:
+        out.matched.append((c.text, hit.text))
+        return
+    signed = _signed(c, claim, passage, pqs)
+    if signed is not None:
+        out.matched.append((c.text, signed.text))
+        return
+    diff = _difference(c, claim, passage, pqs)
+    if diff is not None:
+        out.matched.append((c.text, diff))
+        return
+    options = _recomputed(c, passage, pqs, derived)
+    d = next((d for d in options if c.agrees(d[0], d[1])), None)
+    if d is not None:
+        out.matched.append((c.text, d[2]))
+        return
+    clash = _unit_clash(c, claim, passage, pqs)
+    if clash:
+        out.conflicts.append(clash)
+        out.conflict_kinds.append("unit")
+        return
+    same = [p.text for p in pqs if kind(p) == kind(c)] + [d[2] for d in options]
+    if not same and _definite_count(c, claim):
+        return
+    if same:
+        out.conflicts.append((c.text, same))
+        out.conflict_kinds.append(kind(c))
+    else:
+        out.missing.append(c.text)
 
 
 def match_numbers(claim: str, passage: str) -> NumberMatch:
@@ -232,75 +380,7 @@ def match_numbers(claim: str, passage: str) -> NumberMatch:
     derived = _derived(claim, passage, pqs)
     out = NumberMatch(status="match")
     for c in cqs:
-        cu_hit = physical_unit(claim, c)
-        hit = next(
-            (
-                p
-                for p in pqs
-                if _compatible(c, p)
-                and _agree(c, p)
-                and not (cu_hit and (pu := physical_unit(passage, p)) is not None and pu != cu_hit)
-            ),
-            None,
-        )
-        if hit is not None and kind(c) == "%":
-            # "increases ... by 21%" is not "a 21% reduction": the change must go the same way.
-            there = direction(passage[max(0, hit.start - 40) : hit.end + 25])
-            said = direction(claim)
-            if said and there and said != there:
-                out.conflicts.append(
-                    (
-                        f"{'an increase' if said > 0 else 'a decrease'} of {c.text}",
-                        [f"{'an increase' if there > 0 else 'a decrease'} of {hit.text}"],
-                    )
-                )
-                out.conflict_kinds.append("%")
-                continue
-        if hit is not None:
-            out.matched.append((c.text, hit.text))
-            continue
-        if kind(c) in ("%", "x"):
-            options = derived if kind(c) == "%" else _ratios(passage, pqs)
-            d = next((d for d in options if c.agrees(d[0], d[1])), None)
-            if d is not None:
-                out.matched.append((c.text, d[2]))
-                continue
-        # The same value in another unit of measurement: "48 minutes" where the passage says "48 h".
-        cu = physical_unit(claim, c)
-        other_phys = (
-            next(
-                (
-                    p
-                    for p in pqs
-                    if c.agrees(p.value, p.tolerance) and (pu := physical_unit(passage, p)) is not None and pu != cu
-                ),
-                None,
-            )
-            if cu
-            else None
-        )
-        if other_phys is not None:
-            out.conflicts.append((f"{c.text} {cu}", [f"{other_phys.text} {physical_unit(passage, other_phys)}"]))
-            out.conflict_kinds.append("unit")
-            continue
-        # The same value in the other unit: "21 points" where the passage says "21%".
-        other_unit = next(
-            (p for p in pqs if {kind(c), kind(p)} == {"%", "point"} and c.agrees(p.value, p.tolerance)), None
-        )
-        if other_unit is not None:
-            out.conflicts.append((_with_unit(c), [_with_unit(other_unit)]))
-            out.conflict_kinds.append("unit")
-            continue
-        same = [p.text for p in pqs if kind(p) == kind(c)]
-        if kind(c) == "%":
-            same += [d[2] for d in derived]
-        elif kind(c) == "x":
-            same += [d[2] for d in _ratios(passage, pqs)]
-        if same:
-            out.conflicts.append((c.text, same))
-            out.conflict_kinds.append(kind(c))
-        else:
-            out.missing.append(c.text)
+        _match_one(out, c, claim, passage, pqs, derived)
     if out.conflicts:
         out.status = "mismatch"
     elif out.missing:

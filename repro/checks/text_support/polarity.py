@@ -137,6 +137,11 @@ def negation_scopes(text: str) -> list[list[str]]:
         end = _CLAUSE_END.search(lowered, marks[i][1])
         stop = end.start() if end else len(lowered)
         scope_words = [toks[j] for j in range(i + 1, len(toks)) if marks[j][0] < stop]
+        if tok == "without":
+            # "without fertilising added 1.4 species": an adverbial phrase; it denies its own words,
+            # not the sentence's verb after them.
+            verb = next((k for k, w in enumerate(scope_words) if k and re.fullmatch(r"[a-z]{3,}ed", w)), None)
+            scope_words = scope_words[:verb]
         if marks[i][1] in relational_ends and tok == "of":
             # "random instead of by saliency increased error": the relation denies its noun phrase,
             # not the sentence's verb after it.
@@ -150,6 +155,13 @@ def negation_scopes(text: str) -> list[list[str]]:
         if content:
             scopes.append(content)
     return scopes
+
+
+# "did not affect PESQ" denies any change: the passage's "reduced PESQ" is what it denies.
+_CHANGE_STEMS = frozenset(stem(w) for w in ["affect", "change", "alter", "influence", "impact", "modify"])
+_CHANGE_VERB = re.compile(
+    r"\b(?:increas|reduc|decreas|rais|lower|drop|fell|fall|rose|ris|improv|degrad|declin|shift|boost|cut)\w*\b", re.I
+)
 
 
 def negation_conflict(claim: str, passage: str, weight: Callable[[str], float], min_shared: float = 0.25) -> str | None:
@@ -173,6 +185,11 @@ def negation_conflict(claim: str, passage: str, weight: Callable[[str], float], 
         return None
     for scope in scopes:
         denied = set(scope) & other_stems & shared
+        changed = next((s for s in scope[:2] if s in _CHANGE_STEMS), None)
+        if changed and _CHANGE_VERB.search(other) and set(scope) & shared:
+            what = ", ".join(sorted(set(scope) & shared, key=lambda s: -weight(s))[:3])
+            asserts = "passage" if negated == "claim" else "claim"
+            return f"negation: the {negated} denies the change the {asserts} states ({changed}: {what})"
         if not denied:
             continue
         if scope[0] in denied or sum(weight(s) for s in denied) >= min_shared * total:

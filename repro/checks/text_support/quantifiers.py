@@ -124,3 +124,29 @@ def closed_list_conflict(claim_names: set[str], passage: str, passage_names: set
     if extra and claim_names & passage_names:
         return f"a closed list: the passage names only {', '.join(sorted(passage_names))}, the claim also {sorted(extra)[0]}"
     return None
+
+
+NEGATIVE_UNIVERSAL = frozenset(["none", "never", "neither", "nobody", "nothing"])
+
+
+def exception_to_universal(claim: str, passage: str, reason: str) -> str | None:
+    """A negation or opposite word against a claim about all (or none, or only one) of a set.
+
+    "significant at both sites" against "..., but ... at Willow Flats was not significant"; "none
+    of the samples cracked" against "cracking in most pristine particles": the passage denies the
+    claim for part of the set, so the claim fails by its quantifier. Not when the passage uses a
+    universal itself (then both speak of the whole set, and the polarity decides).
+    """
+    if not reason.startswith(("negation", "opposite words")):
+        return None
+    cws, pws = words(claim), set(words(passage))
+    if pws & (UNIVERSAL | NEGATIVE_UNIVERSAL):
+        return None
+    said = next((w for w in cws if w in UNIVERSAL | NEGATIVE_UNIVERSAL), None)
+    if said:
+        whole = "none" if said in NEGATIVE_UNIVERSAL else "all"
+        return f"{whole} against some: the claim says '{said}', the passage makes an exception ({reason})"
+    only = next((w for w in cws if w in EXCLUSIVE and w != "alone"), None)
+    if only and not pws & EXCLUSIVE:
+        return f"only against a mix: the claim says '{only}', the passage says it of others too ({reason})"
+    return None

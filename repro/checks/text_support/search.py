@@ -50,7 +50,7 @@ from repro.checks.text_support.words import tokens
 from repro.lru import LRU
 from repro.sources.document import Block, DocTable, Document, format_location
 from repro.sources.sentences import iter_sentences
-from repro.sources.vocabulary import Vocabulary, document_names, load_vocabulary
+from repro.sources.vocabulary import Entity, Vocabulary, document_names, load_vocabulary
 
 if TYPE_CHECKING:
     from repro.checks.text_support.nli import NLIJudge
@@ -198,6 +198,81 @@ def _names_header(claim_lower: str, header: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", claim_lower) is not None
 
 
+# Names side by side in a list or a comparison ("at Ridgecrest and at Willow Flats", "Mixup, CutMix
+# and MixPatch", "DPG-Net than the CRN") are things of one kind.
+_COORDINATED = re.compile(
+    r"\s*,?\s*(?:and|or|nor|versus|vs\.?)\s+"
+    r"(?:(?:the|at|for|in|on|with|of|by)\s+)?(?:the\s+)?",
+    re.I,
+)
+
+
+def _parallel(before: str, gap: str) -> bool:
+    """ "on OfficeRev than on VoiceBank", "for 25 mg compared with for...": one preposition repeated across a comparison."""
+    prep = re.search(r"\b(on|at|for|in|with|among|from)\s+(?:the\s+)?$", before, re.I)
+    if not prep:
+        return False
+    pattern = rf"\s*,?\s*(?:than|compared (?:with|to)|relative to|versus|vs\.?|but not|and not)\s+{prep.group(1)}\s+(?:the\s+)?"
+    return re.fullmatch(pattern, gap, re.I) is not None
+
+
+def _common_noun(name: str, text: str) -> bool:
+    """A capitalised word that the text also writes in lower case ("Placebo", "Teen" / "teens"): no name."""
+    if not re.fullmatch(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?", name):
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?:s|es)?(?![\w-])", text) is not None
+
+
+def typed_names(vocab: Vocabulary, names: list[Entity], doc: Document) -> Vocabulary:
+    """``vocab`` with the document's own ``names``, each put in a kind of its own (``names:N``).
+
+    A swap of names is a contradiction only between things of one kind (a site for a site, not a
+    site for a metric), and no vocabulary says which kind a paper's own names are: names listed or
+    compared together in one sentence, or that head the rows (or the columns) of one table, are of
+    one kind. A name never seen beside another is alone of its kind; a capitalised common noun the
+    text also writes in lower case ("Placebo", "Control") is dropped.
+    """
+    text = "\n".join([b.text for b in doc.blocks] + [c.text for t in doc.tables for c in t.cells])
+    names = [n for n in names if not _common_noun(n.id, text)]
+    base = vocab.extended({"names": names})
+    own = {n.id for n in names}
+    parent = {n: n for n in own}
+
+    def root(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def join(a: str, b: str) -> None:
+        if a in own and b in own and a != b:
+            parent[root(a)] = root(b)
+
+    for block in doc.blocks:
+        found = [m for m in base.find(block.text) if m.id in own]
+        for m1, m2 in itertools.pairwise(found):
+            gap = block.text[m1.start + len(m1.text) : m2.start]
+            if gap.strip() and (_COORDINATED.fullmatch(gap) or _parallel(block.text[: m1.start], gap)):
+                join(m1.id, m2.id)
+    for table in doc.tables:
+        for header in ("row_header", "col_header"):
+            heads = []
+            for label in dict.fromkeys(getattr(c, header) or "" for c in table.cells):
+                found = [m.id for m in base.find(label) if m.id in own]
+                if len(found) == 1:  # "VoiceBank+DEMAND PESQ" heads a column of two kinds
+                    heads.append(found[0])
+            for a, b in itertools.pairwise(heads):
+                join(a, b)
+    groups: dict[str, list[Entity]] = {}
+    for n in names:
+        # A name seen beside no other has a kind of its own: nothing says what it could be swapped for.
+        groups.setdefault(f"names:{root(n.id)}", []).append(n)
+    entities = {cat: items for cat, items in base.entities.items() if cat != "names"}
+    entities["names"] = [e for e in base.entities.get("names", []) if e.id not in own]
+    entities.update(groups)
+    return Vocabulary(entities)
+
+
 class _Index:
     """Passages of one document with BM25, IDF, their named things and (lazily) their embeddings."""
 
@@ -208,7 +283,7 @@ class _Index:
         self.items = passages_of(doc)
         # The paper's own names (sites, samples, methods) that no vocabulary knows, for swaps.
         singles_text = [it.text for it in self.items if it.kind != "sentence pair"]
-        self.vocab = vocab.extended({"names": document_names(singles_text, vocab)})
+        self.vocab = typed_names(vocab, document_names(singles_text, vocab), doc)
         vocab = self.vocab
         self.toks = [tokens(it.text) for it in self.items]
         self.bm25 = BM25Okapi([t or ["_"] for t in self.toks])
@@ -331,6 +406,82 @@ def _void_swaps(judged: list[Judgement], names: list[set[str]]) -> None:
             j.note = f"about another {', '.join(sorted(j.swapped))}: the text has passages about it"
 
 
+@dataclass
+class _Scores:
+    """One claim's retrieval scores over an index: BM25, the dense cosine and the e5 vectors behind it."""
+
+    claim: str
+    bm25: np.ndarray
+    fused: np.ndarray
+    cosine: np.ndarray | None = None
+    query: np.ndarray | None = None
+    passages: np.ndarray | None = None
+
+    def cos(self, i: int) -> float | None:
+        return None if self.cosine is None else float(self.cosine[i])
+
+
+def _score(index: _Index, claim_text: str, encoder: Encoder | None) -> _Scores:
+    """BM25 and (with an encoder) cosine of every passage, fused by reciprocal rank."""
+    bm = np.asarray(index.bm25.get_scores(tokens(claim_text) or ["_"]), dtype=float)
+    ranks = [np.argsort(-bm, kind="stable")]
+    scores = _Scores(claim=claim_text, bm25=bm, fused=np.zeros(len(index.items)))
+    if encoder is not None:
+        scores.query = encoder.encode([claim_text.replace("[", "").replace("]", "")], "query", progress=False)[0]
+        scores.passages = index.embeddings(encoder)
+        scores.cosine = scores.passages @ scores.query
+        ranks.append(np.argsort(-scores.cosine, kind="stable"))
+    for order in ranks:
+        scores.fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    return scores
+
+
+def _judge_all(index: _Index, scores: _Scores, candidates: list[int]) -> list[Judgement]:
+    """The project's judge on each candidate, with the NLI head's probabilities when an encoder ran."""
+    entail = None
+    if scores.query is not None and scores.passages is not None and candidates:
+        from repro.checks.text_support.nli_head import load_head
+
+        queries = np.repeat(scores.query[None, :], len(candidates), 0)
+        entail = load_head().probabilities(queries, scores.passages[candidates])
+    return [
+        judge(
+            scores.claim,
+            index.items[i].text,
+            weight=index.weight,
+            cosine=scores.cos(i),
+            vocab=index.vocab,
+            nli=None if entail is None else tuple(float(x) for x in entail[k]),
+        )
+        for k, i in enumerate(candidates)
+    ]
+
+
+def _apply_passage_rules(
+    index: _Index, scores: _Scores, candidates: list[int], judged: list[Judgement], check_parts: bool = True
+) -> None:
+    """Rules about a passage's kind: a table row's swapped column; a pair never contradicts, and
+    (``check_parts``) supports only when neither of its sentences contradicts, which may judge (and
+    add) a pair's sentences."""
+    for k, i in enumerate(list(candidates)):
+        item, j = index.items[i], judged[k]
+        if item.kind == "table row" and j.verdict != "contradicted" and j.alignment >= ALIGNED_AT_SPECIFIC:
+            swap = cell_swap(scores.claim, item)
+            if swap:
+                j.verdict, j.reasons = "contradicted", [swap, *j.reasons]
+        # Two sentences side by side may state the claim together, but a contradiction must come
+        # from one sentence (or one table row): the other sentence's numbers are about something else.
+        if item.kind == "sentence pair" and j.verdict == "contradicted":
+            j.verdict = "not stated"
+        if check_parts and item.kind == "sentence pair" and j.verdict == "supported" and item.parts:
+            for part in item.parts:
+                if part not in candidates:
+                    candidates.append(part)
+                    judged.extend(_judge_all(index, scores, [part]))
+                if judged[candidates.index(part)].verdict == "contradicted":
+                    j.verdict, j.note = "not stated", "one of its sentences contradicts the claim"
+
+
 def find_support(
     claim_text: str,
     document: Document,
@@ -347,89 +498,21 @@ def find_support(
     of the project's rules when it is given. ``vocab`` is the registry's vocabulary (default: the
     shared one).
     """
-    vocab = vocab or load_vocabulary()
-    index = _index(document, vocab)
+    index = _index(document, vocab or load_vocabulary())
     if not index.items:
         return TextSupport(claim=claim_text, verdict="not found", support=0.0, passages=[])
-    claim_toks = tokens(claim_text)
-    bm = np.asarray(index.bm25.get_scores(claim_toks or ["_"]), dtype=float)
-    ranks = [np.argsort(-bm, kind="stable")]
-    cos = None
-    q = emb = None
-    if encoder is not None:
-        q = encoder.encode([claim_text.replace("[", "").replace("]", "")], "query", progress=False)[0]
-        emb = index.embeddings(encoder)
-        cos = emb @ q
-        ranks.append(np.argsort(-cos, kind="stable"))
-    fused = np.zeros(len(index.items))
-    for order in ranks:
-        fused[order] += 1.0 / (RRF_K + np.arange(1, len(order) + 1))
-    vocab = index.vocab
-    claim_names = {m.id for m in vocab.find(claim_text) if not m.generic}
-    candidates = _candidates(index, fused, claim_names, pool)
+    scores = _score(index, claim_text, encoder)
+    claim_names = {m.id for m in index.vocab.find(claim_text) if not m.generic}
+    candidates = _candidates(index, scores.fused, claim_names, pool)
     if nli is not None:
         # A cross-encoder is slow: it judges the best third of the pool.
         candidates = candidates[: max(top_k, pool // 3)]
         judged = nli.judge_many(claim_text, [index.items[i].text for i in candidates], weight=index.weight)
     else:
-        entail = None
-        if q is not None and emb is not None:
-            from repro.checks.text_support.nli_head import load_head
-
-            entail = load_head().probabilities(np.repeat(q[None, :], len(candidates), 0), emb[candidates])
-        judged = [
-            judge(
-                claim_text,
-                index.items[i].text,
-                weight=index.weight,
-                cosine=None if cos is None else float(cos[i]),
-                vocab=vocab,
-                nli=None if entail is None else tuple(float(x) for x in entail[k]),
-            )
-            for k, i in enumerate(candidates)
-        ]
-
-    def judge_item(i: int) -> Judgement:
-        nli_row = None
-        if q is not None and emb is not None:
-            from repro.checks.text_support.nli_head import load_head
-
-            nli_row = tuple(float(x) for x in load_head().probabilities(q[None, :], emb[i : i + 1])[0])
-        return judge(
-            claim_text,
-            index.items[i].text,
-            weight=index.weight,
-            cosine=None if cos is None else float(cos[i]),
-            vocab=vocab,
-            nli=nli_row,
-        )
-
-    for k, i in enumerate(list(candidates)):
-        item, j = index.items[i], judged[k]
-        if item.kind == "table row" and j.verdict != "contradicted" and j.alignment >= ALIGNED_AT_SPECIFIC:
-            swap = cell_swap(claim_text, item)
-            if swap:
-                j.verdict, j.reasons = "contradicted", [swap, *j.reasons]
-        # Two sentences side by side may state the claim together, but a contradiction must come
-        # from one sentence (or one table row): the other sentence's numbers are about something else.
-        if item.kind == "sentence pair" and j.verdict == "contradicted":
-            j.verdict = "not stated"
-        # Nor does a pair support a claim that one of its sentences, read alone, contradicts.
-        if item.kind == "sentence pair" and j.verdict == "supported" and nli is None and item.parts:
-            for part in item.parts:
-                if part in candidates:
-                    pj = judged[candidates.index(part)]
-                else:
-                    pj = judge_item(part)
-                    candidates.append(part)
-                    judged.append(pj)
-                if pj.verdict == "contradicted":
-                    j.verdict, j.note = "not stated", "one of its sentences contradicts the claim"
+        judged = _judge_all(index, scores, candidates)
+    _apply_passage_rules(index, scores, candidates, judged, check_parts=nli is None)
     _void_swaps(judged, [index.names[i] for i in candidates])
-    passages = [
-        _passage(index.items[i], float(bm[i]), None if cos is None else float(cos[i]), j)
-        for i, j in zip(candidates, judged)
-    ]
+    passages = [_passage(index.items[i], float(scores.bm25[i]), scores.cos(i), j) for i, j in zip(candidates, judged)]
     verdict, ordered = decide(passages)
     best = ordered[0] if ordered else None
     return TextSupport(

@@ -34,18 +34,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from repro.checks.text_support.comparisons import compared_pairs, relations, role_conflict
+from repro.checks.text_support.comparisons import (
+    compared_pairs,
+    relations,
+    role_conflict,
+    value_conflict,
+    values_by_name,
+)
 from repro.checks.text_support.entity_match import EntityMatch, match_entities, number_swaps
 from repro.checks.text_support.numbers_match import NumberMatch, direction_conflict, match_numbers
 from repro.checks.text_support.polarity import is_question, negation_conflict, opposite_conflict
 from repro.checks.text_support.quantifiers import (
     EXCLUSIVE,
     closed_list_conflict,
+    exception_to_universal,
     only_conflict,
     restricted_terms,
     universal_conflict,
 )
 from repro.checks.text_support.words import stem, tokens, words
+from repro.sources.quantities import quantities
 from repro.sources.vocabulary import Vocabulary
 
 PairVerdict = Literal["supported", "contradicted", "not stated"]
@@ -230,6 +238,31 @@ def only_names_conflict(claim: str, passage: str, ents: EntityMatch) -> str | No
     return None
 
 
+_CLAUSES = re.compile(r";|,?\s*\b(?:whereas|while|but|although)\b", re.I)
+
+
+def clause_about(passage: str, ents: EntityMatch) -> str | None:
+    """The one clause of ``passage`` about the claim's names when another clause is about a peer of them.
+
+    "In the South, employment fell, an effect significant at 5 %, whereas the estimate for the
+    North is not significant": a claim about the South is judged against the South's clause, so the
+    North's negation is not read as the passage's (nor its affirmation as agreeing with a denial).
+    """
+    bounds = [0] + [m.end() for m in _CLAUSES.finditer(passage)] + [len(passage)]
+    if len(bounds) < 3:
+        return None
+    claim_ids = ents.ids("claim")
+    kinds = {m.category for m in ents.claim if not m.generic}
+    mine, peers = [], False
+    for lo, hi in itertools.pairwise(bounds):
+        ids = {m.id: m.category for m in ents.passage if lo <= m.start < hi and not m.generic}
+        if set(ids) & claim_ids:
+            mine.append(passage[lo:hi])
+        elif any(cat in kinds for cat in ids.values()):
+            peers = True
+    return mine[0] if len(mine) == 1 and peers else None
+
+
 def contradiction_cues(
     claim: str, passage: str, weight: Callable[[str], float], vocab: Vocabulary | None = None
 ) -> tuple[list[str], set[str]]:
@@ -239,9 +272,15 @@ def contradiction_cues(
     ents = match_entities(claim, passage, vocab)
     reasons: list[str] = []
     swapped: set[str] = set()
-    c_rel = relations(claim, ents.names("claim"), vocab)
-    p_rel = relations(passage, ents.names("passage"), vocab)
+    kinds = {m.id: m.category for m in ents.claim + ents.passage}
+    c_rel = relations(claim, ents.names("claim"), vocab, kinds)
+    p_rel = relations(passage, ents.names("passage"), vocab, kinds)
     role = role_conflict(c_rel, p_rel)
+    if not role and not p_rel:
+        masked = _mask_names(passage, ents.passage)
+        values = values_by_name(masked, ents.passage, quantities(masked))
+        by_value = relations(claim, ents.names("claim"), vocab, kinds, by_value=True, measure=passage)
+        role = value_conflict(by_value, values)
     if role:
         reasons.append(role)
     # Comparisons already compared as a whole: their direction words are not opposites on their own.
@@ -266,7 +305,7 @@ def contradiction_cues(
         else set()
     )
     for cue in (
-        negation_conflict(claim, passage, weight),
+        negation_conflict(claim, clause_about(passage, ents) or passage, weight),
         opposite_conflict(claim, passage, skip=lambda s: s in skip_words),
         only_conflict(claim, passage),
         universal_conflict(claim, passage),
@@ -282,7 +321,9 @@ def contradiction_cues(
             reasons.append(
                 f"swapped {cat[:-1] if cat.endswith('s') else cat}: the claim gives {number} to {said}, the passage to {there}"
             )
-            swapped.add(said)
+            # A passage naming both is about the claim's name too: the swap stands (never voided).
+            if said not in ents.ids("passage"):
+                swapped.add(said)
             break
     direction = direction_conflict(_mask_names(claim, ents.claim), _mask_names(passage, ents.passage))
     if direction:
@@ -293,6 +334,15 @@ def contradiction_cues(
     closed = closed_list_conflict(ents.ids("claim", "datasets"), passage, ents.ids("passage", "datasets"))
     if closed:
         reasons.append(closed)
+    # Opposite comparatives ("more species" / "fewer species") say more than a negation inside one
+    # side's description ("unfenced plots").
+    opposite = [r for r in reasons if r.startswith("opposite words")]
+    if opposite and reasons[0].startswith("negation") and re.search(r"\bthan\b", claim, re.I):
+        reasons.remove(opposite[0])
+        reasons.insert(0, opposite[0])
+    exception = exception_to_universal(claim, passage, reasons[0]) if reasons else None
+    if exception:
+        reasons.insert(0, exception)
     return reasons, swapped
 
 
