@@ -102,7 +102,9 @@ def number_swaps(claim: str, passage: str, ents: EntityMatch) -> list[tuple[str,
         kind = [m for m in ents.claim if theirs is not None and m.category == theirs.category]
         mine = _holder(claim, c.start, kind, reach=60, end=c.end)
         # Both names in both texts: the two exchange their numbers ("48 in the South and 38 in the North").
-        exchanged = theirs is not None and theirs.id in claim_ids and mine is not None and mine.id in ents.ids("passage")
+        exchanged = (
+            theirs is not None and theirs.id in claim_ids and mine is not None and mine.id in ents.ids("passage")
+        )
         if (
             mine
             and theirs
