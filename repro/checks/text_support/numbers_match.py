@@ -328,8 +328,12 @@ def _difference(c: Quantity, claim: str, passage: str, pqs: list[Quantity]) -> s
 
 
 def _definite_count(c: Quantity, claim: str) -> bool:
-    """"the two sites", "the three measurements": a number word after "the" refers to a set, it states nothing."""
-    return c.text.isalpha() and c.value < 20 and re.search(r"\bthe\s+$", claim[max(0, c.start - 5) : c.start], re.I) is not None
+    """ "the two sites", "the three measurements": a number word after "the" refers to a set, it states nothing."""
+    return (
+        c.text.isalpha()
+        and c.value < 20
+        and re.search(r"\bthe\s+$", claim[max(0, c.start - 5) : c.start], re.I) is not None
+    )
 
 
 def _match_one(out: NumberMatch, c: Quantity, claim: str, passage: str, pqs: list[Quantity], derived: list) -> None:
