@@ -523,7 +523,7 @@ if __name__ == "__main__":
     else:
         jobs = [(p, p.with_suffix(".pdf")) for p in sorted((ROOT / "papers").glob("*.md"))]
         jobs.append(
-            (pathlib.Path("/work/shared/papers/2408.10536-openreview.md"), ROOT / "papers" / "seed-2408.10536.pdf")
+            (ROOT.parents[2] / ".." / "shared" / "papers" / "2408.10536-openreview.md", ROOT / "papers" / "seed-2408.10536.pdf")
         )
         for src, out in jobs:
             print(out.name, build(src, out), "pages")
