@@ -91,6 +91,13 @@ class Examples:
         )
 
 
+def _embeddings(texts: list[str], encoder: Any) -> np.ndarray | None:
+    """The texts' sentence embeddings: ``False`` for none, ``None``/``True`` for the default encoder."""
+    if encoder is False:
+        return None
+    return embed(texts, encoder if encoder is not None and encoder is not True else default_encoder())
+
+
 def data_hash(files: dict[str, Path]) -> dict[str, Any]:
     """SHA-256 of each training file and of all of them together (names and bytes, in name order)."""
     per = {name: hashlib.sha256(Path(p).read_bytes()).hexdigest() for name, p in sorted(files.items())}
@@ -122,9 +129,7 @@ def load_examples(files: dict[str, Path], papers: int = 4, encoder: Encoder | bo
         mentions = vocab.find(text)
         feats.append(features(text, section, mentions))
         rules.append(claim_type(text, mentions, section))
-    emb = None
-    if encoder is not False:
-        emb = embed(texts, encoder if encoder is not None and encoder is not True else default_encoder())
+    emb = _embeddings(texts, encoder)
     return Examples(
         texts=texts,
         types=types,
@@ -479,9 +484,7 @@ def load_type_examples(
             weights.append(1.0 / per_template[lab.template])
             feats.append(f)
             rules.append(claim_type(lab.text, mentions, lab.section))
-    emb = None
-    if encoder is not False:
-        emb = embed(texts, encoder if encoder is not None and encoder is not True else default_encoder())
+    emb = _embeddings(texts, encoder)
     return TypeExamples(
         texts=texts,
         types=types,

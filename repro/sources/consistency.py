@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from repro.sources.directions import CHANGE, direction, recomputed_changes
+from repro.sources.directions import CHANGE, direction, unexplained_change
 from repro.sources.document import Block, Cell, DocTable, Document
 from repro.sources.quantities import WORD_NUMBERS, Quantity, quantities, stated_pairs
 from repro.sources.sentences import iter_sentences
@@ -372,10 +372,9 @@ def relative_changes(sentences: list[_Sentence]) -> list[Finding]:
             continue
         pct = pcts[0]
         context = s.text[max(0, pct.start - 40) : pct.end + 30]
-        options = recomputed_changes(pairs, direction(context))
-        if any(pct.agrees(c, t) for c, t, _, _ in options):
+        if (found := unexplained_change(pct, pairs, direction(context))) is None:
             continue
-        change, _, base, other = min(options, key=lambda o: abs(o[0] - pct.value))
+        change, base, other = found
         out.append(
             s.finding(
                 kind="relative change",
@@ -517,10 +516,9 @@ def table_changes(doc: Document, sentences: list[_Sentence]) -> list[Finding]:
                     continue
                 qa = Quantity(value=a.value, text=a.text, decimals=_decimals(a.text))
                 qb = Quantity(value=b.value, text=b.text, decimals=_decimals(b.text))
-                options = recomputed_changes([(qa, qb)], direction(context))
-                if not options or any(pct.agrees(c, t) for c, t, _, _ in options):
+                if (found := unexplained_change(pct, [(qa, qb)], direction(context))) is None:
                     continue
-                change, _, base, other = min(options, key=lambda o: abs(o[0] - pct.value))
+                change, base, other = found
                 out.append(
                     s.finding(
                         kind="relative change",

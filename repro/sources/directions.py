@@ -58,3 +58,13 @@ def recomputed_changes(pairs: Iterable[tuple[Q, Q]], said: int) -> list[tuple[fl
                 tol = (a.tolerance + b.tolerance) / max(abs(base.value), 1e-12) * 100
                 out.append((change, tol, base, other))
     return out
+
+
+def unexplained_change(stated: Quantity, pairs: Iterable[tuple[Q, Q]], said: int) -> tuple[float, Q, Q] | None:
+    """The recomputed change nearest ``stated`` (a percentage) when none of ``pairs`` gives it:
+    (change, base, other); None when one agrees, or when no change can be computed."""
+    options = recomputed_changes(pairs, said)
+    if not options or any(stated.agrees(c, t) for c, t, _, _ in options):
+        return None
+    change, _, base, other = min(options, key=lambda o: abs(o[0] - stated.value))
+    return change, base, other
